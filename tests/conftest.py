@@ -1,0 +1,7 @@
+"""Shared test fixtures. Feature-specific fixtures live in tests/plugins/."""
+
+from __future__ import annotations
+
+pytest_plugins = [
+    "tests.plugins.net",
+]
