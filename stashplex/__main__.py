@@ -1,0 +1,5 @@
+import sys
+
+from stashplex.cli import main
+
+sys.exit(main())

@@ -1,0 +1,75 @@
+"""Logging set-up, with a filter that keeps secrets out of every record.
+
+The filter sits on the handlers, so it also covers records of libraries (httpx logs URLs, which
+may carry `?apikey=`) and tracebacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+
+REDACTED = "<redacted>"
+_LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+# Query-string keys whose values are secret whatever they hold.
+_SECRET_PARAMS = re.compile(r"(?i)\b(apikey|api_key|x-plex-token|token)=([^&\s'\"]+)")
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces known secret values, and secret-looking URL parameters, in formatted records."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets: list[str] = []
+        self.add(*secrets)
+
+    def add(self, *secrets: str | None) -> None:
+        for secret in secrets:
+            # Very short values would redact ordinary words; settings never allow them as keys.
+            if secret and len(secret) >= 4 and secret not in self._secrets:
+                self._secrets.append(secret)
+        self._secrets.sort(key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redact(message)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        return True
+
+
+_filter = RedactingFilter()
+
+
+def redactor() -> RedactingFilter:
+    """The process-wide filter; add secrets to it as soon as they are known."""
+    return _filter
+
+
+def setup(debug: bool = False, secrets: Iterable[str | None] = (), stream=None) -> None:
+    """Configure the root logger once for a command; safe to call again (replaces handlers)."""
+    _filter.add(*secrets)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    handler.addFilter(_filter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_stashplex", False):
+            root.removeHandler(old)
+    handler._stashplex = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    # Per-request lines from these libraries are noise at INFO; our own debug covers Stash calls.
+    for noisy in ("httpx", "httpcore", "waitress.queue", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
