@@ -1,0 +1,92 @@
+"""`stashplex-sync` / `stashplex sync`: one sync pass from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from typing import TextIO
+
+from stashplex import logs
+from stashplex.mirror.db import Database
+from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer
+from stashplex.settings import Settings
+from stashplex.stash.client import StashClient
+from stashplex.stash.errors import StashError
+
+log = logging.getLogger(__name__)
+
+
+class ProgressBar:
+    """A one-line bar redrawn in place; only used when stderr is a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._last_draw = 0.0
+        self._shown = False
+
+    def __call__(self, phase: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self._last_draw < 0.1 and (total is None or done < total):
+            return
+        self._last_draw = now
+        if total:
+            filled = int(self.WIDTH * min(done, total) / total)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            line = f"{phase:<15} [{bar}] {done}/{total}"
+        else:
+            line = f"{phase:<15} {done}"
+        self.stream.write("\r" + line.ljust(70)[:100])
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\r" + " " * 72 + "\r")
+            self.stream.flush()
+
+
+def make_client(settings: Settings, **overrides: object) -> StashClient:
+    options: dict = {"timeout": settings.stash.timeout, "debug": settings.stash.debug}
+    options.update(overrides)
+    return StashClient(settings.stash.url, settings.stash.api_key, **options)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    logs.setup(settings.stash.debug, settings.secrets)
+    if args.full:
+        kind = "full"
+    elif args.sweep:
+        kind = "sweep"
+    elif args.scene:
+        kind = "scenes"
+    else:
+        kind = "incremental"
+    bar = None
+    if not args.no_progress and sys.stderr.isatty():
+        bar = ProgressBar(sys.stderr)
+    db = Database.open(settings.mirror.database)
+    client = make_client(settings)
+    try:
+        syncer = Syncer(client, db, settings, progress=bar)
+        report = syncer.run(kind, scene_ids=args.scene)
+    except (StashError, SyncBusy) as exc:
+        if bar:
+            bar.close()
+        print(f"stashplex-sync: {exc}", file=sys.stderr)
+        return 1
+    except (SyncCancelled, KeyboardInterrupt):
+        if bar:
+            bar.close()
+        print("stashplex-sync: interrupted; the next sync carries on from here", file=sys.stderr)
+        return 130
+    finally:
+        client.close()
+        db.close()
+    if bar:
+        bar.close()
+    print(report.summary())
+    return 0

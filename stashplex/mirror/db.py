@@ -1,0 +1,131 @@
+"""Opening the mirror: SQLite pragmas, transactions that mean what they say, migrations.
+
+SQLite runs in WAL mode so the responder's readers never wait for the syncer. Writers start
+their transactions with BEGIN IMMEDIATE: they queue on the busy timeout up front instead of
+failing with "database is locked" when a read transaction tries to upgrade to a write.
+pysqlite's own transaction handling is switched off (it would not wrap DDL), so migrations run
+in one real transaction and a kill mid-migration leaves the previous schema intact.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    # NORMAL in WAL mode is crash-safe (consistent); only the last commits may be lost on
+    # power loss, and the next sync fetches them again.
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-16000",  # 16 MB per connection
+    "PRAGMA mmap_size=268435456",
+)
+
+
+def make_engine(path: Path | str, *, write: bool = False, pool_size: int = 8) -> Engine:
+    url = "sqlite+pysqlite:///:memory:" if str(path) == ":memory:" else f"sqlite+pysqlite:///{path}"
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+    begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        for pragma in _PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+@dataclass
+class Database:
+    """The mirror file with its two engines: many readers, writers that queue."""
+
+    path: Path
+    reader: Engine
+    writer: Engine
+
+    @classmethod
+    def open(cls, path: Path, *, migrate: bool = True, readers: int = 8) -> Database:
+        path = Path(path)
+        if migrate:
+            migrate_to_head(path)
+        return cls(
+            path=path,
+            reader=make_engine(path, pool_size=readers),
+            writer=make_engine(path, write=True, pool_size=2),
+        )
+
+    def close(self) -> None:
+        self.reader.dispose()
+        self.writer.dispose()
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+def alembic_config(path: Path | None = None) -> Config:
+    script_location = str(resources.files("stashplex_migrations"))
+    config = Config()
+    config.set_main_option("script_location", script_location)
+    if path is not None:
+        config.set_main_option("sqlalchemy.url", f"sqlite+pysqlite:///{path}")
+    return config
+
+
+def head_revision() -> str:
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads; expected one")
+    return heads[0]
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate_to_head(path: Path) -> str:
+    """Create or upgrade the mirror file to the newest schema; cheap when already there."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = head_revision()
+    engine = make_engine(path, write=True, pool_size=1)
+    try:
+        current = current_revision(engine)
+        if current == head:
+            return head
+        log.info("migrating mirror %s from %s to %s", path, current or "empty", head)
+        config = alembic_config(path)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return head
+    finally:
+        engine.dispose()

@@ -1,0 +1,55 @@
+"""Plex Metadata documents rendered at sync time and stored with each scene.
+
+Image URLs in a stored document start with BASE_TOKEN instead of the agent's base URL, which is
+only known per request (from `agent_base_url` or the request's Host). The token is a NUL
+character: Stash text loses its control characters at the border (`stash.parse`), so the JSON
+escape of NUL can only come from a URL we wrote, and `absolute()` is a plain string replace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from stashplex.model import SceneBundle
+from stashplex.plex.mapping import MappingOptions, scene_metadata
+from stashplex.settings import Settings
+
+BASE_TOKEN = "\x00"
+_TOKEN_JSON = json.dumps(BASE_TOKEN)[1:-1]  # the 6 characters \u0000
+# Bump when the mapping changes what it produces: stored documents are then rendered again.
+MAPPING_REVISION = 1
+
+
+def mapping_options(settings: Settings) -> MappingOptions:
+    return MappingOptions(
+        base_url=BASE_TOKEN,
+        content_rating=settings.metadata.content_rating,
+        poster_mode=settings.server.poster_mode,
+        ignore_tags=frozenset(t.casefold() for t in settings.metadata.ignore_tags),
+        studio_as_collection=settings.metadata.studio_as_collection,
+    )
+
+
+def fingerprint(options: MappingOptions) -> str:
+    """Changes whenever stored documents would render differently."""
+    parts = [
+        str(MAPPING_REVISION),
+        options.content_rating,
+        str(options.poster_mode),
+        ",".join(sorted(options.ignore_tags)),
+        str(options.studio_as_collection),
+        options.provider_id,
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+
+
+def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str, bytes]:
+    """The stored JSON of one scene's Metadata and its hash (which tells Plex-visible change)."""
+    doc = json.dumps(scene_metadata(bundle, options), ensure_ascii=False, separators=(",", ":"))
+    return doc, hashlib.blake2b(doc.encode("utf-8"), digest_size=16).digest()
+
+
+def absolute(doc: str, base_url: str) -> str:
+    """A stored document with its image URLs made absolute for `base_url`."""
+    return doc.replace(_TOKEN_JSON, json.dumps(base_url.rstrip("/"), ensure_ascii=False)[1:-1])

@@ -1,0 +1,206 @@
+"""The SQLite mirror's tables. Alembic owns the schema: change these, then add a revision.
+
+Every lookup Plex causes is an index seek: file paths are also stored reversed component by
+component (`rpath`), so "the longest common path suffix" is a range scan on one index; basenames
+are stored case-folded and as a "stem key" for the fuzzier tiers. Each scene also keeps its Plex
+Metadata document, rendered at sync time, so answering Plex is one primary-key read.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so Alembic's batch mode can alter SQLite tables later.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SceneRow(Base):
+    __tablename__ = "scenes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    updated_at: Mapped[str] = mapped_column(String)  # Stash's own string, compared raw
+    title: Mapped[str | None] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)
+    director: Mapped[str | None] = mapped_column(Text)
+    urls: Mapped[str | None] = mapped_column(Text)  # JSON list
+    date: Mapped[str | None] = mapped_column(String)
+    rating100: Mapped[int | None] = mapped_column(Integer)
+    organized: Mapped[bool] = mapped_column(Boolean, default=False)
+    o_counter: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[str | None] = mapped_column(String)
+    screenshot_version: Mapped[str | None] = mapped_column(String)
+    studio_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    stash_ids: Mapped[str | None] = mapped_column(Text)  # JSON list of [endpoint, id]
+    # Normalised title for the last match tier (see matching.title_key).
+    title_key: Mapped[str | None] = mapped_column(String, index=True)
+    # Hash of everything mirrored from Stash: an unchanged scene costs no write.
+    content_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    # The Plex Metadata JSON, image URLs relative to a base-URL token (see plex.documents).
+    doc: Mapped[str | None] = mapped_column(Text)
+    doc_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    synced_at: Mapped[float] = mapped_column(Float)
+
+
+class FileRow(Base):
+    __tablename__ = "files"
+
+    scene_id: Mapped[int] = mapped_column(
+        ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True
+    )
+    file_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer)  # 0 is the primary file
+    path: Mapped[str] = mapped_column(Text)
+    rpath: Mapped[str] = mapped_column(Text)  # path components reversed, joined by "/"
+    basename: Mapped[str] = mapped_column(Text)
+    basename_cf: Mapped[str] = mapped_column(Text)
+    stem_key: Mapped[str] = mapped_column(Text)
+    size: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    frame_rate: Mapped[float | None] = mapped_column(Float)
+    bit_rate: Mapped[int | None] = mapped_column(Integer)
+    video_codec: Mapped[str | None] = mapped_column(String)
+    audio_codec: Mapped[str | None] = mapped_column(String)
+    mod_time: Mapped[str | None] = mapped_column(String)
+    fingerprints: Mapped[str | None] = mapped_column(Text)  # JSON object type -> value
+
+    __table_args__ = (
+        Index("ix_files_rpath", "rpath"),
+        Index("ix_files_basename_cf", "basename_cf"),
+        Index("ix_files_stem_key", "stem_key"),
+    )
+
+
+class StudioRow(Base):
+    __tablename__ = "studios"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    details: Mapped[str | None] = mapped_column(Text)
+    image_version: Mapped[str | None] = mapped_column(String)
+    updated_at: Mapped[str | None] = mapped_column(String)
+
+
+class PerformerRow(Base):
+    __tablename__ = "performers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Text)
+    disambiguation: Mapped[str | None] = mapped_column(Text)
+    gender: Mapped[str | None] = mapped_column(String)
+    image_version: Mapped[str | None] = mapped_column(String)
+    updated_at: Mapped[str | None] = mapped_column(String)
+
+
+class TagRow(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[str | None] = mapped_column(String)
+
+
+class GroupRow(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Text)
+    date: Mapped[str | None] = mapped_column(String)
+    synopsis: Mapped[str | None] = mapped_column(Text)
+    front_image_version: Mapped[str | None] = mapped_column(String)
+    updated_at: Mapped[str | None] = mapped_column(String)
+
+
+# Links keep Stash's order (`position`) and carry no foreign key to the entity: a scene may
+# reference a performer the mirror has not fetched yet, and that must not fail its write.
+class ScenePerformerRow(Base):
+    __tablename__ = "scene_performers"
+
+    scene_id: Mapped[int] = mapped_column(
+        ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    performer_id: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class SceneTagRow(Base):
+    __tablename__ = "scene_tags"
+
+    scene_id: Mapped[int] = mapped_column(
+        ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tag_id: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class SceneGroupRow(Base):
+    __tablename__ = "scene_groups"
+
+    scene_id: Mapped[int] = mapped_column(
+        ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    group_id: Mapped[int] = mapped_column(Integer, index=True)
+    scene_index: Mapped[int | None] = mapped_column(Integer)
+
+
+class SyncStateRow(Base):
+    """Small key/value facts about the mirror: cursors, last runs, render fingerprint."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncRunRow(Base):
+    """One line per sync pass, for the status page and `/health`."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String)  # full, incremental, sweep, scenes
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    added: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+scenes = SceneRow.__table__
+files = FileRow.__table__
+studios = StudioRow.__table__
+performers = PerformerRow.__table__
+tags = TagRow.__table__
+groups = GroupRow.__table__
+scene_performers = ScenePerformerRow.__table__
+scene_tags = SceneTagRow.__table__
+scene_groups = SceneGroupRow.__table__
+sync_state = SyncStateRow.__table__
+sync_runs = SyncRunRow.__table__

@@ -1,0 +1,157 @@
+"""Reading the mirror: scenes back into records, and the related entities they need."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, select
+
+from stashplex.mirror import models, rows
+from stashplex.model import Group, Performer, Scene, SceneBundle, SceneGroup, Studio, Tag
+
+_CHUNK = 500  # ids per IN (...) query
+
+
+def chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+@dataclass
+class EntityCache:
+    """All related entities in memory: small next to the scenes, and read on every render."""
+
+    studios: dict[int, Studio] = field(default_factory=dict)
+    performers: dict[int, Performer] = field(default_factory=dict)
+    tags: dict[int, Tag] = field(default_factory=dict)
+    groups: dict[int, Group] = field(default_factory=dict)
+    # Ids that scenes link to but Stash no longer has: not asked for again in this pass.
+    absent: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def of(self, kind_name: str) -> dict:
+        return {
+            "studio": self.studios,
+            "performer": self.performers,
+            "tag": self.tags,
+            "group": self.groups,
+        }[kind_name]
+
+    @classmethod
+    def load(cls, connection: Connection) -> EntityCache:
+        cache = cls()
+        for kind_name, table, record in (
+            ("studio", models.studios, Studio),
+            ("performer", models.performers, Performer),
+            ("tag", models.tags, Tag),
+            ("group", models.groups, Group),
+        ):
+            target = cache.of(kind_name)
+            for row in connection.execute(select(table)).mappings():
+                target[row["id"]] = rows.entity(record, row)
+        return cache
+
+    def bundle(self, scene: Scene) -> SceneBundle:
+        """The scene with its entities resolved; ids the mirror does not know are left out."""
+        studio = self.studios.get(scene.studio_id) if scene.studio_id else None
+        parent = self.studios.get(studio.parent_id) if studio and studio.parent_id else None
+        return SceneBundle(
+            scene=scene,
+            studio=studio,
+            parent_studio=parent,
+            performers=tuple(
+                self.performers[p] for p in scene.performer_ids if p in self.performers
+            ),
+            tags=tuple(self.tags[t] for t in scene.tag_ids if t in self.tags),
+            groups=tuple(
+                (self.groups[g.group_id], g.scene_index)
+                for g in scene.groups
+                if g.group_id in self.groups
+            ),
+        )
+
+    def missing(self, scenes: Iterable[Scene]) -> dict[str, set[int]]:
+        """Entity ids referenced by these scenes that the cache does not hold."""
+        found: dict[str, set[int]] = defaultdict(set)
+        for scene in scenes:
+            if scene.studio_id and scene.studio_id not in self.studios:
+                found["studio"].add(scene.studio_id)
+            found["performer"].update(p for p in scene.performer_ids if p not in self.performers)
+            found["tag"].update(t for t in scene.tag_ids if t not in self.tags)
+            found["group"].update(g.group_id for g in scene.groups if g.group_id not in self.groups)
+        for studio in self.studios.values():
+            if studio.parent_id and studio.parent_id not in self.studios:
+                found["studio"].add(studio.parent_id)
+        return {k: v - self.absent[k] for k, v in found.items() if v - self.absent[k]}
+
+
+def load_scenes(connection: Connection, ids: Sequence[int]) -> list[Scene]:
+    """Mirrored scenes as records, in the order of `ids` (missing ids are skipped)."""
+    result: dict[int, Scene] = {}
+    for chunk in chunks(list(ids)):
+        scene_rows = connection.execute(
+            select(models.scenes).where(models.scenes.c.id.in_(chunk))
+        ).mappings()
+        scene_rows = {row["id"]: row for row in scene_rows}
+        if not scene_rows:
+            continue
+        present = list(scene_rows)
+        files = defaultdict(list)
+        for row in connection.execute(
+            select(models.files)
+            .where(models.files.c.scene_id.in_(present))
+            .order_by(models.files.c.scene_id, models.files.c.position)
+        ).mappings():
+            files[row["scene_id"]].append(rows.video_file(row))
+        performers = _links(connection, models.scene_performers, "performer_id", present)
+        tags = _links(connection, models.scene_tags, "tag_id", present)
+        groups: dict[int, list[SceneGroup]] = defaultdict(list)
+        link = models.scene_groups
+        for row in connection.execute(
+            select(link.c.scene_id, link.c.group_id, link.c.scene_index)
+            .where(link.c.scene_id.in_(present))
+            .order_by(link.c.scene_id, link.c.position)
+        ):
+            groups[row.scene_id].append(SceneGroup(row.group_id, row.scene_index))
+        for scene_id, row in scene_rows.items():
+            result[scene_id] = rows.scene(
+                row, files[scene_id], performers[scene_id], tags[scene_id], groups[scene_id]
+            )
+    return [result[i] for i in ids if i in result]
+
+
+def _links(
+    connection: Connection, table, column: str, scene_ids: list[int]
+) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = defaultdict(list)
+    for scene_id, entity_id in connection.execute(
+        select(table.c.scene_id, table.c[column])
+        .where(table.c.scene_id.in_(scene_ids))
+        .order_by(table.c.scene_id, table.c.position)
+    ):
+        found[scene_id].append(entity_id)
+    return found
+
+
+def scenes_linked_to(connection: Connection, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
+    """Scenes whose document shows one of these entities (for studios: also as parent)."""
+    ids = list(set(entity_ids))
+    found: set[int] = set()
+    if not ids:
+        return found
+    for chunk in chunks(ids):
+        if kind_name == "studio":
+            child = select(models.studios.c.id).where(models.studios.c.parent_id.in_(chunk))
+            query = select(models.scenes.c.id).where(
+                models.scenes.c.studio_id.in_(chunk) | models.scenes.c.studio_id.in_(child)
+            )
+        else:
+            table, column = {
+                "performer": (models.scene_performers, "performer_id"),
+                "tag": (models.scene_tags, "tag_id"),
+                "group": (models.scene_groups, "group_id"),
+            }[kind_name]
+            query = select(table.c.scene_id).where(table.c[column].in_(chunk)).distinct()
+        found.update(connection.execute(query).scalars())
+    return found

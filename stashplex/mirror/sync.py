@@ -1,0 +1,571 @@
+"""Keeping the mirror equal to Stash: full sync, incremental sync, sweep, and single scenes.
+
+Stash leaves few traces of change (see stash-api.md): scene `updated_at` is local time compared
+as a raw string, deletions leave nothing behind, and renaming a file, a folder or a related
+entity does not touch the scene. So:
+- the incremental pass asks for scenes and entities updated since a cursor in Stash's own
+  format (minus a safety margin), taken *before* the pass, so nothing changed during a pass is
+  lost; the cursor only moves when the pass has finished;
+- the sweep walks every scene id with its `updated_at` and file paths and every entity id,
+  deletes what Stash no longer has and fetches again whatever differs; it also catches whatever
+  the cursor missed (clock changes, DST);
+- entity changes re-render the stored documents of the scenes that show them.
+Every page is its own transaction and every write is an idempotent upsert, so a pass killed at
+any point leaves a consistent mirror and the next pass completes it (a full pass resumes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from stashplex.mirror import documents
+from stashplex.mirror.db import Database
+from stashplex.mirror.kinds import EntityKind, entity_kinds
+from stashplex.mirror.writer import MirrorWriter, PageResult
+from stashplex.model import Scene
+from stashplex.settings import Settings
+from stashplex.stash import parse
+from stashplex.stash.client import StashClient
+from stashplex.stash.errors import StashDataError, StashError
+from stashplex.stash.version import StashInfo, probe
+
+log = logging.getLogger(__name__)
+
+CURSOR_MARGIN_SECONDS = 120
+SWEEP_PAGE = 5000  # id-only pages can be large (stash-api.md)
+ENTITY_PAGE = 1000
+
+Progress = Callable[[str, int, int | None], None]  # phase, done, total
+
+
+class SyncCancelled(Exception):
+    """The pass stopped between two pages because the service is shutting down."""
+
+
+class SyncBusy(Exception):
+    """Another sync of the same mirror is running (in this process or another)."""
+
+
+@dataclass
+class SyncReport:
+    kind: str
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0
+    changed_docs: list[int] = field(default_factory=list)
+    removed_ids: list[int] = field(default_factory=list)
+    stash_version: str | None = None
+
+    def add(self, page: PageResult) -> None:
+        self.added += page.added
+        self.updated += page.updated
+        self.removed += page.removed
+        self.unchanged += page.unchanged
+        self.changed_docs.extend(page.changed_docs)
+        self.removed_ids.extend(page.removed_ids)
+
+    def summary(self) -> str:
+        return (
+            f"{self.kind} sync: {self.added} added, {self.updated} updated, "
+            f"{self.removed} removed, {self.unchanged} unchanged in {self.seconds:.1f}s"
+        )
+
+
+def since(cursor: str, margin_seconds: int = CURSOR_MARGIN_SECONDS) -> str:
+    """Stash's own timestamp string moved back by the margin, in Stash's own layout.
+
+    Only the first 19 characters are sent: stored strings that share them and go on with an
+    offset still compare greater, and no time zone conversion can creep in.
+    """
+    head = cursor[:19]
+    try:
+        moment = datetime.fromisoformat(head)
+    except ValueError:
+        return cursor[:10]  # the date alone: a day too many beats a change missed
+    separator = head[10] if len(head) > 10 else "T"
+    return (moment - timedelta(seconds=margin_seconds)).strftime(f"%Y-%m-%d{separator}%H:%M:%S")
+
+
+class _FileLock:
+    """An advisory lock file next to the mirror, released by the kernel if the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: Any = None
+
+    def acquire(self) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # not on POSIX: the in-process lock still applies
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole pass
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._fh.close()
+            self._fh = None
+            return False
+        self._fh.seek(0)
+        self._fh.truncate()
+        self._fh.write(str(os.getpid()))
+        self._fh.flush()
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+class Syncer:
+    def __init__(
+        self,
+        client: StashClient,
+        db: Database,
+        settings: Settings,
+        *,
+        progress: Progress | None = None,
+        after_page: Sequence[Callable[[PageResult], None]] = (),
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.settings = settings
+        self.page_size = settings.sync.page_size
+        self.progress = progress or (lambda phase, done, total: None)
+        self.after_page = list(after_page)
+        self.stop = stop or threading.Event()
+        self.options = documents.mapping_options(settings)
+        self.info: StashInfo | None = None
+        self._lock = threading.Lock()
+        self._file_lock = _FileLock(Path(f"{db.path}.sync-lock"))
+        self._writer: MirrorWriter | None = None
+
+    # --- entry points ------------------------------------------------------------------------
+
+    def run(self, kind: str = "incremental", scene_ids: Sequence[int] | None = None) -> SyncReport:
+        """Run one pass: "full", "incremental", "sweep" or "scenes" (with scene_ids)."""
+        passes: dict[str, Callable[[SyncReport], None]] = {
+            "full": self._full,
+            "incremental": self._incremental,
+            "sweep": self._sweep,
+            "scenes": lambda report: self._scenes(report, scene_ids or ()),
+        }
+        if kind not in passes:
+            raise ValueError(f"unknown sync kind {kind!r}")
+        with self._exclusive():
+            writer = self._writer = MirrorWriter(self.db, self.options)
+            report = SyncReport(kind)
+            run_id = writer.start_run(kind)
+            started = time.monotonic()
+            error: str | None = None
+            try:
+                self.info = probe(self.client)
+                report.stash_version = self.info.version
+                self._render_if_needed(report)
+                if kind == "incremental" and writer.get_state("cursor:scene") is None:
+                    report.kind = kind = "full"  # nothing to be incremental from yet
+                passes[kind](report)
+            except (StashError, SyncCancelled) as exc:
+                error = str(exc) or type(exc).__name__
+                raise
+            except Exception as exc:
+                error = f"internal error: {type(exc).__name__}: {exc}"
+                raise
+            finally:
+                report.seconds = time.monotonic() - started
+                writer.finish_run(run_id, _as_page(report), error)
+                if error is None:
+                    writer.set_state({"last_success": str(time.time()), "last_kind": kind})
+            return report
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        if not self._lock.acquire(blocking=False):
+            raise SyncBusy("a sync of this mirror is already running in this process")
+        try:
+            if not self._file_lock.acquire():
+                raise SyncBusy(f"another process is syncing {self.db.path}")
+            try:
+                yield
+            finally:
+                self._file_lock.release()
+        finally:
+            self._lock.release()
+
+    @property
+    def writer(self) -> MirrorWriter:
+        assert self._writer is not None
+        return self._writer
+
+    def _check_stop(self) -> None:
+        if self.stop.is_set():
+            raise SyncCancelled("sync stopped for shutdown")
+
+    # --- passes ------------------------------------------------------------------------------
+
+    def _full(self, report: SyncReport) -> None:
+        resume = self._load_resume()
+        marks = resume["marks"] if resume else self._marks()
+        after = resume["after"] if resume else 0
+        if resume:
+            log.info("resuming an interrupted full sync after scene %d", after)
+        self._sync_entities(report, changed_since=None)
+        total = self._count_scenes()
+        done = 0
+        last = after
+        for page, low, high in self._scene_pages("FindScenesPage", after, None):
+            self._apply_page(report, page, prune=(low, high))
+            done += len(page)
+            last = high
+            self.writer.set_state({"full_resume": json.dumps({"after": high, "marks": marks})})
+            self.progress("scenes", done, total)
+        report.add(self.writer.delete_scenes_above(last))
+        self._finish_cursors(marks, {"full_resume": None, "last_full": str(time.time())})
+
+    def _incremental(self, report: SyncReport) -> None:
+        marks = self._marks()
+        cursors = {k: self.writer.get_state(f"cursor:{k}") for k in marks}
+        self._sync_entities(report, changed_since=cursors)
+        scene_cursor = cursors.get("scene")
+        scene_filter = (
+            {"updated_at": {"value": since(scene_cursor), "modifier": "GREATER_THAN"}}
+            if scene_cursor
+            else None
+        )
+        done = 0
+        for page, _low, _high in self._scene_pages("FindScenesPage", 0, scene_filter):
+            self._apply_page(report, page, prune=None)
+            done += len(page)
+            self.progress("changed scenes", done, None)
+        self._finish_cursors(marks, {})
+
+    def _sweep(self, report: SyncReport) -> None:
+        stale: list[int] = []
+        done = 0
+        total = self._count_scenes()
+        last = 0
+        for page, low, high in self._sweep_pages(0):
+            stale.extend(self._compare_sweep_page(page, low, high, report))
+            done += len(page)
+            last = high
+            self.progress("sweep", done, total)
+        report.add(self.writer.delete_scenes_above(last))
+        # Entities deleted or merged away in Stash leave their scenes untouched there: those
+        # scenes' links changed without a trace, so fetch them again.
+        for kind in entity_kinds(self.client.legacy):
+            seen = self._all_entity_ids(kind)
+            gone = self.writer.delete_entities_except(kind, seen)
+            if gone:
+                log.info("%d %ss were deleted in Stash", len(gone), kind.name)
+                stale.extend(self.writer.scenes_showing(kind.name, gone))
+        if stale:
+            self._refetch(report, sorted(set(stale)))
+        self.writer.set_state({"last_sweep": str(time.time())})
+
+    def _scenes(self, report: SyncReport, ids: Sequence[int]) -> None:
+        self._refetch(report, list(dict.fromkeys(ids)))
+
+    # --- scenes ------------------------------------------------------------------------------
+
+    def _scene_pages(
+        self, operation: str, after: int, scene_filter: dict[str, Any] | None
+    ) -> Iterator[tuple[list[Scene], int, int]]:
+        """Keyset pages sorted by id: (scenes, low, high) where the page covers low < id <= high."""
+        last = after
+        while True:
+            self._check_stop()
+            criteria = {"id": {"value": last, "modifier": "GREATER_THAN"}}
+            if scene_filter:
+                criteria.update(scene_filter)
+            data = self.client.execute(
+                operation,
+                {
+                    "filter": {"per_page": self.page_size, "sort": "id", "direction": "ASC"},
+                    "scene_filter": criteria,
+                },
+            )
+            items = parse.listing(data, "findScenes", "scenes")
+            scenes = [parse.scene(item) for item in items]
+            if not scenes:
+                return
+            high = max(scene.id for scene in scenes)
+            if high <= last:
+                raise StashDataError("Stash returned scenes out of id order; paging stopped")
+            yield scenes, last, high
+            last = high
+            if len(scenes) < self.page_size:
+                return
+
+    def _sweep_pages(self, after: int) -> Iterator[tuple[list[dict[str, Any]], int, int]]:
+        last = after
+        size = max(self.page_size, SWEEP_PAGE)
+        while True:
+            self._check_stop()
+            data = self.client.execute(
+                "SweepScenes",
+                {
+                    "filter": {"per_page": size, "sort": "id", "direction": "ASC"},
+                    "scene_filter": {"id": {"value": last, "modifier": "GREATER_THAN"}},
+                },
+            )
+            items = parse.listing(data, "findScenes", "scenes")
+            if not items:
+                return
+            page = [_sweep_item(item) for item in items]
+            high = max(item["id"] for item in page)
+            if high <= last:
+                raise StashDataError("Stash returned scenes out of id order; paging stopped")
+            yield page, last, high
+            last = high
+            if len(items) < size:
+                return
+
+    def _compare_sweep_page(
+        self, page: list[dict[str, Any]], low: int, high: int, report: SyncReport
+    ) -> list[int]:
+        from sqlalchemy import select
+
+        from stashplex.mirror import models
+
+        mirrored: dict[int, tuple[str, list[tuple[int, str]]]] = {}
+        with self.db.reader.connect() as connection:
+            for scene_id, updated_at in connection.execute(
+                select(models.scenes.c.id, models.scenes.c.updated_at).where(
+                    models.scenes.c.id > low, models.scenes.c.id <= high
+                )
+            ):
+                mirrored[scene_id] = (updated_at, [])
+            for scene_id, file_id, path in connection.execute(
+                select(models.files.c.scene_id, models.files.c.file_id, models.files.c.path)
+                .where(models.files.c.scene_id > low, models.files.c.scene_id <= high)
+                .order_by(models.files.c.scene_id, models.files.c.position)
+            ):
+                if scene_id in mirrored:
+                    mirrored[scene_id][1].append((file_id, path))
+        stale = []
+        seen = set()
+        for item in page:
+            seen.add(item["id"])
+            known = mirrored.get(item["id"])
+            if known is None or known[0] != item["updated_at"] or known[1] != item["files"]:
+                stale.append(item["id"])
+            else:
+                report.unchanged += 1
+        gone = [scene_id for scene_id in mirrored if scene_id not in seen]
+        if gone:
+            report.add(self.writer.delete_scenes(gone))
+        return stale
+
+    def _refetch(self, report: SyncReport, ids: list[int]) -> None:
+        """Fetch these scenes again by id; those Stash no longer has are deleted."""
+        done = 0
+        for start in range(0, len(ids), self.page_size):
+            self._check_stop()
+            chunk = ids[start : start + self.page_size]
+            try:
+                data = self.client.execute("FindScenesByIds", {"ids": [str(i) for i in chunk]})
+                scenes = [parse.scene(s) for s in parse.listing(data, "findScenes", "scenes")]
+            except StashDataError:
+                # One id deleted since we looked fails the whole query: ask one by one.
+                scenes = []
+                for scene_id in chunk:
+                    found = self.client.execute("FindScene", {"id": str(scene_id)}).get("findScene")
+                    if found is not None:
+                        scenes.append(parse.scene(found))
+            present = {s.id for s in scenes}
+            self._apply_page(report, scenes, prune=None)
+            gone = [i for i in chunk if i not in present]
+            if gone:
+                report.add(self.writer.delete_scenes(gone))
+            done += len(chunk)
+            self.progress("scenes", done, len(ids))
+
+    def _apply_page(
+        self, report: SyncReport, scenes: list[Scene], prune: tuple[int, int] | None
+    ) -> None:
+        self._fetch_missing_entities(scenes)
+        result = self.writer.apply_scenes(scenes, prune=prune)
+        report.add(result)
+        for hook in self.after_page:
+            hook(result)
+
+    def _count_scenes(self) -> int | None:
+        try:
+            count = self.client.execute("CountScenes", {}).get("findScenes", {}).get("count")
+        except AttributeError:
+            return None
+        return count if isinstance(count, int) else None
+
+    # --- entities ----------------------------------------------------------------------------
+
+    def _sync_entities(
+        self, report: SyncReport, changed_since: dict[str, str | None] | None
+    ) -> None:
+        """All entities (full) or those changed since their cursor; re-render what shows them."""
+        rerender: set[int] = set()
+        for kind in entity_kinds(self.client.legacy):
+            cursor = changed_since.get(kind.name) if changed_since is not None else None
+            entity_filter = (
+                {"updated_at": {"value": since(cursor), "modifier": "GREATER_THAN"}}
+                if cursor
+                else None
+            )
+            records = list(self._entity_pages(kind, entity_filter))
+            changed = self.writer.apply_entities(kind, records)
+            if changed_since is None:  # a full pass also sees what is gone
+                gone = self.writer.delete_entities_except(kind, {r.id for r in records})
+                changed |= gone
+            if changed:
+                rerender |= self.writer.scenes_showing(kind.name, changed)
+            self.progress(f"{kind.name}s", len(records), len(records))
+        if rerender:
+            changed_docs = self.writer.rerender(rerender)
+            report.changed_docs.extend(changed_docs)
+            log.info("re-rendered %d scenes after entity changes", len(rerender))
+
+    def _entity_pages(
+        self, kind: EntityKind, entity_filter: dict[str, Any] | None
+    ) -> Iterator[Any]:
+        page = 1
+        while True:
+            self._check_stop()
+            variables: dict[str, Any] = {
+                "filter": {"per_page": ENTITY_PAGE, "page": page, "sort": "id", "direction": "ASC"}
+            }
+            if entity_filter:
+                variables[kind.filter_var] = entity_filter
+            items = parse.listing(
+                self.client.execute(kind.find_many, variables), kind.root, kind.items
+            )
+            for item in items:
+                yield kind.parse(item)
+            if len(items) < ENTITY_PAGE:
+                return
+            page += 1
+
+    def _all_entity_ids(self, kind: EntityKind) -> set[int]:
+        ids: set[int] = set()
+        page = 1
+        while True:
+            self._check_stop()
+            data = self.client.execute(
+                kind.sweep,
+                {
+                    "filter": {
+                        "per_page": SWEEP_PAGE,
+                        "page": page,
+                        "sort": "id",
+                        "direction": "ASC",
+                    }
+                },
+            )
+            items = parse.listing(data, kind.root, kind.items)
+            ids.update(
+                parse.ident(item.get("id") if isinstance(item, dict) else None) for item in items
+            )
+            if len(items) < SWEEP_PAGE:
+                return ids
+            page += 1
+
+    def _fetch_missing_entities(self, scenes: list[Scene]) -> None:
+        """Entities created after the entity pass but already linked: fetch them one by one."""
+        cache = self.writer.cache
+        for _ in range(3):  # a new studio's parent may be new as well
+            missing = cache.missing(scenes)
+            if not missing:
+                return
+            for kind in entity_kinds(self.client.legacy):
+                ids = missing.get(kind.name)
+                if not ids:
+                    continue
+                found = []
+                for entity_id in sorted(ids):
+                    data = self.client.execute(kind.find_one, {"id": str(entity_id)})
+                    if data.get(kind.one_root) is not None:
+                        found.append(kind.parse(data[kind.one_root]))
+                self.writer.apply_entities(kind, found)
+                # Deleted in Stash since: the link is simply not shown, and not asked again.
+                cache.absent[kind.name].update(ids - {r.id for r in found})
+
+    # --- cursors -----------------------------------------------------------------------------
+
+    def _marks(self) -> dict[str, str | None]:
+        """The newest updated_at of scenes and of each entity kind, before the pass starts."""
+        marks: dict[str, str | None] = {}
+        data = self.client.execute("LatestSceneUpdate")
+        latest = parse.listing(data, "findScenes", "scenes")
+        marks["scene"] = parse.text(latest[0].get("updated_at")) if latest else None
+        for kind in entity_kinds(self.client.legacy):
+            data = self.client.execute(
+                kind.find_many,
+                {"filter": {"per_page": 1, "sort": "updated_at", "direction": "DESC"}},
+            )
+            items = parse.listing(data, kind.root, kind.items)
+            marks[kind.name] = parse.text(items[0].get("updated_at")) if items else None
+        return marks
+
+    def _finish_cursors(self, marks: dict[str, str | None], extra: dict[str, str | None]) -> None:
+        values = {f"cursor:{k}": v for k, v in marks.items() if v is not None}
+        # A kind with nothing in Stash keeps an empty cursor, so it stays "take everything".
+        self.writer.set_state({**values, **extra})
+
+    def _load_resume(self) -> dict[str, Any] | None:
+        raw = self.writer.get_state("full_resume")
+        if not raw:
+            return None
+        try:
+            resume = json.loads(raw)
+            if isinstance(resume.get("after"), int) and isinstance(resume.get("marks"), dict):
+                return resume
+        except (ValueError, AttributeError):
+            pass
+        return None
+
+    # --- documents ---------------------------------------------------------------------------
+
+    def _render_if_needed(self, report: SyncReport) -> None:
+        """Settings that shape documents changed since they were stored: render them all."""
+        wanted = documents.fingerprint(self.options)
+        if self.writer.get_state("render_fingerprint") == wanted:
+            return
+        ids = self.writer.all_scene_ids()
+        if ids:
+            log.info("document settings changed: rendering %d stored scenes again", len(ids))
+            for start in range(0, len(ids), 5000):
+                self._check_stop()
+                report.changed_docs.extend(self.writer.rerender(ids[start : start + 5000]))
+                self.progress("render", min(start + 5000, len(ids)), len(ids))
+        self.writer.set_state({"render_fingerprint": wanted})
+
+
+def _sweep_item(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise parse._fail("sweep item")
+    files = parse.objects(
+        item.get("files"),
+        lambda f: (parse.ident(f.get("id"), "file id"), parse.required_text(f.get("path"), "path")),
+        "files",
+    )
+    return {
+        "id": parse.ident(item.get("id"), "scene id"),
+        "updated_at": parse.required_text(item.get("updated_at"), "updated_at"),
+        "files": list(files),
+    }
+
+
+def _as_page(report: SyncReport) -> PageResult:
+    return PageResult(report.added, report.updated, report.unchanged, report.removed)

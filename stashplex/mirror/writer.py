@@ -1,0 +1,313 @@
+"""Writing the mirror: idempotent upserts and deletes, one short transaction per call.
+
+Every public method here is one transaction, so a crash between two calls leaves the mirror as
+the last call left it: consistent, with the sync cursor still where the last finished pass put it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert
+
+from stashplex.mirror import documents, models, rows
+from stashplex.mirror.db import Database
+from stashplex.mirror.kinds import EntityKind
+from stashplex.mirror.store import EntityCache, chunks, load_scenes, scenes_linked_to
+from stashplex.model import Scene
+from stashplex.plex.mapping import MappingOptions
+
+_SCENE_COLUMNS = [c.name for c in models.scenes.columns if c.name != "id"]
+
+
+@dataclass
+class PageResult:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    # Scenes whose Plex document changed (added ones included): what Plex should refresh.
+    changed_docs: list[int] = field(default_factory=list)
+    removed_ids: list[int] = field(default_factory=list)
+
+    def merge(self, other: PageResult) -> None:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+        self.changed_docs.extend(other.changed_docs)
+        self.removed_ids.extend(other.removed_ids)
+
+
+class MirrorWriter:
+    def __init__(self, db: Database, options: MappingOptions) -> None:
+        self.db = db
+        self.options = options
+        with db.reader.connect() as connection:
+            self.cache = EntityCache.load(connection)
+
+    # --- scenes ------------------------------------------------------------------------------
+
+    def apply_scenes(
+        self,
+        scenes: Sequence[Scene],
+        *,
+        prune: tuple[int, int] | None = None,
+    ) -> PageResult:
+        """Upsert these scenes; with `prune=(low, high)`, also delete mirrored scenes with
+        low < id <= high that are not among them (a keyset page proves they are gone)."""
+        result = PageResult()
+        now = time.time()
+        by_id = {scene.id: scene for scene in scenes}
+        with self.db.writer.begin() as connection:
+            existing = _existing(connection, list(by_id))
+            changed: list[Scene] = []
+            for scene in by_id.values():
+                row = rows.scene_row(scene)
+                old = existing.get(scene.id)
+                if old is not None and old[0] == row["content_hash"]:
+                    result.unchanged += 1
+                    continue
+                changed.append(scene)
+                if old is None:
+                    result.added += 1
+                else:
+                    result.updated += 1
+            if changed:
+                self._write_scenes(connection, changed, existing, result, now)
+            if prune is not None:
+                low, high = prune
+                gone = (
+                    connection.execute(
+                        select(models.scenes.c.id).where(
+                            models.scenes.c.id > low,
+                            models.scenes.c.id <= high,
+                            models.scenes.c.id.not_in(list(by_id)) if by_id else True,
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+                self._delete(connection, gone, result)
+        return result
+
+    def _write_scenes(
+        self,
+        connection: Connection,
+        changed: list[Scene],
+        existing: dict[int, tuple[bytes, bytes | None]],
+        result: PageResult,
+        now: float,
+    ) -> None:
+        scene_rows, file_rows, performer_rows, tag_rows, group_rows = [], [], [], [], []
+        for scene in changed:
+            row = rows.scene_row(scene)
+            row["doc"], row["doc_hash"] = documents.render(self.cache.bundle(scene), self.options)
+            row["synced_at"] = now
+            old = existing.get(scene.id)
+            if old is None or old[1] != row["doc_hash"]:
+                result.changed_docs.append(scene.id)
+            scene_rows.append(row)
+            file_rows.extend(rows.file_rows(scene))
+            performers, tags, groups = rows.link_rows(scene)
+            performer_rows.extend(performers)
+            tag_rows.extend(tags)
+            group_rows.extend(groups)
+        old_ids = [s.id for s in changed if s.id in existing]
+        if old_ids:
+            for table in (
+                models.files,
+                models.scene_performers,
+                models.scene_tags,
+                models.scene_groups,
+            ):
+                connection.execute(delete(table).where(table.c.scene_id.in_(old_ids)))
+        statement = insert(models.scenes)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[models.scenes.c.id],
+                set_={name: statement.excluded[name] for name in _SCENE_COLUMNS},
+            ),
+            scene_rows,
+        )
+        for table, batch in (
+            (models.files, file_rows),
+            (models.scene_performers, performer_rows),
+            (models.scene_tags, tag_rows),
+            (models.scene_groups, group_rows),
+        ):
+            if batch:
+                connection.execute(insert(table), batch)
+
+    def delete_scenes(self, ids: Iterable[int]) -> PageResult:
+        result = PageResult()
+        with self.db.writer.begin() as connection:
+            present = (
+                connection.execute(
+                    select(models.scenes.c.id).where(models.scenes.c.id.in_(list(ids)))
+                )
+                .scalars()
+                .all()
+            )
+            self._delete(connection, present, result)
+        return result
+
+    def delete_scenes_above(self, last_id: int) -> PageResult:
+        """After the last keyset page: every mirrored scene beyond it is gone from Stash."""
+        result = PageResult()
+        with self.db.writer.begin() as connection:
+            gone = (
+                connection.execute(select(models.scenes.c.id).where(models.scenes.c.id > last_id))
+                .scalars()
+                .all()
+            )
+            self._delete(connection, gone, result)
+        return result
+
+    def _delete(self, connection: Connection, ids: Sequence[int], result: PageResult) -> None:
+        for chunk in chunks(list(ids)):
+            # Files and links go with their scene (ON DELETE CASCADE).
+            connection.execute(delete(models.scenes).where(models.scenes.c.id.in_(chunk)))
+        result.removed += len(ids)
+        result.removed_ids.extend(ids)
+
+    # --- related entities ------------------------------------------------------------------
+
+    def apply_entities(self, kind: EntityKind, records: Sequence) -> set[int]:
+        """Upsert entities; returns the ids whose mirrored values changed (or are new)."""
+        target = self.cache.of(kind.name)
+        changed = [r for r in records if target.get(r.id) != r]
+        if not changed:
+            return set()
+        statement = insert(kind.table)
+        columns = [c.name for c in kind.table.columns if c.name != "id"]
+        with self.db.writer.begin() as connection:
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[kind.table.c.id],
+                    set_={name: statement.excluded[name] for name in columns},
+                ),
+                [rows.entity_row(r) for r in changed],
+            )
+        for record in changed:
+            target[record.id] = record
+        return {r.id for r in changed}
+
+    def delete_entities_except(self, kind: EntityKind, keep: set[int]) -> set[int]:
+        """Delete mirrored entities of this kind not in `keep`; returns the deleted ids."""
+        target = self.cache.of(kind.name)
+        gone = {entity_id for entity_id in target if entity_id not in keep}
+        if gone:
+            with self.db.writer.begin() as connection:
+                for chunk in chunks(sorted(gone)):
+                    connection.execute(delete(kind.table).where(kind.table.c.id.in_(chunk)))
+            for entity_id in gone:
+                del target[entity_id]
+        return gone
+
+    def scenes_showing(self, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
+        with self.db.reader.connect() as connection:
+            return scenes_linked_to(connection, kind_name, entity_ids)
+
+    # --- documents -------------------------------------------------------------------------
+
+    def rerender(self, scene_ids: Iterable[int]) -> list[int]:
+        """Render the stored documents of these scenes again; returns those that changed."""
+        changed: list[int] = []
+        for chunk in chunks(sorted(set(scene_ids))):
+            with self.db.writer.begin() as connection:
+                hashes = dict(
+                    connection.execute(
+                        select(models.scenes.c.id, models.scenes.c.doc_hash).where(
+                            models.scenes.c.id.in_(chunk)
+                        )
+                    ).all()
+                )
+                updates = []
+                for scene in load_scenes(connection, chunk):
+                    doc, doc_hash = documents.render(self.cache.bundle(scene), self.options)
+                    if doc_hash != hashes.get(scene.id):
+                        updates.append({"key": scene.id, "doc": doc, "doc_hash": doc_hash})
+                        changed.append(scene.id)
+                if updates:
+                    connection.execute(
+                        update(models.scenes)
+                        .where(models.scenes.c.id == bindparam("key"))
+                        .values(doc=bindparam("doc"), doc_hash=bindparam("doc_hash")),
+                        updates,
+                    )
+        return changed
+
+    def all_scene_ids(self) -> list[int]:
+        with self.db.reader.connect() as connection:
+            return list(connection.execute(select(models.scenes.c.id).order_by("id")).scalars())
+
+    # --- state -----------------------------------------------------------------------------
+
+    def get_state(self, key: str) -> str | None:
+        with self.db.reader.connect() as connection:
+            return get_state(connection, key)
+
+    def set_state(self, values: dict[str, str | None]) -> None:
+        with self.db.writer.begin() as connection:
+            set_state(connection, values)
+
+    def start_run(self, kind: str) -> int:
+        with self.db.writer.begin() as connection:
+            return connection.execute(
+                insert(models.sync_runs).values(kind=kind, started_at=time.time())
+            ).inserted_primary_key[0]
+
+    def finish_run(self, run_id: int, result: PageResult, error: str | None) -> None:
+        with self.db.writer.begin() as connection:
+            connection.execute(
+                update(models.sync_runs)
+                .where(models.sync_runs.c.id == run_id)
+                .values(
+                    finished_at=time.time(),
+                    ok=error is None,
+                    added=result.added,
+                    updated=result.updated,
+                    removed=result.removed,
+                    unchanged=result.unchanged,
+                    error=error,
+                )
+            )
+            # Keep the history short: the status page shows the last few runs.
+            keep = select(models.sync_runs.c.id).order_by(models.sync_runs.c.id.desc()).limit(200)
+            connection.execute(delete(models.sync_runs).where(models.sync_runs.c.id.not_in(keep)))
+
+
+def _existing(connection: Connection, ids: list[int]) -> dict[int, tuple[bytes, bytes | None]]:
+    found: dict[int, tuple[bytes, bytes | None]] = {}
+    for chunk in chunks(ids):
+        for scene_id, content, doc in connection.execute(
+            select(
+                models.scenes.c.id, models.scenes.c.content_hash, models.scenes.c.doc_hash
+            ).where(models.scenes.c.id.in_(chunk))
+        ):
+            found[scene_id] = (content, doc)
+    return found
+
+
+def get_state(connection: Connection, key: str) -> str | None:
+    return connection.execute(
+        select(models.sync_state.c.value).where(models.sync_state.c.key == key)
+    ).scalar_one_or_none()
+
+
+def set_state(connection: Connection, values: dict[str, str | None]) -> None:
+    statement = insert(models.sync_state)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[models.sync_state.c.key], set_={"value": statement.excluded.value}
+        ),
+        [{"key": k, "value": v} for k, v in values.items()],
+    )
+
+
+def count_scenes(connection: Connection) -> int:
+    return connection.execute(select(func.count()).select_from(models.scenes)).scalar_one()

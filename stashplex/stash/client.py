@@ -1,0 +1,261 @@
+"""The one way stashplex talks to Stash: GraphQL operations with variables, and image GETs.
+
+Stash is a small SQLite server that sets no timeouts of its own, so every call here has a
+timeout, the number of calls in flight is capped, and only failures that can pass (no answer,
+5xx, garbage) are retried, with backoff. Errors come out as the typed classes of `errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from stashplex import __version__
+from stashplex.stash import operations
+from stashplex.stash.errors import (
+    StashAuthError,
+    StashBadResponse,
+    StashDataError,
+    StashError,
+    StashQueryRejected,
+    StashServerError,
+    StashUnreachable,
+)
+
+log = logging.getLogger(__name__)
+
+_REJECTED_CODES = {"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
+
+
+@dataclass(frozen=True, slots=True)
+class StashImage:
+    """An image route's answer. `data` is None unless Stash had a real image."""
+
+    state: str  # "ok", "placeholder" (Stash's default SVG) or "missing" (404)
+    data: bytes | None = None
+    content_type: str | None = None
+    etag: str | None = None
+
+
+class StashClient:
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_in_flight: int = 3,
+        debug: bool = False,
+        sleep: Callable[[float], Any] | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self.debug = debug
+        self.legacy = False  # True on Stash before v0.27 (movies instead of groups)
+        self.version: str | None = None  # filled in by the version probe, for messages
+        self._stop = threading.Event()
+        self._sleep = sleep or self._stop.wait
+        self._slots = threading.BoundedSemaphore(max_in_flight)
+        headers = {
+            # With Accept */* Stash v0.29+ reports rejected queries as 400 instead of 422.
+            "Accept": "application/json",
+            "User-Agent": f"stashplex/{__version__}",
+        }
+        if api_key:  # sending any key to a Stash without one configured fails
+            headers["ApiKey"] = api_key
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=max_in_flight, max_keepalive_connections=max_in_flight
+            ),
+        )
+        self.has_api_key = bool(api_key)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._http.close()
+
+    def __enter__(self) -> StashClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def stop(self) -> None:
+        """Wake any backoff sleep and make further retries give up (for shutdown)."""
+        self._stop.set()
+
+    # --- GraphQL ---------------------------------------------------------------------------
+
+    def execute(
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        retries: int | None = None,
+    ) -> dict[str, Any]:
+        """Run a named operation from `operations` and return its `data`."""
+        body = {
+            "operationName": operation,
+            "query": operations.document(operation, legacy=self.legacy),
+            "variables": dict(variables or {}),
+        }
+        return self._with_retries(
+            operation, lambda: self._post_graphql(operation, body), retries, variables
+        )
+
+    def _post_graphql(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self._send("POST", "/graphql", json=body)
+        status = response.status_code
+        if status == 401 or (status == 500 and response.text.strip().lower() == "unauthorized"):
+            raise self._auth_error()
+        if 300 <= status < 400:
+            where = response.headers.get("location", "?")
+            raise StashError(f"Stash at {self.url} redirected /graphql to {where}; check the URL")
+        if status >= 500:
+            raise StashServerError(f"Stash at {self.url} answered HTTP {status} to {operation}")
+        payload = self._json(response, operation)
+        if status in (400, 422):
+            raise StashQueryRejected(self._rejection(operation, payload, status))
+        if status != 200:
+            raise StashServerError(f"Stash at {self.url} answered HTTP {status} to {operation}")
+        errors = payload.get("errors")
+        if errors:
+            raise StashDataError(
+                f"Stash reported an error for {operation}: {_first_message(errors)}"
+            )
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise StashBadResponse(f"Stash answered {operation} without data")
+        return data
+
+    def _json(self, response: httpx.Response, operation: str) -> dict[str, Any]:
+        try:
+            payload = json.loads(response.content)
+        except ValueError:
+            kind = response.headers.get("content-type", "unknown type")
+            raise StashBadResponse(
+                f"Stash at {self.url} answered {operation} with something that is not JSON ({kind})"
+            ) from None
+        if not isinstance(payload, dict):
+            raise StashBadResponse(f"Stash answered {operation} with JSON of the wrong shape")
+        return payload
+
+    def _rejection(self, operation: str, payload: dict[str, Any], status: int) -> str:
+        errors = payload.get("errors") or []
+        codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
+        version = self.version or "of unknown version"
+        what = "rejected" if codes & _REJECTED_CODES else f"answered HTTP {status} to"
+        return f"Stash {version} {what} query {operation}: {_first_message(errors)}"
+
+    def _auth_error(self) -> StashAuthError:
+        if self.has_api_key:
+            return StashAuthError(f"Stash at {self.url} rejected the API key ([stash] api_key)")
+        return StashAuthError(
+            f"Stash at {self.url} requires an API key: set [stash] api_key or STASH_API_KEY"
+        )
+
+    # --- images and liveness ---------------------------------------------------------------
+
+    def image(
+        self, path: str, *, etag: str | None = None, retries: int | None = None
+    ) -> StashImage:
+        """GET one of Stash's image routes; `path` is built by the caller from numeric ids."""
+        headers = {"Accept": "image/*", **({"If-None-Match": etag} if etag else {})}
+
+        def attempt() -> StashImage:
+            response = self._send("GET", path, headers=headers)
+            status = response.status_code
+            if status == 304:
+                return StashImage("ok", None, None, etag)
+            if status in (401, 403) or (300 <= status < 400):
+                # Without a valid key Stash redirects image routes to its /login page.
+                raise self._auth_error()
+            if status in (400, 404):
+                return StashImage("missing")
+            if status >= 500:
+                raise StashServerError(f"Stash at {self.url} answered HTTP {status} to {path}")
+            kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind == "image/svg+xml":
+                return StashImage("placeholder")
+            if not kind.startswith("image/"):
+                raise StashBadResponse(f"Stash answered {path} with {kind or 'no type'}")
+            return StashImage("ok", response.content, kind, response.headers.get("etag"))
+
+        return self._with_retries(path, attempt, retries, None)
+
+    def healthz(self) -> bool:
+        """Stash's unauthenticated liveness route; False on any failure."""
+        try:
+            return self._send("GET", "/healthz").status_code == 200
+        except StashError:
+            return False
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        with self._slots:
+            try:
+                return self._http.request(method, path, **kwargs)
+            except httpx.TimeoutException:
+                raise StashUnreachable(f"Stash at {self.url} did not answer in time") from None
+            except httpx.TransportError as exc:
+                reason = type(exc).__name__
+                raise StashUnreachable(f"cannot reach Stash at {self.url} ({reason})") from None
+
+    def _with_retries(
+        self,
+        what: str,
+        attempt: Callable[[], Any],
+        retries: int | None,
+        variables: Mapping[str, Any] | None,
+    ) -> Any:
+        limit = self.retries if retries is None else retries
+        tries = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                result = attempt()
+            except StashError as exc:
+                if self.debug:
+                    log.debug("stash %s %s failed: %s", what, _vars(variables), exc)
+                if not exc.retryable or tries >= limit or self._stop.is_set():
+                    raise
+                delay = self.backoff * (2**tries) * (0.5 + random.random())
+                tries += 1
+                log.debug("retrying %s in %.1fs (%d/%d)", what, delay, tries, limit)
+                self._sleep(delay)
+                continue
+            if self.debug:
+                ms = (time.perf_counter() - started) * 1000
+                log.debug("stash %s %s %.0f ms", what, _vars(variables), ms)
+            return result
+
+
+def _first_message(errors: Any) -> str:
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        message = str(errors[0].get("message") or "no message")
+    else:
+        message = "no message"
+    return message if len(message) <= 300 else message[:300] + "…"
+
+
+def _vars(variables: Mapping[str, Any] | None) -> str:
+    if not variables:
+        return ""
+    text = json.dumps(variables, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= 500 else text[:500] + "…"
