@@ -2,8 +2,9 @@
 
 Image URLs in a stored document start with BASE_TOKEN instead of the agent's base URL, which is
 only known per request (from `agent_base_url` or the request's Host). The token is a NUL
-character: Stash text loses its control characters at the border (`stash.parse`), so the JSON
-escape of NUL can only come from a URL we wrote, and `absolute()` is a plain string replace.
+character, which Stash text loses at the border (`stash.parse`). In the stored JSON a URL thus
+begins with a quote followed by the escape of NUL; text can never produce that sequence (its
+quotes and backslashes are escaped), so `absolute()` is one plain string replace.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from stashplex.plex.mapping import MappingOptions, scene_metadata
 from stashplex.settings import Settings
 
 BASE_TOKEN = "\x00"
-_TOKEN_JSON = json.dumps(BASE_TOKEN)[1:-1]  # the 6 characters \u0000
+_TOKEN_JSON = json.dumps(BASE_TOKEN)[:-1]  # a quote and the 6 characters \u0000
 # Bump when the mapping changes what it produces: stored documents are then rendered again.
 MAPPING_REVISION = 1
 
@@ -52,4 +53,4 @@ def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str, bytes]:
 
 def absolute(doc: str, base_url: str) -> str:
     """A stored document with its image URLs made absolute for `base_url`."""
-    return doc.replace(_TOKEN_JSON, json.dumps(base_url.rstrip("/"), ensure_ascii=False)[1:-1])
+    return doc.replace(_TOKEN_JSON, json.dumps(base_url.rstrip("/"), ensure_ascii=False)[:-1])
