@@ -30,6 +30,7 @@ from typing import Any
 
 from stashplex.mirror import documents
 from stashplex.mirror.db import Database
+from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.kinds import EntityKind, entity_kinds
 from stashplex.mirror.writer import MirrorWriter, PageResult
 from stashplex.model import Scene
@@ -397,8 +398,7 @@ class Syncer:
     def _apply_page(
         self, report: SyncReport, scenes: list[Scene], prune: tuple[int, int] | None
     ) -> None:
-        self._fetch_missing_entities(scenes)
-        result = self.writer.apply_scenes(scenes, prune=prune)
+        result = import_scenes(self.client, self.writer, scenes, prune=prune)
         report.add(result)
         for hook in self.after_page:
             hook(result)
@@ -480,26 +480,6 @@ class Syncer:
             if len(items) < SWEEP_PAGE:
                 return ids
             page += 1
-
-    def _fetch_missing_entities(self, scenes: list[Scene]) -> None:
-        """Entities created after the entity pass but already linked: fetch them one by one."""
-        cache = self.writer.cache
-        for _ in range(3):  # a new studio's parent may be new as well
-            missing = cache.missing(scenes)
-            if not missing:
-                return
-            for kind in entity_kinds(self.client.legacy):
-                ids = missing.get(kind.name)
-                if not ids:
-                    continue
-                found = []
-                for entity_id in sorted(ids):
-                    data = self.client.execute(kind.find_one, {"id": str(entity_id)})
-                    if data.get(kind.one_root) is not None:
-                        found.append(kind.parse(data[kind.one_root]))
-                self.writer.apply_entities(kind, found)
-                # Deleted in Stash since: the link is simply not shown, and not asked again.
-                cache.absent[kind.name].update(ids - {r.id for r in found})
 
     # --- cursors -----------------------------------------------------------------------------
 
