@@ -61,7 +61,9 @@ class Response:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
-    after: Callable[[], None] | None = None  # run once the response is sent
+    # Run before answering (and then close the connection): used to stop listening
+    # first, so that a client reconnecting after the answer is refused, not reset.
+    before: Callable[[], None] | None = None
 
 
 def text(status: int, body: str = "") -> Response:
@@ -113,7 +115,8 @@ class SampleApp:
         if fault.kind == "drop":
             return Response(0, drop=True)
         if fault.kind == "down":
-            return Response(0, drop=True, after=lambda: self.faults.down(fault.args.get("seconds")))
+            seconds = fault.args.get("seconds")
+            return Response(0, drop=True, before=lambda: self.faults.down(seconds))
         if fault.kind == "invalid_json" and req.path == "/graphql":
             body = b'{"data":{"findScenes":{"count":12,"scenes":[{"id":"1","title":"trunc'
             return Response(200, body, {"Content-Type": "application/json"})
@@ -251,11 +254,6 @@ class SampleApp:
         except Exception as err:  # reported to the caller, whatever it is
             return json_response(400, {"ok": False, "error": f"{type(err).__name__}: {err}"})
         if op == "down":
-            # Answer first, then stop listening.
-            return Response(
-                200,
-                dumps({"ok": True, "result": None}),
-                {"Content-Type": "application/json"},
-                after=result,
-            )
+            body = dumps({"ok": True, "result": None})
+            return Response(200, body, {"Content-Type": "application/json"}, before=result)
         return json_response(200, {"ok": True, "result": result})

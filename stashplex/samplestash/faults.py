@@ -97,6 +97,8 @@ class Faults:
         if requests < 0:
             raise ValueError("requests must be >= 0")
         times = args.pop("times", None)
+        if fault == "down":
+            times = 1  # going down is an event, not a state: up() must stay up
         with self._lock:
             self._armed.append([int(requests), Fault(fault, args, times)])
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from .app import Request, Response, SampleApp
 
 MAX_BODY = 64 * 1024 * 1024
+_local = threading.local()  # the connection a handler thread serves (spared by a stop)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -35,14 +36,24 @@ class _Handler(BaseHTTPRequestHandler):
         host = headers.get("host") or "{}:{}".format(*self.server.server_address[:2])
         request = Request(self.command, parts.path, parts.query, headers, body, host)
         response = self.server.app.handle(request)
+        if response.before is not None:
+            _local.spare = self.connection
+            try:
+                response.before()
+            finally:
+                _local.spare = None
+            self.close_connection = True
         if response.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
         else:
             self._send(response, head=self.command == "HEAD")
-        if response.after is not None:
-            response.after()
+
+    def setup(self) -> None:
+        super().setup()
+        # Small responses must not wait for delayed ACKs (Nagle): 40 ms per request otherwise.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _send(self, response: Response, head: bool = False) -> None:
         self.send_response_only(response.status)
@@ -50,9 +61,12 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
         if not head and response.body:
-            self.wfile.write(response.body)
+            # One write for head and body.
+            self._headers_buffer.append(b"\r\n" + response.body)
+            self.flush_headers()
+        else:
+            self.end_headers()
 
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _serve
 
@@ -83,9 +97,10 @@ class _Server(ThreadingHTTPServer):
         super().shutdown_request(request)
 
     def cut_connections(self) -> None:
+        spare = getattr(_local, "spare", None)
         with self.open_lock:
-            sockets = list(self.open)
-            self.open.clear()
+            sockets = [s for s in self.open if s is not spare]
+            self.open.difference_update(sockets)
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
