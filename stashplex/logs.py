@@ -57,8 +57,16 @@ def redactor() -> RedactingFilter:
     return _filter
 
 
-def setup(debug: bool = False, secrets: Iterable[str | None] = (), stream=None) -> None:
-    """Configure the root logger once for a command; safe to call again (replaces handlers)."""
+def setup(
+    debug: bool = False,
+    secrets: Iterable[str | None] = (),
+    stream=None,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Configure the root logger once for a command; safe to call again (replaces handlers).
+
+    `quiet` (for one-shot commands) shows warnings and errors only, unless `debug`."""
     _filter.add(*secrets)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(_LOG_FORMAT))
@@ -69,7 +77,8 @@ def setup(debug: bool = False, secrets: Iterable[str | None] = (), stream=None) 
             root.removeHandler(old)
     handler._stashplex = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
     # Per-request lines from these libraries are noise at INFO; our own debug covers Stash calls.
-    for noisy in ("httpx", "httpcore", "waitress.queue", "apscheduler.executors.default"):
+    noisy_loggers = ("httpx", "httpcore", "alembic", "waitress.queue", "apscheduler.executors")
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)

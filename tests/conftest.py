@@ -4,5 +4,6 @@ from __future__ import annotations
 
 pytest_plugins = [
     "tests.plugins.net",
+    "tests.plugins.mirror",
     "tests.plugins.sample_stash",
 ]

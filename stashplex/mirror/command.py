@@ -56,7 +56,7 @@ def make_client(settings: Settings, **overrides: object) -> StashClient:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    logs.setup(settings.stash.debug, settings.secrets)
+    logs.setup(settings.stash.debug, settings.secrets, quiet=True)
     if args.full:
         kind = "full"
     elif args.sweep:
