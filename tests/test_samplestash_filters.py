@@ -207,3 +207,15 @@ def test_keyset_with_updated_at_sees_changed_scenes(
     lib.edit_scene(3, title="Changed")
     (new_id,) = lib.add_scenes()
     assert find({"updated_at": {"value": cutoff, "modifier": "GREATER_THAN"}}) == {3, new_id}
+
+
+def test_find_filter_q_searches_titles_and_paths(stash_gql: Gql) -> None:
+    query = """query($q: String) { findScenes(filter: {q: $q, per_page: -1}) { scenes { id } } }"""
+
+    def search(q: str) -> set[int]:
+        return {int(s["id"]) for s in stash_gql(query, {"q": q})["data"]["findScenes"]["scenes"]}
+
+    assert search("ostrich") == {15, 17}  # words must all match (title or path)
+    assert search("ostrich -phrase") == {15}
+    assert search("ostrich or pelican") == {15, 16, 17}
+    assert search("marmalade") == {13}

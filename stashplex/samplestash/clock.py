@@ -35,6 +35,7 @@ class TimeFormat:
         self.offset = offset_seconds
         self.tz = timezone(timedelta(seconds=offset_seconds))
         self._days: dict[int, str] = {}  # day number -> "YYYY-MM-DDT" (few thousand at most)
+        self._memo: dict[int, str] = {}  # entity and recent stamps repeat across requests
         if offset_seconds == 0:
             self.suffix = "Z"  # Go's RFC3339 writes UTC as "Z"
         else:
@@ -44,13 +45,19 @@ class TimeFormat:
 
     def stamp(self, unix: int) -> str:
         """``2024-05-01T12:00:00+02:00``: fixed width, so string order is time order."""
+        hit = self._memo.get(unix)
+        if hit is not None:
+            return hit
+        if len(self._memo) > 200_000:
+            self._memo.clear()
         day, second = divmod(unix + self.offset, 86400)
         date = self._days.get(day)
         if date is None:
             t = time.gmtime(day * 86400)
             date = self._days[day] = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
         hour, rest = divmod(second, 3600)
-        return f"{date}{hour:02d}:{rest // 60:02d}:{rest % 60:02d}{self.suffix}"
+        text = self._memo[unix] = f"{date}{hour:02d}:{rest // 60:02d}:{rest % 60:02d}{self.suffix}"
+        return text
 
     def local(self, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
         """Unix seconds of a wall-clock time in this offset."""

@@ -148,6 +148,15 @@ class Engine:
         self.schema: GraphQLSchema = attach(build_schema(lib.version))
         self._documents: OrderedDict[str, tuple[DocumentNode | None, list[dict[str, Any]], str]]
         self._documents = OrderedDict()
+        self._shared_key: tuple[int, str] | None = None
+        self._shared: dict[tuple[str, int], Any] = {}
+
+    def _shared_rows(self, base_url: str) -> dict[tuple[str, int], Any]:
+        """Entity rows reused across requests until the library or the base URL changes."""
+        key = (self.lib.generation, base_url)
+        if key != self._shared_key:
+            self._shared_key, self._shared = key, {}
+        return self._shared
 
     def _prepare(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]], str]:
         """(document, request errors, error code), cached by query text."""
@@ -192,7 +201,8 @@ class Engine:
         if variables is not None and not isinstance(variables, dict):
             return 400, _errors([{"message": "variables must be an object"}])
         with self.lib.lock:
-            context = Context(self.lib, RowBuilder(self.lib, base_url, api_key))
+            rows = RowBuilder(self.lib, base_url, api_key, self._shared_rows(base_url))
+            context = Context(self.lib, rows)
             result = execute(
                 self.schema,
                 document,
@@ -241,4 +251,5 @@ def _errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def dumps(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # ASCII escapes: same JSON, and the C encoder's fastest path.
+    return json.dumps(body, separators=(",", ":")).encode("ascii")

@@ -19,6 +19,7 @@ from typing import Any
 from .filters import (
     FilterError,
     Pred,
+    ascii_lower,
     combine,
     date_matcher,
     full_date,
@@ -298,6 +299,70 @@ class SceneFilterCompiler:
         raise FilterError(f"unsupported stash_id modifier {mod}")
 
 
+def parse_search(q: str) -> tuple[list[str], list[str], list[list[str]]]:
+    """Stash's ParseSearchString: (must have, must not, any-of sets).
+
+    Words AND together; ``"quoted phrases"`` stay whole; ``-word`` excludes; ``a or b``
+    makes a set of which one must match.
+    """
+    tokens = [t[0] or t[1] for t in re.findall(r'"([^"]*)"|(\S+)', q) if t[0] or t[1]]
+    must: list[str] = []
+    must_not: list[str] = []
+    any_sets: list[list[str]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.startswith("-") and len(token) > 1:
+            must_not.append(token[1:])
+            i += 1
+            continue
+        group = [token]
+        while i + 2 < len(tokens) and tokens[i + 1].lower() == "or":
+            group.append(tokens[i + 2])
+            i += 2
+        if len(group) > 1:
+            any_sets.append(group)
+        else:
+            must.append(token)
+        i += 1
+    return must, must_not, any_sets
+
+
+def search_predicate(q: str | None, texts: Callable[[Any], list[str]]) -> Pred | None:
+    """``FindFilterType.q``: every term must LIKE-match one of ``texts(item)``."""
+    if not q:
+        return None
+    must, must_not, any_sets = parse_search(q)
+    like_any = [re.compile(".*" + re.escape(ascii_lower(t)) + ".*", re.S) for t in must]
+    exclude = [re.compile(".*" + re.escape(ascii_lower(t)) + ".*", re.S) for t in must_not]
+    sets = [
+        [re.compile(".*" + re.escape(ascii_lower(t)) + ".*", re.S) for t in group]
+        for group in any_sets
+    ]
+
+    def pred(item: Any) -> bool:
+        values = [ascii_lower(v) for v in texts(item) if v]
+        hit = lambda rx: any(rx.fullmatch(v) for v in values)  # noqa: E731
+        return (
+            all(hit(rx) for rx in like_any)
+            and not any(hit(rx) for rx in exclude)
+            and all(any(hit(rx) for rx in group) for group in sets)
+        )
+
+    return pred
+
+
+def _scene_texts(lib: Library) -> Callable[[SceneView], list[str]]:
+    def texts(v: SceneView) -> list[str]:
+        out = [v.raw["title"], v.raw["details"], *v.paths]
+        for fid, _, _ in v.files:
+            out.extend(value for _, value in lib.base.file_detail(fid)["fingerprints"])
+        out.extend(m["title"] for m in lib.markers(v.id))
+        return out
+
+    return texts
+
+
 # -- candidate planning ---------------------------------------------------------------------
 
 
@@ -401,6 +466,11 @@ class SceneQuery:
         self.desc = self.find_filter.get("direction") == "DESC"
         self.pred = SceneFilterCompiler(lib).compile(scene_filter)
         self.plan = plan_scenes(lib, scene_filter)
+        search = search_predicate(self.find_filter.get("q"), _scene_texts(lib))
+        if search is not None:
+            base_pred = self.pred
+            self.pred = search if base_pred is None else lambda v: base_pred(v) and search(v)
+            self.plan.exact = False
 
     def _matches(self, desc: bool = False) -> Iterator[int]:
         candidates = iter_candidates(self.lib, self.plan, desc)
@@ -571,7 +641,10 @@ def find_entities(
     ff = find_filter or {}
     sort = validate_sort(ff.get("sort"), ENTITY_SORTS) or "name"
     pred = combine(entity_filter, _entity_level(lib, kind, lib.stamp(lib.clock.now() + 86400)))
-    matched = [e for e in table.values() if pred is None or pred(e)]
+    search = search_predicate(ff.get("q"), lambda e: [e["name"], e.get("disambiguation")])
+    matched = [
+        e for e in table.values() if (pred is None or pred(e)) and (search is None or search(e))
+    ]
     desc = ff.get("direction") == "DESC"
     if sort.startswith("random"):
         seed = int(sort[7:]) if sort.startswith("random_") else random.getrandbits(32)

@@ -11,20 +11,29 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from .library import Library
+from .library import Library, NotFound
 
 CONTAINERS = {"mp4": "mp4", "m4v": "mp4", "mov": "mov", "mkv": "matroska", "wmv": "asf"}
 
 
 class LazyRow(dict[str, Any]):
-    """A dict whose missing keys are filled on first ``row[key]`` by ``_fill(key)``."""
+    """A dict whose missing keys are filled on first ``row[key]``.
+
+    ``_fill(row, key)`` stores ``key`` (usually with the other keys computed from the same
+    source, so one lookup pays for a group of fields).
+    """
 
     __slots__ = ("_fill",)
 
     def __missing__(self, key: str) -> Any:
-        value = self._fill(key)
-        self[key] = value
+        self._fill(self, key)
+        value = dict.get(self, key, _ABSENT)  # dict.get: no second __missing__
+        if value is _ABSENT:
+            raise KeyError(key)
         return value
+
+
+_ABSENT = object()
 
 
 class Row(dict[str, Any]):
@@ -39,19 +48,28 @@ ROW_TYPES = (LazyRow, Row)
 class RowBuilder:
     """Builds rows for one request (image URLs depend on the request's Host)."""
 
-    def __init__(self, lib: Library, base_url: str, api_key: str | None) -> None:
+    def __init__(
+        self,
+        lib: Library,
+        base_url: str,
+        api_key: str | None,
+        shared: dict[tuple[str, int], Any] | None = None,
+    ) -> None:
         self.lib = lib
         self.base = base_url
         self.api_key = api_key
         self.version = lib.version
         self.stamp = lib.fmt.stamp
-        self._cache: dict[tuple[str, int], dict[str, Any] | None] = {}
+        # Entity rows never change until the library does: callers may share this cache
+        # between requests with the same base URL and library generation.
+        self._cache: dict[tuple[str, int], Any] = {} if shared is None else shared
 
     def _cached(self, kind: str, ident: int, build: Callable[[int], dict[str, Any]]) -> Any:
         key = (kind, ident)
-        if key not in self._cache:
-            self._cache[key] = build(ident)
-        return self._cache[key]
+        row = self._cache.get(key)
+        if row is None:
+            row = self._cache[key] = build(ident)
+        return row
 
     def _image(self, kind: str, ident: int, updated: int, has: bool, route: str = "image") -> str:
         url = f"{self.base}/{kind}/{ident}/{route}?t={updated}"
@@ -59,13 +77,26 @@ class RowBuilder:
 
     # -- scenes ----------------------------------------------------------------------------
     def scene(self, sid: int) -> LazyRow:
-        raw = self.lib.raw_scene(sid)
-        row = LazyRow(
-            id=str(sid),
+        """A scene row; nothing but the id is computed until a field is read."""
+        if not self.lib.exists(sid):
+            raise NotFound(f"scene with id {sid} not found")
+        row = LazyRow(id=str(sid))
+        row._fill = partial(self._fill_scene, _SceneSource(self.lib, sid))
+        return row
+
+    def _fill_scene(self, src: _SceneSource, row: LazyRow, key: str) -> None:
+        group = _SCENE_GROUPS.get(key)
+        if group is not None:
+            getattr(self, group)(src, row)
+
+    def _scene_scalars(self, src: _SceneSource, row: LazyRow) -> None:
+        raw = src.raw
+        row.update(
             title=raw["title"],
             code=raw["code"],
             details=raw["details"],
             director=raw["director"],
+            urls=list(raw["urls"]),
             date=raw["date"],
             rating100=raw["rating100"],
             organized=raw["organized"],
@@ -74,63 +105,44 @@ class RowBuilder:
             interactive_speed=None,
             created_at=self.stamp(raw["created"]),
             updated_at=self.stamp(raw["updated"]),
+            stash_ids=[{"endpoint": e, "stash_id": s} for e, s in raw["stash_ids"]],
         )
-        row._fill = partial(self._scene_part, raw)
-        return row
 
-    def _scene_part(self, raw: dict[str, Any], key: str) -> Any:
-        method = getattr(self, "_scene_" + key, None)
-        if method is None:
-            raise KeyError(key)
-        return method(raw)
+    def _scene_files(self, src: _SceneSource, row: LazyRow) -> None:
+        row["files"] = [self.file(fid) for fid in self.lib.file_ids(src.sid)]
 
-    def _scene_urls(self, raw: dict[str, Any]) -> list[str]:
-        return list(raw["urls"])
-
-    def _scene_files(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
-        return [self.file(fid) for fid in self.lib.file_ids(raw["id"])]
-
-    def _scene_paths(self, raw: dict[str, Any]) -> LazyRow:
+    def _scene_paths(self, src: _SceneSource, row: LazyRow) -> None:
         paths = LazyRow()
-        paths._fill = partial(self._scene_path, raw)
-        return paths
+        paths._fill = partial(self._scene_path, src.sid)
+        row["paths"] = paths
 
-    def _scene_path(self, raw: dict[str, Any], key: str) -> str:
-        sid, base = raw["id"], self.base
+    def _scene_path(self, sid: int, paths: LazyRow, key: str) -> None:
+        base = self.base
         prefix = f"{base}/scene/{sid}"
         if key == "screenshot":
-            return f"{prefix}/screenshot?t={raw['updated']}"
-        if key == "stream":
-            return f"{prefix}/stream" + (f"?apikey={self.api_key}" if self.api_key else "")
-        if key in ("vtt", "sprite"):
+            paths[key] = f"{prefix}/screenshot?t={self.lib.updated(sid)}"
+        elif key == "stream":
+            paths[key] = f"{prefix}/stream" + (f"?apikey={self.api_key}" if self.api_key else "")
+        elif key in ("vtt", "sprite"):
             oshash = self.lib.base.file_detail(2 * sid - 1)["fingerprints"][0][1]
             suffix = "_thumbs.vtt" if key == "vtt" else "_sprite.jpg"
-            return f"{base}/scene/{oshash}{suffix}"
-        if key in ("preview", "webp", "funscript", "interactive_heatmap", "caption"):
-            return f"{prefix}/{key}"
-        raise KeyError(key)
+            paths[key] = f"{base}/scene/{oshash}{suffix}"
+        elif key in ("preview", "webp", "funscript", "interactive_heatmap", "caption"):
+            paths[key] = f"{prefix}/{key}"
 
-    def _scene_studio(self, raw: dict[str, Any]) -> dict[str, Any] | None:
-        sid = raw["studio_id"]
-        return self.studio(sid) if sid in self.lib.studios else None
+    def _scene_links(self, src: _SceneSource, row: LazyRow) -> None:
+        raw, lib = src.raw, self.lib
+        row["studio"] = self.studio(raw["studio_id"]) if raw["studio_id"] in lib.studios else None
+        row["performers"] = [self.performer(p) for p in lib.performer_ids(raw)]
+        row["tags"] = [self.tag(t) for t in lib.tag_ids(raw["tag_ids"])]
 
-    def _scene_performers(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
-        return [self.performer(p) for p in self.lib.performer_ids(raw)]
+    def _scene_groups(self, src: _SceneSource, row: LazyRow) -> None:
+        links = self.lib.group_links(src.raw)
+        row["groups"] = [{"group": self.group(g), "scene_index": i} for g, i in links]
+        row["movies"] = [{"movie": self.movie(g), "scene_index": i} for g, i in links]
 
-    def _scene_tags(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
-        return [self.tag(t) for t in self.lib.tag_ids(raw["tag_ids"])]
-
-    def _scene_groups(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"group": self.group(g), "scene_index": i} for g, i in self.lib.group_links(raw)]
-
-    def _scene_movies(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"movie": self.movie(g), "scene_index": i} for g, i in self.lib.group_links(raw)]
-
-    def _scene_scene_markers(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
-        return [self.marker(raw, m) for m in self.lib.markers(raw["id"])]
-
-    def _scene_stash_ids(self, raw: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"endpoint": e, "stash_id": s} for e, s in raw["stash_ids"]]
+    def _scene_markers(self, src: _SceneSource, row: LazyRow) -> None:
+        row["scene_markers"] = [self.marker(src.raw, m) for m in self.lib.markers(src.sid)]
 
     def marker(self, raw: dict[str, Any], m: dict[str, Any]) -> LazyRow:
         sid, mid = raw["id"], m["id"]
@@ -148,35 +160,45 @@ class RowBuilder:
             preview=f"{prefix}/preview",
             screenshot=f"{prefix}/screenshot",
         )
-        row._fill = lambda key: self.scene(sid) if key == "scene" else _missing(key)
+        row._fill = partial(self._marker_scene, sid)
         return row
 
-    def file(self, fid: int) -> dict[str, Any]:
+    def _marker_scene(self, sid: int, row: LazyRow, key: str) -> None:
+        if key == "scene":
+            row["scene"] = self.scene(sid)
+
+    def file(self, fid: int) -> LazyRow:
+        row = LazyRow(id=str(fid))
+        row._fill = partial(self._fill_file, fid)
+        return row
+
+    def _fill_file(self, fid: int, row: LazyRow, key: str) -> None:
         lib = self.lib
-        folder, name = lib.file_location(fid)
-        d = lib.base.file_detail(fid)
-        mod_time, created, updated = lib.file_times(fid)
-        ext = name.rsplit(".", 1)[-1].lower()
-        return Row(
-            {
-                "id": str(fid),
-                "path": folder + lib.sep + name,
-                "basename": name,
-                "size": d["size"],
-                "duration": d["duration"],
-                "width": d["width"],
-                "height": d["height"],
-                "frame_rate": d["frame_rate"],
-                "bit_rate": d["bit_rate"],
-                "video_codec": d["video_codec"],
-                "audio_codec": d["audio_codec"],
-                "format": CONTAINERS.get(ext, ext),
-                "mod_time": self.stamp(mod_time),
-                "fingerprints": [{"type": t, "value": v} for t, v in d["fingerprints"]],
-                "created_at": self.stamp(created),
-                "updated_at": self.stamp(updated),
-            }
-        )
+        group = _FILE_GROUPS.get(key)
+        if group == "location":
+            folder, name = lib.file_location(fid)
+            ext = name.rsplit(".", 1)[-1].lower()
+            row.update(path=folder + lib.sep + name, basename=name, format=CONTAINERS.get(ext, ext))
+        elif group == "detail":
+            d = lib.base.file_detail(fid)
+            row.update(
+                size=d["size"],
+                duration=d["duration"],
+                width=d["width"],
+                height=d["height"],
+                frame_rate=d["frame_rate"],
+                bit_rate=d["bit_rate"],
+                video_codec=d["video_codec"],
+                audio_codec=d["audio_codec"],
+                fingerprints=[{"type": t, "value": v} for t, v in d["fingerprints"]],
+            )
+        elif group == "times":
+            mod_time, created, updated = lib.file_times(fid)
+            row.update(
+                mod_time=self.stamp(mod_time),
+                created_at=self.stamp(created),
+                updated_at=self.stamp(updated),
+            )
 
     # -- entities --------------------------------------------------------------------------
     def performer(self, pid: int) -> dict[str, Any]:
@@ -270,5 +292,40 @@ class RowBuilder:
         return row
 
 
-def _missing(key: str) -> Any:
-    raise KeyError(key)
+class _SceneSource:
+    """One scene's raw fields, computed on first use and shared by its row's groups."""
+
+    __slots__ = ("_raw", "lib", "sid")
+
+    def __init__(self, lib: Library, sid: int) -> None:
+        self.lib, self.sid, self._raw = lib, sid, None
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        if self._raw is None:
+            self._raw = self.lib.raw_scene(self.sid)
+        return self._raw
+
+
+_SCENE_GROUPS = {
+    **dict.fromkeys(
+        ("title", "code", "details", "director", "urls", "date", "rating100", "organized",
+         "o_counter", "interactive", "interactive_speed", "created_at", "updated_at",
+         "stash_ids"),
+        "_scene_scalars",
+    ),
+    "files": "_scene_files",
+    "paths": "_scene_paths",
+    **dict.fromkeys(("studio", "performers", "tags"), "_scene_links"),
+    **dict.fromkeys(("groups", "movies"), "_scene_groups"),
+    "scene_markers": "_scene_markers",
+}  # fmt: skip
+_FILE_GROUPS = {
+    **dict.fromkeys(("path", "basename", "format"), "location"),
+    **dict.fromkeys(
+        ("size", "duration", "width", "height", "frame_rate", "bit_rate", "video_codec",
+         "audio_codec", "fingerprints"),
+        "detail",
+    ),
+    **dict.fromkeys(("mod_time", "created_at", "updated_at"), "times"),
+}  # fmt: skip
