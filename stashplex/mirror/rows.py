@@ -36,69 +36,107 @@ def _dumps(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else None
 
 
-def scene_row(scene: Scene) -> dict[str, Any]:
-    return {
-        "id": scene.id,
-        "updated_at": scene.updated_at,
-        "title": scene.title,
-        "code": scene.code,
-        "details": scene.details,
-        "director": scene.director,
-        "urls": _dumps(list(scene.urls)),
-        "date": scene.date,
-        "rating100": scene.rating100,
-        "organized": scene.organized,
-        "o_counter": scene.o_counter,
-        "created_at": scene.created_at,
-        "screenshot_version": scene.screenshot_version,
-        "studio_id": scene.studio_id,
-        "stash_ids": _dumps([[s.endpoint, s.stash_id] for s in scene.stash_ids]),
-        "title_key": pathkeys.title_key(scene.title),
-        "content_hash": content_hash(scene),
-    }
+# Column orders of the tuples below; the writer builds its SQL from them.
+SCENE_COLUMNS = (
+    "id",
+    "updated_at",
+    "title",
+    "code",
+    "details",
+    "director",
+    "urls",
+    "date",
+    "rating100",
+    "organized",
+    "o_counter",
+    "created_at",
+    "screenshot_version",
+    "studio_id",
+    "stash_ids",
+    "title_key",
+    "content_hash",
+)
+FILE_COLUMNS = (
+    "scene_id",
+    "file_id",
+    "position",
+    "path",
+    "rpath",
+    "basename",
+    "basename_cf",
+    "stem_key",
+    "size",
+    "duration",
+    "width",
+    "height",
+    "frame_rate",
+    "bit_rate",
+    "video_codec",
+    "audio_codec",
+    "mod_time",
+    "fingerprints",
+)
+PERFORMER_LINK_COLUMNS = ("scene_id", "position", "performer_id")
+TAG_LINK_COLUMNS = ("scene_id", "position", "tag_id")
+GROUP_LINK_COLUMNS = ("scene_id", "position", "group_id", "scene_index")
 
 
-def file_rows(scene: Scene) -> list[dict[str, Any]]:
-    rows = []
-    for position, f in enumerate(scene.files):
-        rows.append(
-            {
-                "scene_id": scene.id,
-                "file_id": f.id,
-                "position": position,
-                "path": f.path,
-                "rpath": pathkeys.reversed_path(f.path),
-                "basename": f.basename,
-                "basename_cf": pathkeys.fold(f.basename),
-                "stem_key": pathkeys.stem_key(f.basename),
-                "size": f.size,
-                "duration": f.duration,
-                "width": f.width,
-                "height": f.height,
-                "frame_rate": f.frame_rate,
-                "bit_rate": f.bit_rate,
-                "video_codec": f.video_codec,
-                "audio_codec": f.audio_codec,
-                "mod_time": f.mod_time,
-                "fingerprints": _dumps([[fp.type, fp.value] for fp in f.fingerprints]),
-            }
+def scene_values(scene: Scene) -> tuple[Any, ...]:
+    """The scene's row in SCENE_COLUMNS order; the last value is its content hash."""
+    return (
+        scene.id,
+        scene.updated_at,
+        scene.title,
+        scene.code,
+        scene.details,
+        scene.director,
+        _dumps(list(scene.urls)),
+        scene.date,
+        scene.rating100,
+        scene.organized,
+        scene.o_counter,
+        scene.created_at,
+        scene.screenshot_version,
+        scene.studio_id,
+        _dumps([[s.endpoint, s.stash_id] for s in scene.stash_ids]),
+        pathkeys.title_key(scene.title),
+        content_hash(scene),
+    )
+
+
+def file_values(scene: Scene) -> list[tuple[Any, ...]]:
+    return [
+        (
+            scene.id,
+            f.id,
+            position,
+            f.path,
+            pathkeys.reversed_path(f.path),
+            f.basename,
+            pathkeys.fold(f.basename),
+            pathkeys.stem_key(f.basename),
+            f.size,
+            f.duration,
+            f.width,
+            f.height,
+            f.frame_rate,
+            f.bit_rate,
+            f.video_codec,
+            f.audio_codec,
+            f.mod_time,
+            _dumps([[fp.type, fp.value] for fp in f.fingerprints]),
         )
-    return rows
+        for position, f in enumerate(scene.files)
+    ]
 
 
-def link_rows(scene: Scene) -> tuple[list[dict], list[dict], list[dict]]:
-    performers = [
-        {"scene_id": scene.id, "position": i, "performer_id": pid}
-        for i, pid in enumerate(scene.performer_ids)
-    ]
-    tags = [
-        {"scene_id": scene.id, "position": i, "tag_id": tid} for i, tid in enumerate(scene.tag_ids)
-    ]
-    groups = [
-        {"scene_id": scene.id, "position": i, "group_id": g.group_id, "scene_index": g.scene_index}
-        for i, g in enumerate(scene.groups)
-    ]
-    return performers, tags, groups
+def link_values(scene: Scene) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    sid = scene.id
+    return (
+        [(sid, i, pid) for i, pid in enumerate(scene.performer_ids)],
+        [(sid, i, tid) for i, tid in enumerate(scene.tag_ids)],
+        [(sid, i, g.group_id, g.scene_index) for i, g in enumerate(scene.groups)],
+    )
 
 
 def entity_row(record: Studio | Performer | Tag | Group) -> dict[str, Any]:

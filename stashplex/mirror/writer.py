@@ -20,7 +20,20 @@ from stashplex.mirror.store import EntityCache, chunks, load_scenes, scenes_link
 from stashplex.model import Scene
 from stashplex.plex.mapping import MappingOptions
 
-_SCENE_COLUMNS = [c.name for c in models.scenes.columns if c.name != "id"]
+
+def _insert_sql(table: str, columns: tuple[str, ...], upsert_key: str | None = None) -> str:
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    if upsert_key:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != upsert_key)
+        sql += f" ON CONFLICT ({upsert_key}) DO UPDATE SET {updates}"
+    return sql
+
+
+_SCENE_UPSERT = _insert_sql("scenes", (*rows.SCENE_COLUMNS, "doc", "doc_hash", "synced_at"), "id")
+_FILE_INSERT = _insert_sql("files", rows.FILE_COLUMNS)
+_PERFORMER_INSERT = _insert_sql("scene_performers", rows.PERFORMER_LINK_COLUMNS)
+_TAG_INSERT = _insert_sql("scene_tags", rows.TAG_LINK_COLUMNS)
+_GROUP_INSERT = _insert_sql("scene_groups", rows.GROUP_LINK_COLUMNS)
 
 
 @dataclass
@@ -61,14 +74,14 @@ class MirrorWriter:
         low < id <= high that are not among them (a keyset page proves they are gone)."""
         result = PageResult()
         now = time.time()
+        values = {scene.id: rows.scene_values(scene) for scene in scenes}
         by_id = {scene.id: scene for scene in scenes}
         with self.db.writer.begin() as connection:
             existing = _existing(connection, list(by_id))
             changed: list[Scene] = []
-            for scene in by_id.values():
-                row = rows.scene_row(scene)
-                old = existing.get(scene.id)
-                if old is not None and old[0] == row["content_hash"]:
+            for scene_id, scene in by_id.items():
+                old = existing.get(scene_id)
+                if old is not None and old[0] == values[scene_id][-1]:
                     result.unchanged += 1
                     continue
                 changed.append(scene)
@@ -77,7 +90,7 @@ class MirrorWriter:
                 else:
                     result.updated += 1
             if changed:
-                self._write_scenes(connection, changed, existing, result, now)
+                self._write_scenes(connection, changed, values, existing, result, now)
             if prune is not None:
                 low, high = prune
                 gone = (
@@ -98,21 +111,20 @@ class MirrorWriter:
         self,
         connection: Connection,
         changed: list[Scene],
+        values: dict[int, tuple],
         existing: dict[int, tuple[bytes, bytes | None]],
         result: PageResult,
         now: float,
     ) -> None:
         scene_rows, file_rows, performer_rows, tag_rows, group_rows = [], [], [], [], []
         for scene in changed:
-            row = rows.scene_row(scene)
-            row["doc"], row["doc_hash"] = documents.render(self.cache.bundle(scene), self.options)
-            row["synced_at"] = now
+            doc, doc_hash = documents.render(self.cache.bundle(scene), self.options)
             old = existing.get(scene.id)
-            if old is None or old[1] != row["doc_hash"]:
+            if old is None or old[1] != doc_hash:
                 result.changed_docs.append(scene.id)
-            scene_rows.append(row)
-            file_rows.extend(rows.file_rows(scene))
-            performers, tags, groups = rows.link_rows(scene)
+            scene_rows.append((*values[scene.id], doc, doc_hash, now))
+            file_rows.extend(rows.file_values(scene))
+            performers, tags, groups = rows.link_values(scene)
             performer_rows.extend(performers)
             tag_rows.extend(tags)
             group_rows.extend(groups)
@@ -125,22 +137,17 @@ class MirrorWriter:
                 models.scene_groups,
             ):
                 connection.execute(delete(table).where(table.c.scene_id.in_(old_ids)))
-        statement = insert(models.scenes)
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[models.scenes.c.id],
-                set_={name: statement.excluded[name] for name in _SCENE_COLUMNS},
-            ),
-            scene_rows,
-        )
-        for table, batch in (
-            (models.files, file_rows),
-            (models.scene_performers, performer_rows),
-            (models.scene_tags, tag_rows),
-            (models.scene_groups, group_rows),
+        # Plain executemany: SQLAlchemy's per-row parameter processing would cost more than
+        # SQLite's own work here, and these tuples come straight from our records.
+        connection.exec_driver_sql(_SCENE_UPSERT, scene_rows)
+        for sql, batch in (
+            (_FILE_INSERT, file_rows),
+            (_PERFORMER_INSERT, performer_rows),
+            (_TAG_INSERT, tag_rows),
+            (_GROUP_INSERT, group_rows),
         ):
             if batch:
-                connection.execute(insert(table), batch)
+                connection.exec_driver_sql(sql, batch)
 
     def delete_scenes(self, ids: Iterable[int]) -> PageResult:
         result = PageResult()
