@@ -275,3 +275,24 @@ def test_control_route(secured: SampleStash) -> None:
             time.sleep(0.05)
     else:
         pytest.fail("the sample Stash did not come back up")
+
+
+def test_concurrent_requests_and_changes(sample_stash: SampleStash) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    query = {"query": '{ findScenes(filter: {per_page: 20, sort: "id"}) { count scenes { id } } }'}
+
+    def worker(n: int) -> list[int]:
+        with httpx.Client(base_url=sample_stash.url) as client:
+            statuses = []
+            for i in range(8):
+                statuses.append(client.post("/graphql", json=query).status_code)
+                statuses.append(client.get(f"/scene/{1 + (n + i) % 60}/screenshot").status_code)
+            return statuses
+
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(worker, n) for n in range(4)]
+        for i in range(20):
+            sample_stash.library.edit_scene(40 + i % 10, title=f"t{i}")
+        results = [f.result() for f in futures]
+    assert {s for r in results for s in r} == {200}

@@ -109,7 +109,11 @@ class SampleApp:
     def _fault(self, fault: Any, req: Request) -> Response | None:
         if fault.kind == "status":
             code = fault.args["code"]
-            return text(code, HTTPStatus(code).phrase + "\n")
+            try:
+                phrase = HTTPStatus(code).phrase
+            except ValueError:
+                phrase = "Error"
+            return text(code, phrase + "\n")
         if fault.kind == "unauthorized":
             return Response(401, b"", {"WWW-Authenticate": "FormBased"})
         if fault.kind == "drop":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -148,6 +149,7 @@ class Engine:
         self.schema: GraphQLSchema = attach(build_schema(lib.version))
         self._documents: OrderedDict[str, tuple[DocumentNode | None, list[dict[str, Any]], str]]
         self._documents = OrderedDict()
+        self._documents_lock = threading.Lock()
         self._shared_key: tuple[int, str] | None = None
         self._shared: dict[tuple[str, int], Any] = {}
 
@@ -160,10 +162,11 @@ class Engine:
 
     def _prepare(self, query: str) -> tuple[DocumentNode | None, list[dict[str, Any]], str]:
         """(document, request errors, error code), cached by query text."""
-        hit = self._documents.get(query)
-        if hit is not None:
-            self._documents.move_to_end(query)
-            return hit
+        with self._documents_lock:
+            hit = self._documents.get(query)
+            if hit is not None:
+                self._documents.move_to_end(query)
+                return hit
         try:
             document: DocumentNode | None = parse(query)
         except GraphQLSyntaxError as err:
@@ -177,9 +180,10 @@ class Engine:
             errors = validate(self.schema, document)
             code = "GRAPHQL_VALIDATION_FAILED"
             result = (document, [_format(e, code) for e in errors], code)
-        self._documents[query] = result
-        if len(self._documents) > _CACHE_SIZE:
-            self._documents.popitem(last=False)
+        with self._documents_lock:
+            self._documents[query] = result
+            if len(self._documents) > _CACHE_SIZE:
+                self._documents.popitem(last=False)
         return result
 
     def run(
