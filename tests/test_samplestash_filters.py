@@ -219,3 +219,20 @@ def test_find_filter_q_searches_titles_and_paths(stash_gql: Gql) -> None:
     assert search("ostrich -phrase") == {15}
     assert search("ostrich or pelican") == {15, 16, 17}
     assert search("marmalade") == {13}
+
+
+def test_path_lookup_of_generated_names(sample_stash_factory: Callable[..., SampleStash]) -> None:
+    stash = sample_stash_factory(scenes=3000)
+    lib = stash.library
+
+    def found(value: str, modifier: str) -> set[int]:
+        body = stash.graphql(QUERY, {"f": path(value, modifier)})
+        return {int(s["id"]) for s in body["data"]["findScenes"]["scenes"]}
+
+    for sid in (31, 1500, 2999):
+        full = lib.scene(sid)["files"][0]["path"]
+        assert found(full, "EQUALS") == {sid}
+        assert sid in found('"' + full.rsplit("/", 1)[1] + '"', "INCLUDES")
+    lib.move_file(2 * 100 - 1, basename="copy of SP-001500.mp4")
+    assert found("SP-001500.", "INCLUDES") == {100, 1500}
+    assert found("%SP-0015__.%", "EQUALS") >= {100, 1500}  # wildcards: no shortcut, a scan

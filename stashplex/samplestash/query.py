@@ -26,6 +26,7 @@ from .filters import (
     int_matcher,
     multi_matcher,
     path_matcher,
+    search_words,
     string_matcher,
     timestamp_matcher,
 )
@@ -367,14 +368,24 @@ def _scene_texts(lib: Library) -> Callable[[SceneView], list[str]]:
 
 
 class Plan:
-    """Candidate ids: live ids in [lo, hi] plus ``extras``; ``exact`` if nothing else filters."""
+    """Candidate ids: live ids in [lo, hi] plus ``extras``, or only ``ids`` when a path
+    criterion pins them down; ``exact`` if nothing else filters."""
 
-    def __init__(self, lo: int = 1, hi: int = INF, extras: Iterable[int] = (), exact: bool = False):
+    def __init__(
+        self,
+        lo: int = 1,
+        hi: int = INF,
+        extras: Iterable[int] = (),
+        exact: bool = False,
+        ids: set[int] | None = None,
+    ) -> None:
         self.lo, self.hi, self.extras, self.exact = lo, hi, sorted(set(extras)), exact
+        self.ids = None if ids is None else sorted(ids)
 
 
 def plan_scenes(lib: Library, scene_filter: dict[str, Any] | None) -> Plan:
     lo, hi, extras = 1, INF, set()
+    pinned: set[int] | None = None
     only_ids = True
     node = scene_filter
     while node:
@@ -394,8 +405,48 @@ def plan_scenes(lib: Library, scene_filter: dict[str, Any] | None) -> Plan:
             if r is not None:
                 lo, hi = max(lo, r[0]), min(hi, r[1])
                 extras |= lib.touched
+        files = node.get("files_filter") or {}
+        no_or = files.get("OR") is None
+        for crit in (
+            node.get("path"),
+            no_or and files.get("path"),
+            no_or and files.get("basename"),
+        ):
+            hint = _path_hint(lib, crit) if crit else None
+            if hint is not None:
+                pinned = hint if pinned is None else pinned & hint
         node = node.get("AND")
-    return Plan(lo, hi, extras, exact=only_ids)
+    return Plan(lo, hi, extras, exact=only_ids, ids=pinned)
+
+
+# A generated file name carries its scene's code ("SP-000123") followed by "]", "." or " ".
+_CODE = re.compile(r"sp-(\d{6,})(?=[^\d%_])", re.IGNORECASE)
+
+
+def _path_hint(lib: Library, crit: dict[str, Any]) -> set[int] | None:
+    """Scenes that can match a positive path/basename criterion naming a scene code.
+
+    Not an index Stash has (it scans): it keeps exact-path lookups fast on huge sample
+    libraries. A superset is enough, the full predicate still decides: the coded scenes,
+    plus every file whose name was changed, as long as no folder name carries a code.
+    """
+    mod, value = crit["modifier"], crit["value"]
+    if mod == "EQUALS":
+        parts = [value]
+    elif mod == "INCLUDES":
+        parts = search_words(value)[0]
+    else:
+        return None
+    ids: set[int] = set()
+    for part in parts:
+        codes = _CODE.findall(part)
+        if not codes:
+            return None  # one uncoded word can match anything
+        ids.update(int(c) for c in codes)
+    if any("sp-" in folder.lower() for folder in lib.folders):
+        return None
+    ids.update((fid + 1) // 2 for fid in lib.file_over)
+    return ids
 
 
 def _id_range(crit: dict[str, Any]) -> tuple[int, int] | None:
@@ -430,6 +481,9 @@ def _updated_range(lib: Library, crit: dict[str, Any]) -> tuple[int, int] | None
 
 
 def iter_candidates(lib: Library, plan: Plan, desc: bool) -> Iterator[int]:
+    if plan.ids is not None:
+        ids = [i for i in plan.ids if lib.exists(i)]
+        return iter(ids[::-1] if desc else ids)
     ranged = lib.iter_ids(plan.lo, min(plan.hi, lib.next_id), desc)
     extra = [e for e in plan.extras if not plan.lo <= e <= plan.hi and lib.exists(e)]
     if not extra:
