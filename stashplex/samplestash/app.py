@@ -217,7 +217,7 @@ class SampleApp:
                 present = lib.has_cover(ident)
                 version = lib.image_version("scene", ident)
             else:
-                table = lib._table("group" if kind == "movie" else kind)
+                table = lib.table("group" if kind == "movie" else kind)
                 entity = table.get(ident)
                 if entity is None:
                     return text(404, f"{kind} not found\n")

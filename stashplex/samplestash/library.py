@@ -5,8 +5,8 @@ memory only for what it touches. Every change follows Stash's timestamp rules (s
 ``docs/stash-api.md``): scene edits bump the scene; renames bump only the renamed entity;
 file moves bump only the file; folder renames and deletions leave no timestamp at all.
 
-All public methods are thread-safe: they hold :attr:`Library.lock`, which the GraphQL
-layer also holds while it reads.
+Every change holds :attr:`Library.lock`; the GraphQL and image layers hold it while they
+read, so a request never sees half a change.
 """
 
 from __future__ import annotations
@@ -319,12 +319,13 @@ class Library:
             return self.stamp(now)
 
     def _entity(self, kind: str, ident: int) -> dict[str, Any]:
-        table = self._table(kind)
+        table = self.table(kind)
         if ident not in table:
             raise NotFound(f"{kind} with id {ident} not found")
         return table[ident]
 
-    def _table(self, kind: str) -> dict[int, dict[str, Any]]:
+    def table(self, kind: str) -> dict[int, dict[str, Any]]:
+        """The live raw rows of ``performer``/``studio``/``tag``/``group``, by id."""
         tables = {
             "performer": self.performers,
             "studio": self.studios,

@@ -684,7 +684,7 @@ def find_entities(
     ids: list[Any] | None,
 ) -> tuple[list[dict[str, Any]], Callable[[], int]]:
     """(page of raw entities, count thunk) for performers/studios/tags/groups."""
-    table = lib._table(kind)
+    table = lib.table(kind)
     if ids:
         wanted = parse_ids(ids)
         missing = [i for i in wanted if i not in table]

@@ -88,7 +88,7 @@ def _getter(kind: str, row: Callable[[RowBuilder, int], Any]) -> Callable[..., A
     def resolve(_src: Any, info: GraphQLResolveInfo, id: Any) -> Any:
         ctx = _ctx(info)
         ident = _one_id(id)
-        return row(ctx.rows, ident) if ident in ctx.lib._table(table_kind) else None
+        return row(ctx.rows, ident) if ident in ctx.lib.table(table_kind) else None
 
     return resolve
 
