@@ -32,9 +32,13 @@ _PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
     "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-16000",  # 16 MB per connection
-    "PRAGMA mmap_size=268435456",
+    # No memory mapping: mapped pages count as the process's memory (RSS) on a NAS that has
+    # little of it, and the OS page cache serves the same reads anyway.
+    "PRAGMA mmap_size=0",
 )
+# Page cache per connection: the syncer's writer walks large indexes; readers do point lookups.
+WRITER_CACHE_KB = 32_000
+READER_CACHE_KB = 4_000
 
 
 def make_engine(path: Path | str, *, write: bool = False, pool_size: int = 8) -> Engine:
@@ -54,6 +58,7 @@ def make_engine(path: Path | str, *, write: bool = False, pool_size: int = 8) ->
         cursor = dbapi_connection.cursor()
         for pragma in _PRAGMAS:
             cursor.execute(pragma)
+        cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KB if write else READER_CACHE_KB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SEPARATORS = re.compile(r"[\\/]+")
 # Quality and release tags that tell copies of one scene apart: "x.1080p.mp4" is "x.mp4".
 _QUALITY = re.compile(
     r"(?:[\s._\-\[\(]+(?:\d{3,4}p|[248]k|uhd|fhd|hd|sd|hevc|h\.?26[45]|x26[45]|av1|vp9|"
@@ -20,8 +19,8 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
 def components(path: str) -> list[str]:
-    """Path components without empty parts or a Windows drive's trailing colon quirks."""
-    return [part for part in _SEPARATORS.split(path) if part]
+    """Path components, split on either separator, without empty parts."""
+    return [part for part in path.replace("\\", "/").split("/") if part]
 
 
 def reversed_path(path: str) -> str:
@@ -36,6 +35,8 @@ def basename(path: str) -> str:
 
 def fold(text: str) -> str:
     """Case- and width-insensitive form (NFKC, then casefold)."""
+    if text.isascii():  # the common case, where both steps reduce to lower()
+        return text.lower()
     return unicodedata.normalize("NFKC", text).casefold()
 
 

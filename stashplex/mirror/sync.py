@@ -533,18 +533,17 @@ class Syncer:
 
 
 def _sweep_item(item: Any) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        raise parse._fail("sweep item")
-    files = parse.objects(
-        item.get("files"),
-        lambda f: (parse.ident(f.get("id"), "file id"), parse.required_text(f.get("path"), "path")),
-        "files",
-    )
-    return {
-        "id": parse.ident(item.get("id"), "scene id"),
-        "updated_at": parse.required_text(item.get("updated_at"), "updated_at"),
-        "files": list(files),
-    }
+    try:
+        return {
+            "id": parse.ident(item["id"], "scene id"),
+            "updated_at": parse.required_text(item.get("updated_at"), "updated_at"),
+            "files": [
+                (parse.ident(f["id"], "file id"), parse.exact_text(f["path"], "path"))
+                for f in item.get("files") or ()
+            ],
+        }
+    except (AttributeError, KeyError, TypeError):
+        raise parse.StashBadResponse("Stash sent an unusable sweep item") from None
 
 
 def _as_page(report: SyncReport) -> PageResult:

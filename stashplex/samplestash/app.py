@@ -129,7 +129,7 @@ class SampleApp:
     def _graphql_fault(self, fault: Any, response: Response) -> Response:
         if fault.kind != "graphql_errors":
             return response
-        message = fault.args["message"]
+        message = fault.args.get("message", "database is locked")
         data = json.loads(response.body).get("data") if fault.args.get("partial") else None
         if not data:
             return json_response(200, {"errors": [{"message": message}], "data": None})

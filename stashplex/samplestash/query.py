@@ -569,8 +569,23 @@ class SceneQuery:
             it = self._matches(self.desc)
             stop = None if limit is None else offset + limit
             return list(_islice(it, offset, stop))
-        ordered = self._ordered(self.all_ids())
+        ids = self.all_ids()
+        if self.sort == "updated_at" and limit is not None and offset + limit <= 1000:
+            ids = self._top_by_updated(ids, offset + limit)
+        ordered = self._ordered(ids)
         return ordered[offset:] if limit is None else ordered[offset : offset + limit]
+
+    def _top_by_updated(self, ids: list[int], wanted: int) -> list[int]:
+        """The few scenes a small updated_at page can show (ties at the edge included), so
+        "newest scene first" does not sort the whole library (Stash answers it from SQL)."""
+        if len(ids) <= wanted:
+            return ids
+        stamp = self.lib.updated
+        pick = heapq.nlargest if self.desc else heapq.nsmallest
+        edge = stamp(pick(wanted, ids, key=stamp)[-1])
+        if self.desc:
+            return [sid for sid in ids if stamp(sid) >= edge]
+        return [sid for sid in ids if stamp(sid) <= edge]
 
     def _ordered(self, ids: list[int]) -> list[int]:
         if self.sort is None:

@@ -8,9 +8,7 @@ Plex field can use.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
 from stashplex.model import (
     Fingerprint,
@@ -25,7 +23,6 @@ from stashplex.model import (
 )
 from stashplex.stash.errors import StashBadResponse
 
-T = TypeVar("T")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MAX_ID = 2**63 - 1
 
@@ -35,12 +32,11 @@ def _fail(what: str) -> StashBadResponse:
 
 
 def ident(value: Any, what: str = "id") -> int:
-    if isinstance(value, bool):
-        raise _fail(what)
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+    # Stash's IDs are JSON strings; type() checks keep bools (an int subclass) out.
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 19:
         number = int(value)
+    elif type(value) is int:
+        number = value
     else:
         raise _fail(what)
     if not 0 < number <= _MAX_ID:
@@ -49,12 +45,21 @@ def ident(value: Any, what: str = "id") -> int:
 
 
 def text(value: Any, what: str = "text") -> str | None:
+    """Display text: control characters removed, trimmed; None when empty."""
     if value is None:
         return None
-    if not isinstance(value, str):
+    if type(value) is not str:
         raise _fail(what)
-    cleaned = _CONTROL.sub("", value).strip()
-    return cleaned or None
+    if not value.isprintable():  # a cheap scan; most text has nothing to remove
+        value = _CONTROL.sub("", value)
+    return value.strip() or None
+
+
+def exact_text(value: Any, what: str) -> str:
+    """Text kept exactly as sent (file paths): a path with a stray space is still that path."""
+    if type(value) is not str or not value:
+        raise _fail(what)
+    return value
 
 
 def required_text(value: Any, what: str) -> str:
@@ -64,40 +69,24 @@ def required_text(value: Any, what: str) -> str:
     return result
 
 
-def number(value: Any, kind: type, what: str) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _fail(what)
-    if value != value or value in (float("inf"), float("-inf")):  # NaN or infinite
-        return None
-    return kind(value)
-
-
-def objects(value: Any, parse: Callable[[dict[str, Any]], T], what: str) -> tuple[T, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise _fail(what)
-    return tuple(parse(_obj(item, what)) for item in value)
-
-
 def _obj(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _fail(what)
     return value
 
 
+_STAMP = re.compile(r"[?&]t=([^&#]*)")
+_DEFAULT = re.compile(r"[?&]default=true(?:[&#]|$)", re.IGNORECASE)
+
+
 def image_version(url: Any) -> str | None:
     """The `t` value of an image URL Stash built; None for its default image or no URL."""
-    if not isinstance(url, str) or not url:
+    if type(url) is not str or not url or _DEFAULT.search(url):
         return None
-    query = parse_qs(urlsplit(url).query)
-    if query.get("default", [""])[0].lower() == "true":
-        return None
-    stamp = query.get("t", [""])[0]
+    match = _STAMP.search(url)
+    stamp = match[1] if match else ""
     # Only digits go into our URLs and file names.
-    return stamp if stamp.isascii() and stamp.isdigit() and len(stamp) <= 20 else "0"
+    return stamp if stamp.isdigit() and stamp.isascii() and len(stamp) <= 20 else "0"
 
 
 def _ref_id(value: Any, what: str) -> int | None:
@@ -106,30 +95,47 @@ def _ref_id(value: Any, what: str) -> int | None:
     return ident(_obj(value, what).get("id"), what)
 
 
-def fingerprint(d: dict[str, Any]) -> Fingerprint:
-    return Fingerprint(
-        type=required_text(d.get("type"), "fingerprint type"),
-        value=str(d.get("value")),
-    )
+def _int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if type(value) is int:
+        return value
+    if type(value) is float:
+        return int(value) if value == value and abs(value) != float("inf") else None
+    raise TypeError("not a number")
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    if type(value) is float:
+        return value if value == value and abs(value) != float("inf") else None
+    if type(value) is int:
+        return float(value)
+    raise TypeError("not a number")
 
 
 def video_file(d: dict[str, Any]) -> VideoFile:
-    path = required_text(d.get("path"), "file path")
-    basename = text(d.get("basename"), "file basename") or _basename(path)
+    path = exact_text(d["path"], "file path")
+    basename = d.get("basename")
+    basename = _basename(path) if basename is None else exact_text(basename, "file basename")
     return VideoFile(
-        id=ident(d.get("id"), "file id"),
-        path=path,
-        basename=basename,
-        size=number(d.get("size"), int, "file size"),
-        duration=number(d.get("duration"), float, "file duration"),
-        width=number(d.get("width"), int, "file width"),
-        height=number(d.get("height"), int, "file height"),
-        frame_rate=number(d.get("frame_rate"), float, "frame rate"),
-        bit_rate=number(d.get("bit_rate"), int, "bit rate"),
-        video_codec=text(d.get("video_codec")),
-        audio_codec=text(d.get("audio_codec")),
-        mod_time=text(d.get("mod_time")),
-        fingerprints=objects(d.get("fingerprints"), fingerprint, "fingerprints"),
+        ident(d["id"], "file id"),
+        path,
+        basename,
+        _int(d.get("size")),
+        _float(d.get("duration")),
+        _int(d.get("width")),
+        _int(d.get("height")),
+        _float(d.get("frame_rate")),
+        _int(d.get("bit_rate")),
+        text(d.get("video_codec")),
+        text(d.get("audio_codec")),
+        text(d.get("mod_time")),
+        tuple(
+            Fingerprint(required_text(fp["type"], "fingerprint type"), str(fp["value"]))
+            for fp in d.get("fingerprints") or ()
+        ),
     )
 
 
@@ -139,59 +145,71 @@ def _basename(path: str) -> str:
 
 def _scene_group(d: dict[str, Any]) -> SceneGroup:
     # v0.27+ says group, older versions movie.
-    ref = d.get("group") if "group" in d else d.get("movie")
-    group_id = _ref_id(ref, "scene group")
-    if group_id is None:
-        raise _fail("scene group")
-    return SceneGroup(group_id=group_id, scene_index=number(d.get("scene_index"), int, "index"))
+    ref = d["group"] if "group" in d else d["movie"]
+    return SceneGroup(ident(ref["id"], "group id"), _int(d.get("scene_index")))
 
 
-def _stash_id(d: dict[str, Any]) -> StashId:
-    return StashId(
-        endpoint=required_text(d.get("endpoint"), "stash-box endpoint"),
-        stash_id=required_text(d.get("stash_id"), "stash-box id"),
-    )
-
-
-def _strings(value: Any, what: str) -> tuple[str, ...]:
-    if value is None:
+def _unique_ids(items: Any, what: str) -> tuple[int, ...]:
+    if not items:
         return ()
-    if not isinstance(value, list):
-        raise _fail(what)
-    return tuple(s for s in (text(v, what) for v in value) if s)
-
-
-def _ids(value: Any, what: str) -> tuple[int, ...]:
-    seen: dict[int, None] = {}
-    for item in objects(value, lambda d: ident(d.get("id"), what), what):
-        seen.setdefault(item)
-    return tuple(seen)
+    if type(items) is not list:
+        raise TypeError(what)
+    return tuple(dict.fromkeys(ident(item["id"], what) for item in items))
 
 
 def scene(d: Any) -> Scene:
-    d = _obj(d, "scene")
-    groups_raw = d.get("groups") if "groups" in d else d.get("movies")
-    rating = number(d.get("rating100"), int, "rating")
+    """One scene as Stash sends it; anything malformed raises StashBadResponse.
+
+    Written for speed (it runs for every scene of every sync): malformed input shows up as
+    TypeError/KeyError/... from plain indexing and is turned into StashBadResponse here.
+    """
+    try:
+        return _scene(d)
+    except StashBadResponse:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise _fail("scene") from None
+
+
+def _scene(d: dict[str, Any]) -> Scene:
+    if type(d) is not dict:
+        raise TypeError("scene")
+    rating = _int(d.get("rating100"))
+    studio = d.get("studio")
+    groups = d.get("groups") if "groups" in d else d.get("movies")
+    files = d.get("files") or ()
+    if type(files) is not list and files != ():
+        raise TypeError("files")
+    urls = d.get("urls") or ()
+    if type(urls) is not list and urls != ():
+        raise TypeError("urls")
+    paths = d.get("paths")
     return Scene(
-        id=ident(d.get("id"), "scene id"),
+        id=ident(d["id"], "scene id"),
         updated_at=required_text(d.get("updated_at"), "scene updated_at"),
         title=text(d.get("title"), "title"),
         code=text(d.get("code"), "code"),
         details=text(d.get("details"), "details"),
         director=text(d.get("director"), "director"),
-        urls=_strings(d.get("urls"), "urls"),
+        urls=tuple(u for u in (text(v, "url") for v in urls) if u),
         date=text(d.get("date"), "date"),
         rating100=rating if rating is None or 0 <= rating <= 100 else None,
         organized=bool(d.get("organized")),
-        o_counter=number(d.get("o_counter"), int, "o_counter"),
+        o_counter=_int(d.get("o_counter")),
         created_at=text(d.get("created_at"), "created_at"),
-        screenshot_version=image_version(_obj(d.get("paths") or {}, "paths").get("screenshot")),
-        files=objects(d.get("files"), video_file, "files"),
-        studio_id=_ref_id(d.get("studio"), "studio"),
-        performer_ids=_ids(d.get("performers"), "performers"),
-        tag_ids=_ids(d.get("tags"), "tags"),
-        groups=objects(groups_raw, _scene_group, "groups"),
-        stash_ids=objects(d.get("stash_ids"), _stash_id, "stash ids"),
+        screenshot_version=image_version(paths["screenshot"]) if paths else None,
+        files=tuple(video_file(f) for f in files),
+        studio_id=ident(studio["id"], "studio id") if studio is not None else None,
+        performer_ids=_unique_ids(d.get("performers"), "performers"),
+        tag_ids=_unique_ids(d.get("tags"), "tags"),
+        groups=tuple(_scene_group(g) for g in groups or ()),
+        stash_ids=tuple(
+            StashId(
+                required_text(s["endpoint"], "stash-box endpoint"),
+                required_text(s["stash_id"], "stash-box id"),
+            )
+            for s in d.get("stash_ids") or ()
+        ),
     )
 
 
