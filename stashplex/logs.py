@@ -82,3 +82,6 @@ def setup(
     noisy_loggers = ("httpx", "httpcore", "alembic", "waitress.queue", "apscheduler.executors")
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances" at every tick of a long first sync is
+    # exactly what coalescing is for, not a warning worth a user's attention.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)

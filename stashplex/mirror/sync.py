@@ -235,7 +235,9 @@ class Syncer:
             self.writer.set_state({"full_resume": json.dumps({"after": high, "marks": marks})})
             self.progress("scenes", done, total)
         report.add(self.writer.delete_scenes_above(last))
-        self._finish_cursors(marks, {"full_resume": None, "last_full": str(time.time())})
+        now = str(time.time())
+        # A full pass sees every deletion and rename too: it counts as a sweep.
+        self._finish_cursors(marks, {"full_resume": None, "last_full": now, "last_sweep": now})
 
     def _incremental(self, report: SyncReport) -> None:
         marks = self._marks()

@@ -1,0 +1,89 @@
+"""The scheduled syncs against a real sample Stash, with intervals of about a second."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import pytest
+
+from stashplex.scheduler import SyncScheduler
+from tests.plugins.mirror import Mirrored
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def scheduled(mirrored_factory) -> Callable[..., tuple[Mirrored, SyncScheduler]]:
+    started: list[SyncScheduler] = []
+
+    def make(**kwargs) -> tuple[Mirrored, SyncScheduler]:
+        m = mirrored_factory(sync=False, **kwargs)
+        scheduler = SyncScheduler(
+            m.syncer,
+            interval_minutes=0.02,  # 1.2 s
+            sweep_hours=1,
+            retry_first=0.2,
+            on_stop=m.client.stop,
+        )
+        started.append(scheduler)
+        return m, scheduler
+
+    yield make
+    for scheduler in started:
+        scheduler.stop(grace=2)
+
+
+def test_first_sync_at_boot_then_changes_on_the_next_run(scheduled) -> None:
+    m, scheduler = scheduled()
+    reports = []
+    scheduler.after_pass.append(reports.append)
+    scheduler.start()
+    wait_until(lambda: scheduler.status.last_ok is True)
+    assert reports[0].kind == "full"
+    assert len(m.scenes()) == m.stash.library.live_count()
+    m.stash.library.advance(600)
+    m.stash.library.edit_scene(3, title="Changed while serving")
+    wait_until(lambda: m.scenes([3])[3].title == "Changed while serving")
+    assert reports[-1].kind == "incremental" and reports[-1].updated == 1
+    assert set(scheduler.status.next_runs) == {"incremental", "sweep"}
+
+
+def test_stash_down_is_logged_once_retried_and_recovers(scheduled, caplog) -> None:
+    caplog.set_level(logging.DEBUG, logger="stashplex.scheduler")
+    m, scheduler = scheduled()
+    m.stash.faults.down()
+    scheduler.start()
+    wait_until(lambda: scheduler.status.failing_since is not None)
+    time.sleep(1.5)  # several retries with backoff
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    retries = [r for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(warnings) == 1 and "cannot reach Stash" in warnings[0].getMessage()
+    assert len(retries) >= 2
+    m.stash.faults.up()
+    wait_until(lambda: scheduler.status.last_ok is True)
+    assert any("answers again" in r.getMessage() for r in caplog.records)
+    assert scheduler.status.failing_since is None
+
+
+def test_stop_during_a_slow_pass_is_quick_and_leaves_a_consistent_mirror(scheduled) -> None:
+    m, scheduler = scheduled(scenes=2000, env={"STASHPLEX_SYNC_PAGE_SIZE": "25"})
+    m.stash.faults.latency(0.1)
+    scheduler.start()
+    wait_until(lambda: scheduler.status.running is not None and len(m.scenes()) > 0)
+    started = time.monotonic()
+    assert scheduler.stop(grace=3)
+    assert time.monotonic() - started < 3
+    m.stash.faults.latency(0)
+    with m.db.reader.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    assert m.syncer.writer.get_state("cursor:scene") is None  # the pass did not finish
+    assert m.syncer.writer.get_state("full_resume") is not None
