@@ -1,0 +1,189 @@
+"""Asking Stash live when the mirror has nothing: a file PMS names, or a scene id it asks for.
+
+The mirror answers almost everything; this covers what arrived in Stash since the last sync.
+Rules, so that a library scan of unknown files cannot hurt Stash or the responder:
+
+- each distinct miss is one Stash call on a small worker pool, shared by concurrent callers
+  (single flight), and at most `max_pending` distinct misses queue at once;
+- callers wait at most `settings.stash.timeout`, then answer from the mirror alone; the call
+  goes on and fills the mirror for the next request;
+- no retries on this path, and after a failure to reach Stash no call is made for `down_for`
+  seconds (a down Stash costs nothing per request);
+- "Stash has nothing" is remembered for `settings.stash.cache_ttl` seconds (0: not at all);
+  failures are never remembered as absence.
+
+A file is looked up by its basename (MATCHES_REGEX, escaped, anchored at a separator), which
+finds it whatever the mount points, and every result is re-checked here on exact folded
+basenames; found scenes go into the mirror through `import_scenes`, and the caller matches
+again against the mirror with the usual tiers.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from stashplex.flight import Busy, ExpiringSet, SingleFlight
+from stashplex.mirror import documents, pathkeys
+from stashplex.mirror.db import Database
+from stashplex.mirror.importer import import_scenes
+from stashplex.mirror.writer import MirrorWriter
+from stashplex.model import Scene
+from stashplex.plex.matching import MatchRequest, file_basenames, wanted_ids
+from stashplex.settings import Settings
+from stashplex.stash import parse
+from stashplex.stash.client import StashClient
+from stashplex.stash.errors import StashAuthError, StashError
+from stashplex.stash.version import probe
+
+log = logging.getLogger(__name__)
+
+PATH_RESULTS = 25  # files sharing one basename worth importing from one live lookup
+
+
+def regex_literal(text: str) -> str:
+    """`text` as a regular expression matching itself, in the syntax both Go (Stash's RE2)
+    and Python accept: every ASCII character that is not a letter, digit or underscore is
+    escaped with a backslash (always literal in both); other characters stand for themselves."""
+    return "".join(
+        "\\" + ch if ch.isascii() and not (ch.isalnum() or ch == "_") else ch for ch in text
+    )
+
+
+def basename_pattern(name: str) -> str:
+    """A path regex for files named `name` (any case), after either separator or at the start."""
+    return "(?i)(?:^|[/\\\\])" + regex_literal(name) + "$"
+
+
+class Fallback:
+    def __init__(
+        self,
+        client: StashClient,
+        db: Database,
+        settings: Settings,
+        *,
+        workers: int = 3,
+        max_pending: int = 32,
+        down_for: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.db = db
+        self.timeout = settings.stash.timeout
+        self.down_for = down_for
+        self.options = documents.mapping_options(settings)
+        self.absent = ExpiringSet(settings.stash.cache_ttl, clock=clock)
+        self.flights: SingleFlight[bool] = SingleFlight(workers, max_pending, "stash-fallback")
+        self._clock = clock
+        self._down_until = 0.0
+        self._probed = False
+        self._write_lock = threading.Lock()  # one import at a time: they share entity fetches
+
+    def close(self) -> None:
+        self.flights.close()
+
+    # --- what the web layer asks ---------------------------------------------------------------
+
+    def scene(self, scene_id: int, timeout: float | None = None) -> bool:
+        """Fetch a scene the mirror lacks; True when it is now mirrored."""
+        return self._ask(("scene", scene_id), lambda: self._fetch_scene(scene_id), timeout)
+
+    def file(self, filename: str, timeout: float | None = None) -> bool:
+        """Fetch the scenes of a file the mirror lacks; True when any is now mirrored."""
+        names = file_basenames(filename)
+        if not names:
+            return False
+        key = ("file", pathkeys.fold(names[0]))
+        return self._ask(key, lambda: self._fetch_file(names), timeout)
+
+    def match(self, request: MatchRequest, timeout: float | None = None) -> bool:
+        """Everything a match request could mean: the ids it names, then its file."""
+        deadline = self._clock() + (self.timeout if timeout is None else timeout)
+        found = False
+        for scene_id in wanted_ids(request):
+            found = self.scene(scene_id, max(0.0, deadline - self._clock())) or found
+        if not found and request.filename:
+            found = self.file(request.filename, max(0.0, deadline - self._clock()))
+        return found
+
+    @property
+    def stash_down(self) -> bool:
+        return self._clock() < self._down_until
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _ask(self, key: tuple[Any, ...], fetch: Callable[[], bool], timeout: float | None) -> bool:
+        if key in self.absent or self.stash_down:
+            return False
+        try:
+            future = self.flights.submit(key, lambda: self._guarded(key, fetch))
+        except Busy:
+            log.debug("stash fallback busy; answering %s from the mirror alone", key[0])
+            return False
+        try:
+            return future.result(self.timeout if timeout is None else timeout)
+        except concurrent.futures.TimeoutError:
+            log.info("Stash did not answer a live %s lookup in time", key[0])
+            return False
+        except concurrent.futures.CancelledError:  # shutting down
+            return False
+
+    def _guarded(self, key: tuple[Any, ...], fetch: Callable[[], bool]) -> bool:
+        try:
+            if not self._probed:
+                probe(self.client)  # which API generation (groups or movies) to speak
+                self._probed = True
+            found = fetch()
+        except StashError as exc:
+            # Unreachable, failing, rejecting the key: all mean "not now", never "absent".
+            if exc.retryable or isinstance(exc, StashAuthError):
+                self._down_until = self._clock() + self.down_for
+            log.warning("live Stash lookup failed: %s", exc)
+            return False
+        except Exception:
+            log.exception("live Stash lookup failed")
+            return False
+        if not found:
+            self.absent.add(key)
+        return found
+
+    def _fetch_scene(self, scene_id: int) -> bool:
+        data = self.client.execute("FindScene", {"id": str(scene_id)}, retries=0)
+        raw = data.get("findScene")
+        if raw is None:
+            return False
+        self._import([parse.scene(raw)])
+        log.info("scene %d was not mirrored yet: fetched it from Stash", scene_id)
+        return True
+
+    def _fetch_file(self, names: list[str]) -> bool:
+        data = self.client.execute(
+            "FindScenesByPath",
+            {
+                "path": {"value": basename_pattern(names[0]), "modifier": "MATCHES_REGEX"},
+                "filter": {"per_page": PATH_RESULTS, "sort": "id", "direction": "ASC"},
+            },
+            retries=0,
+        )
+        scenes = [parse.scene(item) for item in parse.listing(data, "findScenes", "scenes")]
+        # Re-check on our side: only scenes with a file of exactly this (folded) name count.
+        wanted = {pathkeys.fold(name) for name in names}
+        found = [s for s in scenes if any(pathkeys.fold(f.basename) in wanted for f in s.files)]
+        if not found:
+            return False
+        self._import(found)
+        log.info(
+            "file %r was not mirrored yet: fetched scene(s) %s from Stash",
+            names[0],
+            ", ".join(str(s.id) for s in found),
+        )
+        return True
+
+    def _import(self, scenes: list[Scene]) -> None:
+        with self._write_lock:
+            # A fresh writer: its entity cache must not be older than the syncer's last pass.
+            import_scenes(self.client, MirrorWriter(self.db, self.options), scenes)

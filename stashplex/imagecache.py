@@ -1,0 +1,198 @@
+"""Images on local disk: Stash's images as fetched, and the posters rendered from covers.
+
+Layout (every name built from numeric ids and Stash's version strings, never from request text):
+
+    <images>/<kind>/<id % 256 as 2 hex digits>/<id>.<version tag>     Stash's bytes, as sent
+    <poster_dir>/<id % 256 as 2 hex digits>/<id>.jpg                  a scene's rendered poster
+
+The version tag is Stash's `t` value for the image (when it is short and alphanumeric, else a
+hash of it), so a changed cover is a new file and the old one is removed when the new one lands.
+Writes go to a temporary file in the same folder and are renamed into place: a reader sees the
+old file or the new one, never half of one. The image cache is bounded: past `max_bytes` the
+files fetched longest ago are removed until it is back under 80% of the limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+IMAGE_KINDS = ("scene", "performer", "studio", "group")
+DEFAULT_MAX_BYTES = 2 * 1024**3
+_TMP_PREFIX = ".tmp-"
+_STALE_TMP_SECONDS = 3600
+_PLAIN_VERSION = re.compile(r"[0-9A-Za-z]{1,40}")
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    path: Path
+    size: int
+    mtime_ns: int
+
+    @property
+    def etag(self) -> str:
+        # Changes whenever the file is replaced; cheap, and never derived from request text.
+        return f'"{self.mtime_ns:x}-{self.size:x}"'
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.mtime_ns // 1_000_000_000, dt.timezone.utc)
+
+    def read(self) -> bytes:
+        return self.path.read_bytes()
+
+
+def bucket(entity_id: int) -> str:
+    """The sub-folder of an id: 256 of them keep each folder small."""
+    return f"{entity_id % 256:02x}"
+
+
+def version_tag(version: str | None) -> str:
+    if not version:
+        return "0"
+    if _PLAIN_VERSION.fullmatch(version):
+        return version
+    return "h" + hashlib.blake2b(version.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def stat(path: Path) -> CachedFile | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if info.st_size == 0:  # an interrupted write on a crashed machine: treat as absent
+        return None
+    return CachedFile(path, info.st_size, info.st_mtime_ns)
+
+
+def atomic_write(path: Path, data: bytes) -> CachedFile:
+    """Write `data` to `path` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    found = stat(path)
+    if found is None:
+        raise OSError(f"{path} vanished right after it was written")
+    return found
+
+
+class ImageCache:
+    """Stash's images by kind, id and version, bounded in total size."""
+
+    def __init__(self, root: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._size: int | None = None  # measured on the first write
+        self._lock = threading.Lock()
+
+    def path(self, kind: str, entity_id: int, version: str | None) -> Path:
+        if kind not in IMAGE_KINDS:
+            raise ValueError(f"unknown image kind {kind!r}")
+        name = f"{int(entity_id)}.{version_tag(version)}"
+        return self.root / kind / bucket(entity_id) / name
+
+    def get(self, kind: str, entity_id: int, version: str | None) -> CachedFile | None:
+        return stat(self.path(kind, entity_id, version))
+
+    def put(self, kind: str, entity_id: int, version: str | None, data: bytes) -> CachedFile:
+        path = self.path(kind, entity_id, version)
+        stored = atomic_write(path, data)
+        removed = self._remove_other_versions(path, entity_id)
+        with self._lock:
+            if self._size is None:
+                self._size = self._measure()
+            else:
+                self._size += stored.size - removed
+            over = self.max_bytes is not None and self._size > self.max_bytes
+        if over:
+            self.prune()
+        return stored
+
+    def _remove_other_versions(self, keep: Path, entity_id: int) -> int:
+        prefix = f"{entity_id}."
+        freed = 0
+        with contextlib.suppress(OSError), os.scandir(keep.parent) as entries:
+            for entry in entries:
+                if entry.name.startswith(prefix) and entry.name != keep.name:
+                    with contextlib.suppress(OSError):
+                        size = entry.stat().st_size
+                        os.unlink(entry.path)
+                        freed += size
+        return freed
+
+    def _files(self) -> list[tuple[int, int, str]]:
+        """(mtime_ns, size, path) of every cached file; stale temporary files are removed."""
+        found = []
+        now = time.time()
+        for folder, _dirs, names in os.walk(self.root):
+            for name in names:
+                path = os.path.join(folder, name)
+                try:
+                    info = os.stat(path)
+                except OSError:
+                    continue
+                if name.startswith(_TMP_PREFIX):
+                    if now - info.st_mtime > _STALE_TMP_SECONDS:
+                        with contextlib.suppress(OSError):
+                            os.unlink(path)
+                    continue
+                found.append((info.st_mtime_ns, info.st_size, path))
+        return found
+
+    def _measure(self) -> int:
+        return sum(size for _mtime, size, _path in self._files())
+
+    def prune(self) -> int:
+        """Remove the oldest files until under 80% of the limit; returns the bytes freed."""
+        if self.max_bytes is None:
+            return 0
+        with self._lock:
+            files = sorted(self._files())
+            total = sum(size for _mtime, size, _path in files)
+            target = int(self.max_bytes * 0.8)
+            freed = 0
+            for _mtime, size, path in files:
+                if total - freed <= target:
+                    break
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                    freed += size
+            self._size = total - freed
+        if freed:
+            log.info("image cache over %d bytes: removed %d bytes", self.max_bytes, freed)
+        return freed
+
+
+class PosterCache:
+    """Rendered posters: ``<poster_dir>/<id % 256 as 2 hex>/<id>.jpg``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, scene_id: int) -> Path:
+        return self.root / bucket(scene_id) / f"{int(scene_id)}.jpg"
+
+    def get(self, scene_id: int) -> CachedFile | None:
+        return stat(self.path(scene_id))
+
+    def put(self, scene_id: int, data: bytes) -> CachedFile:
+        return atomic_write(self.path(scene_id), data)

@@ -1,0 +1,109 @@
+"""`create_app`: the Falcon app Plex talks to, built from settings and an open mirror.
+
+Nothing is created at import time: every piece the resources share is made here and handed to
+them, so tests build as many independent apps as they like. The app owns a few threads (live
+Stash lookups, image fetches) and one SQLite connection per request thread: `close()` them.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import falcon
+
+from stashplex.fallback import Fallback
+from stashplex.imagecache import DEFAULT_MAX_BYTES, ImageCache, PosterCache
+from stashplex.mirror.db import Database
+from stashplex.mirror.lookups import MirrorLookups, ReadConnections
+from stashplex.settings import Settings
+from stashplex.stash.client import StashClient
+from stashplex.web import errors
+from stashplex.web.access import AllowedNetworks
+from stashplex.web.baseurl import BaseUrl, listening_base_url
+from stashplex.web.context import Context
+from stashplex.web.health import HealthResource, StashLiveness
+from stashplex.web.images import ImageResource, ImageSource
+from stashplex.web.matches import MatchesResource
+from stashplex.web.metadata import ExtrasResource, ImagesResource, MetadataResource
+from stashplex.web.provider import ProviderResource
+
+log = logging.getLogger(__name__)
+
+
+class ProviderApp(falcon.App):
+    """A falcon.App that also holds what it must release on shutdown."""
+
+    context: Context
+    fallback: Fallback | None
+    images: ImageSource
+    connections: ReadConnections
+
+    def close(self) -> None:
+        if self.fallback is not None:
+            self.fallback.close()
+        self.images.close()
+        self.connections.close()
+
+
+def image_cache_dir(settings: Settings) -> Path:
+    """Stash's images are cached next to the mirror file."""
+    return settings.mirror.database.parent / "images"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    db: Database,
+    stash: StashClient | None = None,
+    live_fallback: bool = True,
+    listen_url: str | None = None,
+    image_cache_bytes: int | None = DEFAULT_MAX_BYTES,
+    fallback: Fallback | None = None,
+) -> ProviderApp:
+    """The provider app over `db`.
+
+    `stash` is the client for misses, images and `/health` (None: the mirror alone). Make it
+    with `retries=0`: a Plex request never waits for retries. `listen_url` is the base URL used
+    when a request's Host header is unusable (default: from the settings' host and port).
+    """
+    middleware = []
+    if settings.server.allowed_networks:
+        middleware.append(AllowedNetworks(settings.server.allowed_networks))
+    app = ProviderApp(middleware=middleware)
+    app.req_options.strip_url_path_trailing_slash = True
+    app.set_error_serializer(errors.serialize)
+    app.add_error_handler(Exception, errors.unexpected)
+
+    connections = ReadConnections(db.path)
+    if fallback is None and stash is not None and live_fallback:
+        fallback = Fallback(stash, db, settings)
+    base_url = BaseUrl(
+        settings.server.agent_base_url,
+        listen_url or listening_base_url(settings.server.host, settings.server.port),
+    )
+    context = Context(settings, db, MirrorLookups(connections), base_url, fallback)
+    images = ImageSource(
+        context,
+        ImageCache(image_cache_dir(settings), image_cache_bytes),
+        PosterCache(settings.mirror.poster_dir),
+        stash,
+    )
+    app.context, app.fallback, app.images, app.connections = context, fallback, images, connections
+
+    app.add_route("/", ProviderResource(context.identifier))
+    app.add_route("/library/metadata/matches", MatchesResource(context))
+    app.add_route("/library/metadata/{rating_key}", MetadataResource(context))
+    app.add_route("/library/metadata/{rating_key}/images", ImagesResource(context))
+    app.add_route("/library/metadata/{rating_key}/extras", ExtrasResource(context))
+    for path, kind in (
+        ("/stash/scene/{entity_id}/screenshot", "scene"),
+        ("/stash/scene/{entity_id}/poster", "poster"),
+        ("/stash/performer/{entity_id}/image", "performer"),
+        ("/stash/studio/{entity_id}/image", "studio"),
+        ("/stash/group/{entity_id}/front", "group"),
+    ):
+        app.add_route(path, ImageResource(images, kind))
+    liveness = StashLiveness(stash) if stash is not None else None
+    app.add_route("/health", HealthResource(connections, liveness))
+    return app

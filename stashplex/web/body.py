@@ -1,0 +1,37 @@
+"""Reading a JSON request body, bounded in size and depth."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import falcon
+
+from stashplex.web.errors import bad_request
+
+MAX_BODY = 1024 * 1024
+
+
+def read_json_object(req: falcon.Request, limit: int = MAX_BODY) -> dict[str, Any]:
+    """The body as a JSON object; 413 past `limit` bytes, 400 for anything but an object."""
+    length = req.content_length
+    if length is not None and length > limit:
+        raise too_large(limit)
+    raw = req.bounded_stream.read(limit + 1)
+    if len(raw) > limit:  # chunked bodies carry no length up front
+        raise too_large(limit)
+    if not raw.strip():
+        raise bad_request("the body must be a JSON object; it is empty")
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested arrays
+        raise bad_request("the body is not valid JSON (UTF-8)") from None
+    if not isinstance(value, dict):
+        raise bad_request("the body must be a JSON object")
+    return value
+
+
+def too_large(limit: int) -> falcon.HTTPContentTooLarge:
+    return falcon.HTTPContentTooLarge(
+        title="Content Too Large", description=f"the body is larger than {limit} bytes"
+    )

@@ -1,0 +1,107 @@
+"""`POST /library/metadata/matches`: which scene a file is, from the mirror (Stash on a miss)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import falcon
+
+from stashplex.mirror import documents
+from stashplex.plex.mapping import container, match_candidate
+from stashplex.plex.matching import MatchRequest, MatchResult, match
+from stashplex.web.body import read_json_object
+from stashplex.web.context import Context
+from stashplex.web.errors import bad_request
+
+MOVIE = 1
+TV_TYPES = {2: "show", 3: "season", 4: "episode"}
+MAX_TEXT = 4096  # PATH_MAX: no real file name or title is longer
+
+
+def _text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_request(f"'{name}' must be a string")
+    if len(value) > MAX_TEXT:
+        raise bad_request(f"'{name}' is longer than {MAX_TEXT} characters")
+    return value
+
+
+def _int_like(value: Any, name: str) -> int | None:
+    """An int, or a string of ASCII digits (query-string style); None for null or ""."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise bad_request(f"'{name}' must be an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    raise bad_request(f"'{name}' must be an integer")
+
+
+def parse_request(body: dict[str, Any], query_manual: str | None = None) -> MatchRequest:
+    """Validate a match body: 400 with the reason for anything PMS would not send."""
+    kind = body.get("type")
+    if kind is None:
+        raise bad_request("'type' is required (1 for a movie)")
+    if isinstance(kind, bool) or not isinstance(kind, int):
+        raise bad_request("'type' must be an integer (1 for a movie)")
+    if kind in TV_TYPES:
+        raise bad_request(
+            f"type {kind} ({TV_TYPES[kind]}) is not supported: this provider serves movies (1)"
+        )
+    if kind != MOVIE:
+        raise bad_request(f"unknown type {kind}: this provider serves movies (1)")
+
+    year = _int_like(body.get("year"), "year")
+    if year is not None and not 1 <= year <= 9999:
+        year = None  # a nonsense year hint is no hint
+    manual_value = body.get("manual", query_manual)
+    if isinstance(manual_value, bool):
+        manual = manual_value
+    else:
+        manual_number = _int_like(manual_value, "manual")
+        manual = bool(manual_number)
+    return MatchRequest(
+        filename=_text(body, "filename"),
+        title=_text(body, "title"),
+        year=year,
+        guid=_text(body, "guid"),
+        manual=manual,
+    )
+
+
+class MatchesResource:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.path_map = context.settings.match.path_map
+
+    def find(self, request: MatchRequest) -> MatchResult:
+        ctx = self.context
+        result = match(request, ctx.lookups, self.path_map)
+        if not result.found and ctx.fallback is not None and ctx.fallback.match(request):
+            result = match(request, ctx.lookups, self.path_map)
+        return result
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ctx = self.context
+        request = parse_request(
+            read_json_object(req), req.get_param("manual") if req.query_string else None
+        )
+        result = self.find(request)
+        base = ctx.base(req)
+        items = []
+        for candidate in result.candidates:
+            doc = ctx.lookups.doc(candidate.scene_id)
+            if doc is None:  # deleted by a sync since the lookup
+                continue
+            metadata = json.loads(documents.absolute(doc, base))
+            items.append(match_candidate(metadata, candidate.score))
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = json.dumps(
+            container(items, identifier=ctx.identifier), ensure_ascii=False, separators=(",", ":")
+        ).encode("utf-8")

@@ -1,0 +1,142 @@
+"""`GET /library/metadata/{ratingKey}` and its `/images` and `/extras`.
+
+The metadata answer is the scene's stored document with its base-URL token replaced, inside a
+container built as text: one primary-key read, one string replace, no JSON parsing unless PMS
+asks for fields to be trimmed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import falcon
+from sqlalchemy import select
+
+from stashplex.mirror import documents, models, rows
+from stashplex.mirror.store import load_scenes
+from stashplex.model import Group, Performer, SceneBundle, Studio, Tag
+from stashplex.plex.identity import parse_scene_rating_key
+from stashplex.plex.mapping import container, image_container, scene_images, trim_metadata
+from stashplex.web.context import Context
+from stashplex.web.errors import not_found
+
+_HINTS = ("includeElements", "excludeElements", "includeFields", "excludeFields")
+
+
+def _scene_id(rating_key: str) -> int:
+    scene_id = parse_scene_rating_key(rating_key)
+    if scene_id is None:
+        raise not_found(f"{rating_key[:100]!r} is not a ratingKey of this provider")
+    return scene_id
+
+
+def _wrap(identifier: str, metadata_json: str) -> bytes:
+    head = json.dumps(
+        {"offset": 0, "totalSize": 1, "identifier": identifier, "size": 1},
+        separators=(",", ":"),
+    )
+    return ('{"MediaContainer":' + head[:-1] + ',"Metadata":[' + metadata_json + "]}}").encode()
+
+
+class MetadataResource:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def stored_doc(self, scene_id: int) -> str | None:
+        ctx = self.context
+        doc = ctx.lookups.doc(scene_id)
+        if doc is None and ctx.fallback is not None and ctx.fallback.scene(scene_id):
+            doc = ctx.lookups.doc(scene_id)
+        return doc
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
+        ctx = self.context
+        scene_id = _scene_id(rating_key)
+        doc = self.stored_doc(scene_id)
+        if doc is None:
+            raise not_found(f"no scene {scene_id} in Stash")
+        text = documents.absolute(doc, ctx.base(req))
+        if req.query_string:
+            hints = {name: req.get_param(name) for name in _HINTS}
+            if any(hints.values()):
+                trimmed = trim_metadata(
+                    json.loads(text),
+                    include_elements=hints["includeElements"],
+                    exclude_elements=hints["excludeElements"],
+                    include_fields=hints["includeFields"],
+                    exclude_fields=hints["excludeFields"],
+                )
+                text = json.dumps(trimmed, ensure_ascii=False, separators=(",", ":"))
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = _wrap(ctx.identifier, text)
+
+
+class ImagesResource:
+    """Every image of a scene (both cover forms, background, snapshot, group covers)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.options = documents.mapping_options(context.settings)
+        self.metadata = MetadataResource(context)
+
+    def bundle(self, scene_id: int) -> SceneBundle | None:
+        with self.context.db.reader.connect() as connection:
+            found = load_scenes(connection, [scene_id])
+            if not found:
+                return None
+            scene = found[0]
+
+            def entities(table, record, ids):
+                if not ids:
+                    return {}
+                query = select(table).where(table.c.id.in_(list(ids)))
+                return {
+                    r["id"]: rows.entity(record, r) for r in connection.execute(query).mappings()
+                }
+
+            studios = entities(models.studios, Studio, [scene.studio_id] if scene.studio_id else [])
+            studio = studios.get(scene.studio_id) if scene.studio_id else None
+            parent = None
+            if studio is not None and studio.parent_id:
+                parent = entities(models.studios, Studio, [studio.parent_id]).get(studio.parent_id)
+            performers = entities(models.performers, Performer, scene.performer_ids)
+            tags = entities(models.tags, Tag, scene.tag_ids)
+            groups = entities(models.groups, Group, [g.group_id for g in scene.groups])
+        return SceneBundle(
+            scene=scene,
+            studio=studio,
+            parent_studio=parent,
+            performers=tuple(performers[i] for i in scene.performer_ids if i in performers),
+            tags=tuple(tags[i] for i in scene.tag_ids if i in tags),
+            groups=tuple(
+                (groups[g.group_id], g.scene_index) for g in scene.groups if g.group_id in groups
+            ),
+        )
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
+        ctx = self.context
+        scene_id = _scene_id(rating_key)
+        if self.metadata.stored_doc(scene_id) is None:  # fetches it live when Stash has it
+            raise not_found(f"no scene {scene_id} in Stash")
+        bundle = self.bundle(scene_id)
+        if bundle is None:
+            raise not_found(f"no scene {scene_id} in Stash")
+        images = scene_images(bundle, self.options)
+        text = json.dumps(image_container(images, identifier=ctx.identifier), ensure_ascii=False)
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = documents.absolute(text, ctx.base(req)).encode("utf-8")
+
+
+class ExtrasResource:
+    """PMS asks for extras of every item; we have none, but the item must exist."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
+        ctx = self.context
+        scene_id = _scene_id(rating_key)
+        if ctx.lookups.scene(scene_id) is None:
+            raise not_found(f"no scene {scene_id} in Stash")
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = json.dumps(container([], identifier=ctx.identifier)).encode("utf-8")
