@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scenes", type=int, default=3000, help="scenes in the sample library")
     demo.add_argument("--port", type=int, default=7979, help="port of the provider")
     demo.add_argument("--data", metavar="DIR", default=None, help="folder for the demo mirror")
+    demo.add_argument("--host", default="0.0.0.0", help="address the provider listens on")
     demo.set_defaults(func=_cmd_demo, needs_settings=False)
 
     db = sub.add_parser("db", help="mirror database maintenance")
@@ -129,7 +130,7 @@ def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from stashplex import demo
 
-    return demo.run(scenes=args.scenes, port=args.port, data_dir=args.data)
+    return demo.run(scenes=args.scenes, port=args.port, data_dir=args.data, host=args.host)
 
 
 def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
