@@ -14,6 +14,7 @@ from types import FrameType
 from typing import Any
 
 import waitress
+from waitress import trigger, wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from stashplex import __version__, logs
@@ -93,18 +94,33 @@ class Service:
         return cls(settings, db, client, app, server)
 
     def run(self) -> None:
-        """Serve until the server is stopped (KeyboardInterrupt, raised by the signal handlers)."""
+        """Serve until `stop()` or a KeyboardInterrupt (which the signal handlers raise)."""
         self.server.run()
+
+    def stop(self) -> None:
+        """Make `run()` return; safe from any thread."""
+        stop_server(self.server)
 
     def close(self) -> None:
         self.client.stop()
         self.server.task_dispatcher.shutdown()
-        self.server.close()
-        for channel in list(getattr(self.server, "_map", {}).values()):
-            channel.close()
+        wasyncore.close_all(_socket_map(self.server))
         self.app.close()
         self.client.close()
         self.db.close()
+
+
+def _socket_map(server: Server) -> dict[Any, Any]:
+    return server._map if isinstance(server, BaseWSGIServer) else server.map
+
+
+def stop_server(server: Server) -> None:
+    """End a waitress server's loop from any thread: its sockets are closed on the loop's own
+    thread (through its wake-up trigger), and the loop returns once it has none left."""
+    sockets = _socket_map(server)
+    wakers = [item for item in list(sockets.values()) if isinstance(item, trigger.trigger)]
+    if wakers:
+        wakers[0].pull_trigger(lambda: wasyncore.close_all(sockets))
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
