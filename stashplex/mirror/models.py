@@ -193,6 +193,42 @@ class SyncRunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class PosterRow(Base):
+    """One scene's poster as last checked: what the cover was and what was rendered from it.
+
+    No foreign key to `scenes`: when a scene is deleted its row must outlive it long enough for
+    the poster file to be removed too (`posters.state.orphans`).
+    """
+
+    __tablename__ = "posters"
+
+    scene_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String)  # ok, no_cover, corrupt, missing
+    # The scene's screenshot `t` when last checked: unchanged means nothing to ask Stash.
+    scene_version: Mapped[str | None] = mapped_column(String)
+    cover_etag: Mapped[str | None] = mapped_column(String)
+    cover_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    style: Mapped[str | None] = mapped_column(String)
+    # Hash of the poster file's bytes: what the Plex upload compares.
+    poster_version: Mapped[str | None] = mapped_column(String)
+    reason: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[float] = mapped_column(Float)
+    rendered_at: Mapped[float | None] = mapped_column(Float)
+
+
+class PlexItemRow(Base):
+    """A scene that Plex Media Server holds as an item, and the poster last uploaded to it."""
+
+    __tablename__ = "plex_items"
+
+    scene_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    plex_key: Mapped[str] = mapped_column(String)  # PMS's own ratingKey (digits)
+    uploaded_version: Mapped[str | None] = mapped_column(String)
+    found_at: Mapped[float] = mapped_column(Float)
+    uploaded_at: Mapped[float | None] = mapped_column(Float)
+    refreshed_at: Mapped[float | None] = mapped_column(Float)
+
+
 scenes = SceneRow.__table__
 files = FileRow.__table__
 studios = StudioRow.__table__
@@ -204,3 +240,5 @@ scene_tags = SceneTagRow.__table__
 scene_groups = SceneGroupRow.__table__
 sync_state = SyncStateRow.__table__
 sync_runs = SyncRunRow.__table__
+posters = PosterRow.__table__
+plex_items = PlexItemRow.__table__
