@@ -81,6 +81,11 @@ def _sync_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress bar, even on a terminal"
     )
+    parser.add_argument(
+        "--no-posters",
+        action="store_true",
+        help="do not render posters for changed scenes (with poster_mode on)",
+    )
 
 
 def _scene_id(text: str) -> int:

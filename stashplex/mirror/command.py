@@ -9,6 +9,7 @@ import time
 from typing import TextIO
 
 from stashplex import logs
+from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer
 from stashplex.settings import Settings
@@ -70,9 +71,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         bar = ProgressBar(sys.stderr)
     db = Database.open(settings.mirror.database)
     client = make_client(settings)
+    # Posters render on worker threads while the pass goes on, and are waited for after it.
+    artwork = Artwork.build(
+        settings, db, client, posters=not getattr(args, "no_posters", False), one_shot=True
+    ).start(backfill=False)
     try:
-        syncer = Syncer(client, db, settings, progress=bar)
+        syncer = Syncer(client, db, settings, progress=bar, after_page=artwork.after_page)
         report = syncer.run(kind, scene_ids=args.scene)
+        if bar:
+            bar.close()
+        extra = artwork.finish(report)
     except (StashError, SyncBusy) as exc:
         if bar:
             bar.close()
@@ -84,9 +92,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("stashplex-sync: interrupted; the next sync carries on from here", file=sys.stderr)
         return 130
     finally:
+        artwork.close()
         client.close()
         db.close()
-    if bar:
-        bar.close()
     print(report.summary())
+    for line in extra:
+        print(line)
     return 0

@@ -1,0 +1,163 @@
+"""Posters and the Plex side, assembled from the settings for `serve` and `stashplex-sync`.
+
+What runs when:
+- `service` (`PosterService`): always. The web route's on-demand `ensure(scene_id)` works
+  whatever `poster_mode` says.
+- `pipeline` (pre-rendering, backfill): only with `[plexagentserver] poster_mode = true`.
+- `uploader`: only with `[plex] url` and `token` set, and either `poster_mode` (it uploads
+  posters) or `refresh_on_change` (it only learns Plex keys, which refreshes need).
+- `refresher`: only with `[plex] url`, `token` and `refresh_on_change = true`.
+
+Everything here is fed through three callables that never block: `after_page` (the syncer's
+hooks), `after_pass(report)` (after each sync pass) and `on_metadata(scene_id)` (from the
+metadata route).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from stashplex.mirror.db import Database
+from stashplex.mirror.sync import SyncReport
+from stashplex.mirror.writer import PageResult
+from stashplex.plex.items import PlexLinks
+from stashplex.plex.refresh import PlexRefresher
+from stashplex.plex.server import PlexServer
+from stashplex.plex.upload import PosterUploader
+from stashplex.posters.pipeline import PAUSE_SECONDS, PosterPipeline
+from stashplex.posters.service import PosterService
+from stashplex.settings import Settings
+from stashplex.stash.client import StashClient
+
+log = logging.getLogger(__name__)
+
+POSTER_DOWNLOADS = 2
+
+
+def poster_client(settings: Settings) -> StashClient:
+    """A Stash client of the posters' own: two requests at a time, a couple of retries."""
+    return StashClient(
+        settings.stash.url,
+        settings.stash.api_key,
+        timeout=settings.stash.timeout,
+        retries=2,
+        max_in_flight=POSTER_DOWNLOADS,
+        debug=settings.stash.debug,
+    )
+
+
+@dataclass
+class Artwork:
+    settings: Settings
+    service: PosterService
+    pipeline: PosterPipeline | None = None
+    pms: PlexServer | None = None
+    uploader: PosterUploader | None = None
+    refresher: PlexRefresher | None = None
+    owned_client: StashClient | None = None
+    after_page: list[Callable[[PageResult], None]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        db: Database,
+        client: StashClient | None = None,
+        *,
+        posters: bool = True,
+        plex: bool = True,
+        one_shot: bool = False,
+    ) -> Artwork:
+        """`client`: a Stash client to share (else one of our own is made and closed by
+        `close`); `posters=False` disables pre-rendering, `plex=False` the Plex side;
+        `one_shot` (commands that must end) drops work that fails instead of retrying later."""
+        owned = None
+        if client is None:
+            client = owned = poster_client(settings)
+        service = PosterService.from_settings(settings, db, client)
+        artwork = cls(settings, service, owned_client=owned)
+        if posters and settings.server.poster_mode:
+            artwork.pipeline = PosterPipeline(
+                service, pause_seconds=0 if one_shot else PAUSE_SECONDS
+            )
+            artwork.after_page.append(artwork.pipeline.on_page)
+        plex_settings = settings.plex
+        if plex and plex_settings.enabled:
+            assert plex_settings.url and plex_settings.token
+            wants_upload = settings.server.poster_mode
+            if wants_upload or plex_settings.refresh_on_change:
+                artwork.pms = PlexServer(
+                    plex_settings.url, plex_settings.token, timeout=settings.stash.timeout
+                )
+                links = PlexLinks(db)
+                artwork.uploader = PosterUploader(
+                    artwork.pms,
+                    links,
+                    service,
+                    upload=wants_upload,
+                    **({"retry_delays": ()} if one_shot else {}),
+                )
+                if wants_upload:
+                    service.on_rendered.append(artwork.uploader.poster_changed)
+                if plex_settings.refresh_on_change:
+                    artwork.refresher = PlexRefresher(
+                        artwork.pms, links, **({"failure_pause": 1.0} if one_shot else {})
+                    )
+        return artwork
+
+    # --- the three feeds -------------------------------------------------------------------
+
+    def after_pass(self, report: SyncReport) -> None:
+        if self.pipeline is not None:
+            self.pipeline.after_pass(report)
+        if self.refresher is not None:
+            self.refresher.after_pass(report)
+
+    def on_metadata(self, scene_id: int) -> None:
+        """PMS asked for a scene's metadata (call after answering; it only queues)."""
+        if self.uploader is not None:
+            self.uploader.on_metadata(scene_id)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, *, backfill: bool = True) -> Artwork:
+        """Start the workers; `backfill` also walks the mirror for missing posters (at start-up
+        of the service: the first run on a big library, or after a crash or a style change)."""
+        if self.pipeline is not None:
+            self.pipeline.start()
+            if backfill:
+                # Left by writes that a crash interrupted; never served, only taking space.
+                self.service.store.clean_temp()
+                self.pipeline.request_backfill()
+        if self.uploader is not None:
+            self.uploader.start()
+        if self.refresher is not None:
+            self.refresher.start()
+        return self
+
+    def finish(self, report: SyncReport, timeout: float | None = None) -> list[str]:
+        """For one-shot commands: hand over the pass, wait for the work, return summary lines."""
+        self.after_pass(report)
+        lines = []
+        if self.pipeline is not None:
+            self.pipeline.drain(timeout)
+            lines.append(self.pipeline.summary())
+        if self.uploader is not None:
+            self.uploader.drain(timeout)
+            if self.uploader.uploads:
+                lines.append(f"plex: {self.uploader.uploads} posters uploaded")
+        if self.refresher is not None:
+            self.refresher.drain(timeout)
+            lines.append(f"plex: {self.refresher.sent} items refreshed")
+        return lines
+
+    def close(self) -> None:
+        for part in (self.refresher, self.uploader, self.pipeline):
+            if part is not None:
+                part.close()
+        if self.pms is not None:
+            self.pms.close()
+        if self.owned_client is not None:
+            self.owned_client.close()

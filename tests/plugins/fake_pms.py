@@ -1,0 +1,213 @@
+"""A fake Plex Media Server on 127.0.0.1: the few endpoints stashplex uses, recording requests.
+
+- ``GET /library/sections``: a movie section "1", a TV section "2" (must be ignored) and a
+  second, empty movie section "3";
+- ``GET /library/sections/<key>/all?type=1&guid=…|title=…``: exact guid filter (unless
+  ``ignore_guid_filter``: then the whole section, as a PMS that does not know the filter would),
+  case-insensitive title substring, ``X-Plex-Container-Size`` honoured;
+- ``POST /library/metadata/<key>/posters`` (the body is the image) and
+  ``PUT /library/metadata/<key>/refresh``: 404 for unknown keys;
+- every route wants ``X-Plex-Token``; items can become visible only after a delay (a new item
+  PMS is still ingesting), and failures can be injected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from stashplex.plex.identity import scene_guid
+
+from .net import LOOPBACK
+
+TOKEN = "fake-plex-token-4f9c2b7e"
+
+
+@dataclass
+class Item:
+    key: str
+    guid: str
+    title: str
+    section: str = "1"
+    visible_at: float = 0.0  # time.monotonic() from which searches find it
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    token: str | None
+    at: float
+    body_hash: str | None = None
+    body_size: int = 0
+
+
+@dataclass
+class FakePMS:
+    token: str = TOKEN
+    ignore_guid_filter: bool = False
+    delay: float = 0.0  # seconds before every answer (a slow PMS)
+    items: dict[str, Item] = field(default_factory=dict)
+    seen: list[Seen] = field(default_factory=list)
+    uploads: list[tuple[str, bytes]] = field(default_factory=list)  # (key, poster bytes)
+    failures: list[int] = field(default_factory=list)  # statuses for the next requests
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+    _next_key: int = 1000
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://{LOOPBACK}:{self.server.server_address[1]}"
+
+    def add_scene(
+        self,
+        scene_id: int,
+        *,
+        title: str | None = None,
+        after: float = 0.0,
+        section: str = "1",
+        guid: str | None = None,
+    ) -> str:
+        """Add the PMS item of a scene (visible `after` seconds from now); returns its key."""
+        with self.lock:
+            self._next_key += 1
+            key = str(self._next_key)
+            self.items[key] = Item(
+                key,
+                guid or scene_guid(scene_id),
+                title or f"Scene {scene_id}",
+                section,
+                time.monotonic() + after,
+            )
+            return key
+
+    def requests(self, method: str | None = None, contains: str = "") -> list[Seen]:
+        with self.lock:
+            return [
+                s
+                for s in self.seen
+                if (method is None or s.method == method) and contains in s.path
+            ]
+
+    def uploads_to(self, key: str) -> list[bytes]:
+        with self.lock:
+            return [data for k, data in self.uploads if k == key]
+
+    # --- serving -----------------------------------------------------------------------------
+
+    def start(self) -> FakePMS:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # One write per response and no Nagle delay: otherwise every request costs ~40 ms.
+            wbufsize = 1 << 16
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, payload = fake.answer(self.command, self.path, self.headers, body)
+                data = json.dumps(payload).encode() if payload is not None else b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = _handle
+
+        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def answer(self, method: str, raw_path: str, headers, body: bytes) -> tuple[int, object]:
+        if self.delay:
+            time.sleep(self.delay)
+        parts = urlsplit(raw_path)
+        query = parse_qs(parts.query)
+        seen = Seen(method, parts.path, query, headers.get("X-Plex-Token"), time.monotonic())
+        if body:
+            seen.body_hash = hashlib.sha256(body).hexdigest()
+            seen.body_size = len(body)
+        with self.lock:
+            self.seen.append(seen)
+            failure = self.failures.pop(0) if self.failures else None
+        if headers.get("X-Plex-Token") != self.token:
+            return 401, None
+        if failure is not None:
+            return failure, {"error": "injected"}
+        segments = [s for s in parts.path.split("/") if s]
+        if method == "GET" and segments == ["library", "sections"]:
+            return 200, {"MediaContainer": {"size": 3, "Directory": self._sections()}}
+        if method == "GET" and segments[:2] == ["library", "sections"] and segments[3:] == ["all"]:
+            return self._search(segments[2], query)
+        if len(segments) == 4 and segments[:2] == ["library", "metadata"]:
+            key, action = segments[2], segments[3]
+            with self.lock:
+                known = key in self.items and self.items[key].visible_at <= time.monotonic()
+                if not known:
+                    return 404, {"error": "no such item"}
+                if method == "POST" and action == "posters":
+                    self.uploads.append((key, body))
+                    return 200, None
+                if method == "PUT" and action == "refresh":
+                    return 200, None
+        return 404, {"error": "unknown route"}
+
+    def _sections(self) -> list[dict]:
+        return [
+            {"key": "1", "type": "movie", "title": "Scenes", "agent": "tv.plex.agents.custom"},
+            {"key": "2", "type": "show", "title": "Studios", "agent": "tv.plex.agents.custom"},
+            {"key": "3", "type": "movie", "title": "More", "agent": "tv.plex.agents.movie"},
+        ]
+
+    def _search(self, section: str, query: dict[str, list[str]]) -> tuple[int, object]:
+        if section not in ("1", "2", "3"):
+            return 404, {"error": "no such section"}
+        now = time.monotonic()
+        with self.lock:
+            found = [i for i in self.items.values() if i.section == section and i.visible_at <= now]
+        guid = query.get("guid", [None])[0]
+        title = query.get("title", [None])[0]
+        if guid is not None and not self.ignore_guid_filter:
+            found = [i for i in found if i.guid == guid]
+        if title is not None:
+            found = [i for i in found if title.casefold() in i.title.casefold()]
+        size = int(query.get("X-Plex-Container-Size", ["50"])[0])
+        metadata = [
+            {"ratingKey": i.key, "key": f"/library/metadata/{i.key}", "guid": i.guid,
+             "title": i.title, "type": "movie"}
+            for i in found[:size]
+        ]  # fmt: skip
+        return 200, {"MediaContainer": {"size": len(metadata), "Metadata": metadata}}
+
+
+# Registered under the name `fake_pms`; test modules import `fake_pms_fixture` (or conftest lists
+# this plugin).
+@pytest.fixture(name="fake_pms")
+def fake_pms_fixture() -> Iterator[FakePMS]:
+    fake = FakePMS().start()
+    yield fake
+    fake.stop()
