@@ -349,6 +349,38 @@ def test_sync_and_posters_together_from_an_empty_mirror(mirrored_factory, poster
     assert pipeline.counts["rendered"] == len(with_cover)
 
 
+def test_workers_pause_while_stash_is_down_and_carry_on(posters, caplog) -> None:
+    m, service, pipeline, _ = posters(pause_seconds=0.2)
+    with_cover, _ = cover_ids(m)
+    caplog.set_level(logging.INFO, logger="stashplex")
+    m.stash.faults.down(0.5)
+    pipeline.submit(with_cover[:6])
+    assert pipeline.drain(20)
+    assert all(service.store.exists(i) for i in with_cover[:6])
+    assert pipeline.counts["rendered"] == 6 and pipeline.counts["failed"] >= 1
+    # While down, each of the 3 workers tries once per pause (0.5 s down, 0.2 s pauses).
+    assert pipeline.counts["failed"] <= 3 * 4
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("posters wait" in text for text in messages) == 1
+    assert any("rendered again" in text for text in messages)
+
+
+def test_an_unwritable_poster_folder_is_reported_once(posters, caplog, tmp_path) -> None:
+    m, service, pipeline, _ = posters()
+    pipeline.close()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the poster folder should be")
+    service.store.root = blocked
+    one_shot = PosterPipeline(service, pause_seconds=0).start()
+    caplog.set_level(logging.WARNING, logger="stashplex")
+    one_shot.submit(cover_ids(m)[0][:5])
+    assert one_shot.drain(20)
+    one_shot.close()
+    assert one_shot.counts["failed"] == 5
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "cannot write posters to" in warnings[0]
+
+
 # --- on demand -------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
+from stashplex.posters.heap import tune_malloc
 from stashplex.posters.service import PosterService, PosterUnavailable
 from stashplex.posters.state import OK
 
@@ -45,14 +46,17 @@ class PosterPipeline:
         queue_limit: int = QUEUE_LIMIT,
         backfill_page: int = BACKFILL_PAGE,
         pause_seconds: float = PAUSE_SECONDS,
+        tune_heap: bool = True,
     ) -> None:
         """`pause_seconds`: how long to wait after Stash failed before trying again; 0 drops
-        the failed scene instead (for one-shot commands, which must end)."""
+        the failed scene instead (for one-shot commands, which must end). `tune_heap`: raise
+        glibc's malloc thresholds when the workers start (see `posters.heap`)."""
         self.service = service
         self.workers = max(1, workers)
         self.queue_limit = queue_limit
         self.backfill_page = backfill_page
         self.pause_seconds = pause_seconds
+        self.tune_heap = tune_heap
         self.counts: Counter[str] = Counter()
         self._queue: deque[int] = deque()
         self._queued: set[int] = set()
@@ -113,7 +117,8 @@ class PosterPipeline:
         with self._cond:
             self._backfill_wanted = True
             self._overflowed = False
-            if self._backfill_running or self._closing:
+            # Before start() it only stays wanted: start() begins it.
+            if self._backfill_running or self._closing or not self._threads:
                 return
             self._backfill_running = True
         self._spawn(self._backfill, "poster-backfill")
@@ -121,11 +126,16 @@ class PosterPipeline:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> PosterPipeline:
+        if self.tune_heap:
+            tune_malloc()
         with self._cond:
             if self._threads or self._closing:
                 return self
             for n in range(self.workers):
                 self._threads.append(self._spawn(self._work, f"poster-{n}"))
+            wanted = self._backfill_wanted
+        if wanted:
+            self.request_backfill()
         return self
 
     def drain(self, timeout: float | None = None) -> bool:
@@ -233,17 +243,23 @@ class PosterPipeline:
             action = self.service.refresh(scene_id)
         except PosterUnavailable as exc:
             self._count("failed")
-            self._stash_failed(scene_id, kind, exc)
+            self._stash_failed(scene_id, kind, f"cannot fetch covers from Stash: {exc}")
+            return
+        except OSError as exc:  # the poster folder: full, read-only, gone
+            self._count("failed")
+            where = self.service.store.root
+            self._stash_failed(scene_id, kind, f"cannot write posters to {where}: {exc}")
             return
         self._count(action)
         if self._failing:
             self._failing = False
-            log.info("Stash answers again; rendering posters")
+            log.info("posters are being rendered again")
 
-    def _stash_failed(self, scene_id: int, kind: str, exc: PosterUnavailable) -> None:
+    def _stash_failed(self, scene_id: int, kind: str, problem: str) -> None:
+        """Say it once, then pause the workers (the scene stays queued) or drop the scene."""
         if not self._failing:
             self._failing = True
-            log.warning("cannot fetch covers from Stash: %s; posters wait", exc)
+            log.warning("%s; posters wait", problem)
         if self.pause_seconds <= 0:
             return  # dropped; the next backfill finds it
         with self._cond:
