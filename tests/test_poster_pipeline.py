@@ -390,9 +390,12 @@ def test_ensure_renders_on_demand_and_survives_stash_going_away(posters) -> None
     assert not m.settings.server.poster_mode  # on demand works without poster mode
     with_cover, without = cover_ids(m)
     scene_id = with_cover[0]
+    assert service.cached(scene_id) == (False, None)
     path = service.ensure(scene_id)
     assert path == service.path(scene_id) and decode(path).size == (600, 900)
+    assert service.cached(scene_id) == (True, path)
     assert service.ensure(without[0]) is None
+    assert service.cached(without[0]) == (True, None)
     client.take()
     assert service.ensure(scene_id) == path
     assert client.take() == []  # fresh: one mirror read and one stat

@@ -113,6 +113,14 @@ class PosterService:
     def path(self, scene_id: int) -> Path:
         return self.store.path(scene_id)
 
+    def cached(self, scene_id: int) -> tuple[bool, Path | None]:
+        """`(True, path or None)` when the answer needs no Stash request (one mirror read and
+        one stat), else `(False, None)`: then call `ensure`, e.g. on a worker with a deadline."""
+        view = self.states.view(scene_id)
+        if self._fresh(view):
+            return True, self._ok_path(view.record)
+        return False, None
+
     def ensure(self, scene_id: int) -> Path | None:
         """The scene's current poster file, rendered now if needed; None if it has no cover.
 
