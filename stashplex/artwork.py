@@ -97,6 +97,7 @@ class Artwork:
                     links,
                     service,
                     upload=wants_upload,
+                    learn_keys=plex_settings.refresh_on_change,
                     **({"retry_delays": ()} if one_shot else {}),
                 )
                 if wants_upload:

@@ -213,6 +213,22 @@ def test_a_stale_plex_key_is_searched_again(mirrored: Mirrored, fake_pms: FakePM
     assert PlexLinks(mirrored.db).get(scene_id).plex_key == key
 
 
+def test_scenes_without_a_poster_are_looked_up_only_for_refreshes(
+    mirrored: Mirrored, fake_pms: FakePMS, side
+) -> None:
+    lib = mirrored.stash.library
+    bare = next(i for i in sorted(mirrored.scenes()) if not lib.has_cover(i))
+    key = fake_pms.add_scene(bare)
+    uploader = side()
+    uploader.on_metadata(bare)
+    assert uploader.drain(10)
+    assert fake_pms.requests("GET", "/all") == [] and PlexLinks(mirrored.db).get(bare) is None
+    learner = side(learn_keys=True)
+    learner.on_metadata(bare)
+    assert learner.drain(10)
+    assert PlexLinks(mirrored.db).get(bare).plex_key == key and fake_pms.uploads == []
+
+
 # --- refresh on change -------------------------------------------------------------------------
 
 

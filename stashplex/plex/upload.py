@@ -12,7 +12,8 @@ failing) for one background thread that:
    number of times; the next metadata request starts over;
 3. uploads the poster and records (scene, Plex key, poster version) in the mirror.
 
-With `upload=False` it only learns Plex keys, which refresh-on-change needs.
+With `learn_keys` it also finds and stores the Plex key of scenes without a poster, which
+refresh-on-change needs; with `upload=False` that is all it does.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class PosterUploader:
         posters: PosterService | None,
         *,
         upload: bool = True,
+        learn_keys: bool = False,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         queue_limit: int = QUEUE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
@@ -52,6 +54,7 @@ class PosterUploader:
         self.links = links
         self.posters = posters
         self.upload = upload and posters is not None
+        self.learn_keys = learn_keys or not self.upload
         self.retry_delays = tuple(retry_delays)
         self.queue_limit = queue_limit
         self.clock = clock
@@ -164,6 +167,8 @@ class PosterUploader:
         link = self.links.get(scene_id)
         if link is not None and (version is None or link.uploaded_version == version):
             return  # PMS already has this poster (or there is none to give)
+        if link is None and version is None and not self.learn_keys:
+            return  # no poster to give, and no use for the key
         try:
             key = link.plex_key if link is not None else self._find(scene_id)
             if key is None:

@@ -144,7 +144,7 @@ class PosterPipeline:
         with self._cond:
             while not self._idle():
                 left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
+                if self._closing or (left is not None and left <= 0):
                     return False
                 self._cond.wait(left if left is not None else 1.0)
         return True
@@ -168,7 +168,7 @@ class PosterPipeline:
         return (
             f"posters: {c['rendered']} rendered, {c['unchanged'] + c['fresh']} up to date, "
             f"{c['no_cover']} without a cover, {c['corrupt']} bad covers skipped, "
-            f"{c['removed']} removed, {c['failed']} not reachable"
+            f"{c['removed']} removed, {c['failed']} failed"
         )
 
     # --- workers -------------------------------------------------------------------------------
