@@ -130,6 +130,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def serve(settings: Settings) -> int:
     logs.setup(settings.stash.debug, settings.secrets)
+    # waitress warns "Task queue depth is N" whenever a request waits a moment for a thread:
+    # under a library scan that is every few requests, and says nothing actionable.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         service = Service.build(settings)
     except OSError as exc:

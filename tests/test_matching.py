@@ -13,6 +13,7 @@ from stashplex.plex.matching import (
     MAX_CANDIDATES,
     Hit,
     MatchRequest,
+    NamedFile,
     file_basenames,
     match,
     rank,
@@ -32,8 +33,9 @@ class Row:
 class FakeLookups:
     """The Lookups protocol over a list, computing keys exactly as the mirror stores them."""
 
-    def __init__(self, rows: Sequence[Row]) -> None:
+    def __init__(self, rows: Sequence[Row], limit: int = 64) -> None:
         self.rows = list(rows)
+        self.limit = limit
         self.calls: list[str] = []
 
     def _hit(self, row: Row) -> Hit:
@@ -41,6 +43,15 @@ class FakeLookups:
 
     def _basename(self, row: Row) -> str:
         return row.path.rsplit("/", 1)[-1]
+
+    def files_ending(self, component: str) -> tuple[list[NamedFile], bool]:
+        self.calls.append("files_ending")
+        named = [
+            NamedFile(self._hit(r), "/".join(reversed(pathkeys.components(r.path))))
+            for r in self.rows
+            if pathkeys.components(r.path)[-1:] == [component]
+        ]
+        return named[: self.limit], len(named) < self.limit
 
     def by_path(self, components: Sequence[str]) -> list[Hit]:
         self.calls.append("path")
@@ -109,7 +120,7 @@ def test_full_path_is_certain_and_stops_at_the_first_tier() -> None:
     lookups = FakeLookups(LIBRARY)
     result = match(MatchRequest(filename="/data/stash/Site A/2020/Hello World.mp4"), lookups)
     assert (result.tier, [(c.scene_id, c.score) for c in result.candidates]) == ("path", [(1, 100)])
-    assert lookups.calls == ["path"]
+    assert lookups.calls == ["files_ending"]
 
 
 def test_path_map_rewrites_the_plex_prefix() -> None:
@@ -233,3 +244,30 @@ def test_wanted_ids() -> None:
     )
     assert wanted_ids(request) == [4, 9]
     assert wanted_ids(MatchRequest(filename="/x/a.mp4")) == []
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "/data/stash/Site A/2020/Hello World.mp4",
+        "/volume1/video/Site B/2021/Hello World.mp4",
+        "/elsewhere/Hello World.mp4",
+        "/x/HELLO WORLD.mp4",
+    ],
+)
+def test_cut_short_name_sets_fall_back_to_exact_seeks(filename: str) -> None:
+    """When more files end in the same name than one read returns, the per-depth index seeks
+    give the same answer."""
+    request = MatchRequest(filename=filename, manual=True)
+    whole = match(request, FakeLookups(LIBRARY))
+    cut_lookups = FakeLookups(LIBRARY, limit=1)
+    cut = match(request, cut_lookups)
+    assert (cut.tier, cut.candidates) == (whole.tier, whole.candidates)
+    if whole.tier in ("path", "suffix", "basename"):  # the name set was not empty, but cut short
+        assert "path" in cut_lookups.calls
+
+
+def test_a_longer_stored_path_is_not_the_full_path() -> None:
+    rows = [Row(1, "/a/b/c/x.mp4")]
+    result = match(MatchRequest(filename="/b/c/x.mp4"), FakeLookups(rows))
+    assert result.tier == "suffix"

@@ -245,3 +245,21 @@ def test_metadata_answer_is_the_stored_document(provider: Provider) -> None:
     assert expected in response.text
     assert json.loads(response.text)["MediaContainer"]["Metadata"][0] == json.loads(expected)
     assert response.headers["content-type"] == falcon.MEDIA_JSON
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["http://h:1", "http://h:1/", "https://nas.local", "http://[fe80::1]:7979", "http://ü.lan"],
+)
+def test_cached_absolute_equals_the_documents_rule(provider: Provider, base: str) -> None:
+    from falcon import testing
+
+    from stashplex.mirror import documents
+
+    stored = provider.app.context.lookups.doc(1)
+    request = testing.create_req()
+    provider.app.context.base_url.configured = base.rstrip("/")
+    try:
+        assert provider.app.context.absolute(stored, request) == documents.absolute(stored, base)
+    finally:
+        provider.app.context.base_url.configured = None

@@ -18,8 +18,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from stashplex.mirror import pathkeys
-from stashplex.plex.matching import Hit
+from stashplex.mirror import heldsqlite, pathkeys
+from stashplex.plex.matching import Hit, NamedFile
 
 ROW_LIMIT = 64  # more files than this with one name are not worth ranking
 BUSY_TIMEOUT_MS = 5_000  # readers never wait for writers in WAL mode; this is a safety net
@@ -32,23 +32,51 @@ _PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
 )
 
+IMAGE_TABLES = ("scene", "performer", "studio", "group")
 _FILE_HIT = (
     "SELECT f.scene_id, s.organized, s.date FROM files AS f "
-    "JOIN scenes AS s ON s.id = f.scene_id WHERE "
+    "JOIN scenes AS s ON s.id = f.scene_id WHERE"
 )
+# Row limits are written into the statements (constants, never request text), so a lookup binds
+# only its key: every bound value is a call on the held connection.
+_LIMIT = f"LIMIT {ROW_LIMIT}"
+# Depth d of a reversed path p: the path is p itself, or p is a whole-component prefix.
+# '0' follows '/' in byte order, so the range holds exactly the strings starting "p/".
+_UNDER = "(f.rpath = ?1 OR (f.rpath >= ?1 || '/' AND f.rpath < ?1 || '0'))"
+# Column kinds per statement for the held reader: "i" INTEGER never NULL, "t" TEXT or NULL.
+_HIT_KINDS = "iit"
+KINDS: dict[str, str] = {
+    "by_rpath": _HIT_KINDS,
+    "suffix_exists": "i",
+    "by_suffix": _HIT_KINDS,
+    "files_ending": "iitt" + "t",
+    "by_basename": _HIT_KINDS,
+    "by_basename_folded": _HIT_KINDS,
+    "by_stem": _HIT_KINDS,
+    "scene": _HIT_KINDS,
+    "by_title": _HIT_KINDS,
+    "doc": "t",
+    "scene_image": "t",
+    "performer_image": "t",
+    "studio_image": "t",
+    "group_image": "t",
+}
+# Statements that read one row by primary key (or test for one): no need to look further.
+FIRST_ONLY = frozenset({"suffix_exists", "scene", "doc", *(f"{k}_image" for k in IMAGE_TABLES)})
 SQL: dict[str, str] = {
-    "by_rpath": _FILE_HIT + "f.rpath = ? LIMIT ?",
-    # Depth d of a reversed path p: the path is p itself, or p is a whole-component prefix.
-    # '0' follows '/' in byte order, so the range holds exactly the strings starting "p/".
-    "suffix_exists": (
-        "SELECT 1 FROM files AS f WHERE f.rpath = ?1 OR (f.rpath >= ?2 AND f.rpath < ?3) LIMIT 1"
+    "by_rpath": f"{_FILE_HIT} f.rpath = ? {_LIMIT}",
+    "suffix_exists": f"SELECT 1 FROM files AS f WHERE {_UNDER} LIMIT 1",
+    "by_suffix": f"{_FILE_HIT} {_UNDER} {_LIMIT}",
+    # Depth 1 with the documents: one read that decides the full-path and suffix tiers.
+    "files_ending": (
+        "SELECT f.scene_id, s.organized, s.date, s.doc, f.rpath FROM files AS f "
+        f"JOIN scenes AS s ON s.id = f.scene_id WHERE {_UNDER} {_LIMIT}"
     ),
-    "by_suffix": _FILE_HIT + "(f.rpath = ?1 OR (f.rpath >= ?2 AND f.rpath < ?3)) LIMIT ?4",
-    "by_basename": _FILE_HIT + "f.basename_cf = ? AND f.basename = ? LIMIT ?",
-    "by_basename_folded": _FILE_HIT + "f.basename_cf = ? LIMIT ?",
-    "by_stem": _FILE_HIT + "f.stem_key = ? LIMIT ?",
+    "by_basename": f"{_FILE_HIT} f.basename_cf = ? AND f.basename = ? {_LIMIT}",
+    "by_basename_folded": f"{_FILE_HIT} f.basename_cf = ? {_LIMIT}",
+    "by_stem": f"{_FILE_HIT} f.stem_key = ? {_LIMIT}",
     "scene": "SELECT s.id, s.organized, s.date FROM scenes AS s WHERE s.id = ?",
-    "by_title": "SELECT s.id, s.organized, s.date FROM scenes AS s WHERE s.title_key = ? LIMIT ?",
+    "by_title": f"SELECT s.id, s.organized, s.date FROM scenes AS s WHERE s.title_key = ? {_LIMIT}",
     "doc": "SELECT doc FROM scenes WHERE id = ?",
     "scene_image": "SELECT screenshot_version FROM scenes WHERE id = ?",
     "performer_image": "SELECT image_version FROM performers WHERE id = ?",
@@ -58,12 +86,18 @@ SQL: dict[str, str] = {
 
 
 class ReadConnections:
-    """One read-only sqlite3 connection per thread (waitress runs a fixed set of threads)."""
+    """Per-thread read connections to the mirror (waitress runs a fixed set of threads).
 
-    def __init__(self, path: Path | str) -> None:
+    `rows()` runs the short indexed reads of `SQL` on a connection that keeps the GIL (see
+    `heldsqlite`) when this platform allows it, else on the stdlib module; `get()` is the
+    thread's stdlib connection, for anything that may take longer than an index seek.
+    """
+
+    def __init__(self, path: Path | str, *, held: bool = True) -> None:
         self.path = str(path)
+        self.held = held and heldsqlite.available()
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[sqlite3.Connection | heldsqlite.HeldConnection] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -74,9 +108,39 @@ class ReadConnections:
             self._local.connection = connection
         return connection
 
+    def rows(
+        self,
+        sql: str,
+        params: Sequence[object] = (),
+        kinds: str | None = None,
+        *,
+        first: bool = False,
+    ) -> list[tuple]:
+        """Rows of a short indexed read (`kinds`/`first`: see `HeldConnection.rows`)."""
+        if self.held:
+            held = getattr(self._local, "held", None)
+            if held is None:
+                held = self._local.held = self._open_held()
+            if held is not False:
+                try:
+                    return held.rows(sql, params, kinds, first=first)
+                except heldsqlite.HeldSqliteError:
+                    pass  # busy (recovery) or odd: the stdlib connection waits properly
+        cursor = self.get().execute(sql, params)
+        if first:
+            row = cursor.fetchone()
+            cursor.close()
+            return [row] if row is not None else []
+        return cursor.fetchall()
+
+    def _register(self, connection: sqlite3.Connection | heldsqlite.HeldConnection) -> None:
+        with self._lock:
+            if self._closed:
+                connection.close()
+                raise RuntimeError("the mirror's read connections are closed")
+            self._all.append(connection)
+
     def _open(self) -> sqlite3.Connection:
-        if self._closed:
-            raise RuntimeError("the mirror's read connections are closed")
         # Autocommit: each statement reads the newest committed state of the WAL.
         connection = sqlite3.connect(
             self.path,
@@ -87,9 +151,16 @@ class ReadConnections:
         )
         for pragma in _PRAGMAS:
             connection.execute(pragma)
-        with self._lock:
-            self._all.append(connection)
+        self._register(connection)
         return connection
+
+    def _open_held(self) -> heldsqlite.HeldConnection | bool:
+        try:
+            held = heldsqlite.HeldConnection(self.path, _PRAGMAS[1:])  # no busy timeout
+        except heldsqlite.HeldSqliteError:
+            return False
+        self._register(held)
+        return held
 
     def close(self) -> None:
         with self._lock:
@@ -106,29 +177,30 @@ def _hits(rows: list[tuple[int, int, str | None]]) -> list[Hit]:
 class MirrorLookups:
     """`plex.matching.Lookups` over the mirror, plus the other per-request reads."""
 
-    def __init__(self, connections: ReadConnections, limit: int = ROW_LIMIT) -> None:
+    def __init__(self, connections: ReadConnections) -> None:
         self.connections = connections
-        self.limit = limit
 
-    def _rows(self, name: str, *params: object) -> list:
-        return self.connections.get().execute(SQL[name], params).fetchall()
+    def _rows(self, name: str, *params: object) -> list[tuple]:
+        return self.connections.rows(SQL[name], params, KINDS[name], first=name in FIRST_ONLY)
 
     # --- match tiers --------------------------------------------------------------------------
 
-    def by_path(self, components: Sequence[str]) -> list[Hit]:
-        return _hits(self._rows("by_rpath", "/".join(reversed(components)), self.limit))
+    def files_ending(self, component: str) -> tuple[list[NamedFile], bool]:
+        rows = self._rows("files_ending", component)
+        named = [
+            NamedFile(Hit(scene_id, bool(organized), date, doc), rpath)
+            for scene_id, organized, date, doc, rpath in rows
+        ]
+        return named, len(rows) < ROW_LIMIT
 
-    def _suffix_params(self, reversed_parts: Sequence[str], depth: int) -> tuple[str, str, str]:
-        prefix = "/".join(reversed_parts[:depth])
-        return prefix, prefix + "/", prefix + "0"
+    def by_path(self, components: Sequence[str]) -> list[Hit]:
+        return _hits(self._rows("by_rpath", "/".join(reversed(components))))
 
     def by_longest_suffix(self, components: Sequence[str], min_depth: int) -> list[Hit]:
         reversed_parts = list(reversed(components))
-        connection = self.connections.get()
 
         def exists(depth: int) -> bool:
-            params = self._suffix_params(reversed_parts, depth)
-            return connection.execute(SQL["suffix_exists"], params).fetchone() is not None
+            return bool(self._rows("suffix_exists", "/".join(reversed_parts[:depth])))
 
         # A suffix shared at depth d is shared at every smaller depth: binary search the
         # largest depth, a handful of index seeks for any path length.
@@ -141,18 +213,17 @@ class MirrorLookups:
                 low = middle
             else:
                 high = middle - 1
-        params = (*self._suffix_params(reversed_parts, low), self.limit)
-        return _hits(connection.execute(SQL["by_suffix"], params).fetchall())
+        return _hits(self._rows("by_suffix", "/".join(reversed_parts[:low])))
 
     def by_basename(self, name: str) -> list[Hit]:
-        return _hits(self._rows("by_basename", pathkeys.fold(name), name, self.limit))
+        return _hits(self._rows("by_basename", pathkeys.fold(name), name))
 
     def by_basename_folded(self, name: str) -> list[Hit]:
-        return _hits(self._rows("by_basename_folded", pathkeys.fold(name), self.limit))
+        return _hits(self._rows("by_basename_folded", pathkeys.fold(name)))
 
     def by_stem(self, name: str) -> list[Hit]:
         key = pathkeys.stem_key(name)
-        return _hits(self._rows("by_stem", key, self.limit)) if key else []
+        return _hits(self._rows("by_stem", key)) if key else []
 
     def scene(self, scene_id: int) -> Hit | None:
         rows = self._rows("scene", scene_id)
@@ -160,14 +231,14 @@ class MirrorLookups:
 
     def by_title(self, title: str) -> list[Hit]:
         key = pathkeys.title_key(title)
-        return _hits(self._rows("by_title", key, self.limit)) if key else []
+        return _hits(self._rows("by_title", key)) if key else []
 
     # --- documents and images -----------------------------------------------------------------
 
     def doc(self, scene_id: int) -> str | None:
         """The stored Plex document of a scene (image URLs still relative to the base token)."""
-        row = self.connections.get().execute(SQL["doc"], (scene_id,)).fetchone()
-        return row[0] if row else None
+        rows = self._rows("doc", scene_id)
+        return rows[0][0] if rows else None
 
     def image_version(self, kind: str, entity_id: int) -> tuple[bool, str | None]:
         """(known to the mirror, image version) for an image route's entity.
@@ -175,5 +246,5 @@ class MirrorLookups:
         The version is Stash's `t` value; None for a known performer, studio or group means
         Stash only has its default picture.
         """
-        row = self.connections.get().execute(SQL[f"{kind}_image"], (entity_id,)).fetchone()
-        return (False, None) if row is None else (True, row[0])
+        rows = self._rows(f"{kind}_image", entity_id)
+        return (True, rows[0][0]) if rows else (False, None)

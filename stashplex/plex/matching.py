@@ -42,15 +42,28 @@ FLOOR = 1
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A scene found by a lookup, with what ranking needs."""
+    """A scene found by a lookup, with what ranking needs (and its document, if read along)."""
 
     scene_id: int
     organized: bool = False
     date: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD
+    doc: str | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NamedFile:
+    """A file whose last path component is the one asked for, with its reversed path."""
+
+    hit: Hit
+    rpath: str  # components reversed and joined by "/" (see mirror.pathkeys)
 
 
 class Lookups(Protocol):
     """Index lookups over mirrored files and scenes. Each returns a few hits, in any order."""
+
+    def files_ending(self, component: str) -> tuple[list[NamedFile], bool]:
+        """Files whose last path component is `component`, and whether that is all of them
+        (lookups return a bounded number of rows)."""
 
     def by_path(self, components: Sequence[str]) -> list[Hit]:
         """Files whose path has exactly these components."""
@@ -88,6 +101,7 @@ class Candidate:
     scene_id: int
     score: int
     tier: str
+    doc: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +141,13 @@ def _neg_date(date: str | None) -> tuple[int, ...]:
 
 
 def _scored(hits: Sequence[Hit], tier: str, certain: int, best: int) -> list[Candidate]:
+    if len(hits) == 1:  # the usual case: nothing to rank
+        return [Candidate(hits[0].scene_id, certain, tier, hits[0].doc)]
     ranked = rank(hits)
     if len(ranked) == 1:
-        return [Candidate(ranked[0].scene_id, certain, tier)]
+        return [Candidate(ranked[0].scene_id, certain, tier, ranked[0].doc)]
     return [
-        Candidate(h.scene_id, max(FLOOR, best - STEP * i), tier)
+        Candidate(h.scene_id, max(FLOOR, best - STEP * i), tier, h.doc)
         for i, h in enumerate(ranked[:MAX_CANDIDATES])
     ]
 
@@ -158,6 +174,44 @@ def file_basenames(filename: str) -> list[str]:
     return names
 
 
+def _common_depth(rpath: str, reversed_parts: list[str]) -> int:
+    depth = 0
+    for mine, theirs in zip(rpath.split("/"), reversed_parts, strict=False):
+        if mine != theirs:
+            break
+        depth += 1
+    return depth
+
+
+def _path_tiers(parts: list[str], lookups: Lookups) -> MatchResult | None:
+    """Tiers 1 and 2. Usually one index range read (every file ending in the same component,
+    documents included) decides both; only when that set is cut short by the row limit do the
+    exact per-depth seeks run."""
+    named, complete = lookups.files_ending(parts[-1])
+    if not named:
+        return None
+    if complete:
+        reversed_parts = parts[::-1]
+        depths = [(_common_depth(f.rpath, reversed_parts), f) for f in named]
+        whole = len(parts)
+        exact = [f.hit for depth, f in depths if depth == whole and f.rpath.count("/") + 1 == whole]
+        if exact:
+            return MatchResult("path", tuple(_scored(exact, "path", CERTAIN, AMBIGUOUS_FILE)))
+        deepest = max(depth for depth, _f in depths)
+        if deepest >= MIN_SUFFIX_DEPTH:
+            hits = [f.hit for depth, f in depths if depth == deepest]
+            return MatchResult("suffix", tuple(_scored(hits, "suffix", CERTAIN, AMBIGUOUS_FILE)))
+        return None
+    hits = lookups.by_path(parts)
+    if hits:
+        return MatchResult("path", tuple(_scored(hits, "path", CERTAIN, AMBIGUOUS_FILE)))
+    if len(parts) >= MIN_SUFFIX_DEPTH:
+        hits = lookups.by_longest_suffix(parts, MIN_SUFFIX_DEPTH)
+        if hits:
+            return MatchResult("suffix", tuple(_scored(hits, "suffix", CERTAIN, AMBIGUOUS_FILE)))
+    return None
+
+
 def _file_tiers(
     request: MatchRequest, lookups: Lookups, path_map: tuple[tuple[str, str], ...]
 ) -> MatchResult | None:
@@ -169,13 +223,9 @@ def _file_tiers(
     if not parts:
         return None
 
-    hits = lookups.by_path(parts)
-    if hits:
-        return MatchResult("path", tuple(_scored(hits, "path", CERTAIN, AMBIGUOUS_FILE)))
-    if len(parts) >= MIN_SUFFIX_DEPTH:
-        hits = lookups.by_longest_suffix(parts, MIN_SUFFIX_DEPTH)
-        if hits:
-            return MatchResult("suffix", tuple(_scored(hits, "suffix", CERTAIN, AMBIGUOUS_FILE)))
+    result = _path_tiers(parts, lookups)
+    if result is not None:
+        return result
 
     names = file_basenames(filename)
     for tier, lookup in (
@@ -263,9 +313,8 @@ def match(
             below = min(c.score for c in candidates) - 1
             for c in extra.candidates:
                 if c.scene_id not in seen:
-                    candidates.append(
-                        Candidate(c.scene_id, max(FLOOR, min(c.score, below)), c.tier)
-                    )
+                    score = max(FLOOR, min(c.score, below))
+                    candidates.append(Candidate(c.scene_id, score, c.tier, c.doc))
                     seen.add(c.scene_id)
                     below = candidates[-1].score - STEP
     return MatchResult(result.tier, tuple(candidates[:MAX_CANDIDATES]))

@@ -17,9 +17,12 @@ def read_json_object(req: falcon.Request, limit: int = MAX_BODY) -> dict[str, An
     length = req.content_length
     if length is not None and length > limit:
         raise too_large(limit)
-    raw = req.bounded_stream.read(limit + 1)
-    if len(raw) > limit:  # chunked bodies carry no length up front
-        raise too_large(limit)
+    if length is not None:
+        raw = req.stream.read(length)  # the server never hands more than Content-Length
+    else:  # chunked: no length up front
+        raw = req.bounded_stream.read(limit + 1)
+        if len(raw) > limit:
+            raise too_large(limit)
     if not raw.strip():
         raise bad_request("the body must be a JSON object; it is empty")
     try:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 import falcon
 
 from stashplex.fallback import Fallback
+from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import MirrorLookups
 from stashplex.plex.identity import MOVIE_PROVIDER_ID
 from stashplex.settings import Settings
 from stashplex.web.baseurl import BaseUrl
+
+# How a stored document spells the start of an image URL (see mirror.documents).
+TOKEN_JSON = json.dumps(documents.BASE_TOKEN)[:-1]
+_MAX_BASES = 256
 
 
 @dataclass
@@ -23,8 +29,22 @@ class Context:
     fallback: Fallback | None = None
     identifier: str = MOVIE_PROVIDER_ID
 
+    _replacements: dict[str, str] = field(default_factory=dict, repr=False)
+
     def base(self, req: falcon.Request) -> str:
         return self.base_url.for_request(req.scheme, req.env.get("HTTP_HOST"))
+
+    def absolute(self, doc: str, req: falcon.Request) -> str:
+        """`documents.absolute(doc, base)` for the request's base, the base's JSON form cached
+        (it is computed per request otherwise, on the hottest path)."""
+        base = self.base(req)
+        replacement = self._replacements.get(base)
+        if replacement is None:
+            if len(self._replacements) >= _MAX_BASES:
+                self._replacements.clear()
+            replacement = json.dumps(base.rstrip("/"), ensure_ascii=False)[:-1]
+            self._replacements[base] = replacement
+        return doc.replace(TOKEN_JSON, replacement)
 
     @property
     def stash_timeout(self) -> float:

@@ -7,7 +7,6 @@ from typing import Any
 
 import falcon
 
-from stashplex.mirror import documents
 from stashplex.plex.mapping import container, match_candidate
 from stashplex.plex.matching import MatchRequest, MatchResult, match
 from stashplex.web.body import read_json_object
@@ -93,13 +92,12 @@ class MatchesResource:
             read_json_object(req), req.get_param("manual") if req.query_string else None
         )
         result = self.find(request)
-        base = ctx.base(req)
         items = []
         for candidate in result.candidates:
-            doc = ctx.lookups.doc(candidate.scene_id)
+            doc = candidate.doc or ctx.lookups.doc(candidate.scene_id)
             if doc is None:  # deleted by a sync since the lookup
                 continue
-            metadata = json.loads(documents.absolute(doc, base))
+            metadata = json.loads(ctx.absolute(doc, req))
             items.append(match_candidate(metadata, candidate.score))
         resp.content_type = falcon.MEDIA_JSON
         resp.data = json.dumps(

@@ -30,17 +30,18 @@ def _scene_id(rating_key: str) -> int:
     return scene_id
 
 
-def _wrap(identifier: str, metadata_json: str) -> bytes:
+def container_head(identifier: str) -> str:
+    """The text before the one Metadata object of a metadata answer (the tail is "]}}")."""
     head = json.dumps(
-        {"offset": 0, "totalSize": 1, "identifier": identifier, "size": 1},
-        separators=(",", ":"),
+        {"offset": 0, "totalSize": 1, "identifier": identifier, "size": 1}, separators=(",", ":")
     )
-    return ('{"MediaContainer":' + head[:-1] + ',"Metadata":[' + metadata_json + "]}}").encode()
+    return '{"MediaContainer":' + head[:-1] + ',"Metadata":['
 
 
 class MetadataResource:
     def __init__(self, context: Context) -> None:
         self.context = context
+        self.head = container_head(context.identifier)
 
     def stored_doc(self, scene_id: int) -> str | None:
         ctx = self.context
@@ -55,7 +56,7 @@ class MetadataResource:
         doc = self.stored_doc(scene_id)
         if doc is None:
             raise not_found(f"no scene {scene_id} in Stash")
-        text = documents.absolute(doc, ctx.base(req))
+        text = ctx.absolute(doc, req)
         if req.query_string:
             hints = {name: req.get_param(name) for name in _HINTS}
             if any(hints.values()):
@@ -68,7 +69,7 @@ class MetadataResource:
                 )
                 text = json.dumps(trimmed, ensure_ascii=False, separators=(",", ":"))
         resp.content_type = falcon.MEDIA_JSON
-        resp.data = _wrap(ctx.identifier, text)
+        resp.data = (self.head + text + "]}}").encode("utf-8")
 
 
 class ImagesResource:
@@ -124,7 +125,7 @@ class ImagesResource:
         images = scene_images(bundle, self.options)
         text = json.dumps(image_container(images, identifier=ctx.identifier), ensure_ascii=False)
         resp.content_type = falcon.MEDIA_JSON
-        resp.data = documents.absolute(text, ctx.base(req)).encode("utf-8")
+        resp.data = ctx.absolute(text, req).encode("utf-8")
 
 
 class ExtrasResource:
