@@ -153,10 +153,7 @@ class PosterService:
         Raises PosterUnavailable when Stash cannot be asked (nothing is recorded then, so the
         scene is tried again later).
         """
-        view = self.states.view(scene_id)
-        if self._fresh(view):
-            return FRESH
-        return self._update(scene_id, retries=retries)
+        return self._update(scene_id, retries=retries)  # checks freshness under the lock
 
     def remove(self, scene_ids: Iterable[int]) -> int:
         """Forget deleted scenes: their poster files and rows. Returns files removed."""
