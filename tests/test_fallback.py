@@ -273,3 +273,17 @@ def test_fallback_negative_cache_expires(provider: Provider) -> None:
         assert fallback.flights.calls == calls + 1
     finally:
         fallback.close()
+
+
+def test_stash_is_asked_before_settling_for_a_title(provider: Provider) -> None:
+    """A new file whose scene shares its title with a mirrored one is the new scene, not a
+    title match on the old one."""
+    library = provider.mirrored.stash.library
+    (scene_id,) = library.add_scenes(1, title="CamelCase Regex Target")
+    path = library.scene_paths(scene_id)[0]
+    items = provider.match(filename=plex_path(path), title="CamelCase Regex Target")
+    assert [(i["ratingKey"], i["score"]) for i in items] == [(f"scene-{scene_id}", 100)]
+    # Stash down and a file nobody knows: the title tier still answers from the mirror.
+    provider.mirrored.stash.faults.down()
+    items = provider.match(filename="/m/gone.mp4", title="CamelCase Regex Target", manual=1)
+    assert {i["ratingKey"] for i in items} == {"scene-14", f"scene-{scene_id}"}

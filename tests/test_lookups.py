@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,3 +241,23 @@ def test_suffix_search_agrees_with_brute_force(mirror, request: list[str]) -> No
                 best, expected = depth, set()
             expected.add(scene_id)
     assert set(ids(lookups.by_longest_suffix(request, 1))) == expected
+
+
+def test_held_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """WAL: a write transaction in progress (as during a sync page) never blocks the reads."""
+    db = Database.open(tmp_path / "m.db")
+    writer = MirrorWriter(db, MappingOptions(base_url=documents.BASE_TOKEN))
+    writer.apply_scenes([make_scene(1, ["/a/b/x.mp4"])])
+    connections = ReadConnections(db.path)
+    lookups = MirrorLookups(connections)
+    try:
+        with db.writer.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM files")
+            started = time.monotonic()
+            assert [h.scene_id for h in lookups.by_path(parts("/a/b/x.mp4"))] == [1]
+            assert lookups.doc(1) is not None
+            assert time.monotonic() - started < 0.5
+        assert lookups.by_path(parts("/a/b/x.mp4")) == []  # committed: seen at once
+    finally:
+        connections.close()
+        db.close()

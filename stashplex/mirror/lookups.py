@@ -1,9 +1,11 @@
-"""The responder's reads of the mirror: index seeks on plain sqlite3 connections, one per thread.
+"""The responder's reads of the mirror: index seeks on per-thread SQLite connections.
 
 These are the hottest reads of the service (every Plex request makes a few), so they skip
 SQLAlchemy: a prepared statement on a thread's own connection costs a few microseconds, where
-building and compiling a Core statement costs tens. Every query is a primary-key or index seek
-(tests check the query plans), bounded by LIMIT, so a request never scans the mirror.
+building and compiling a Core statement costs tens. They go through `heldsqlite` (reads that
+keep the GIL) where the platform allows it, else through the stdlib module. Every query is a
+primary-key or index seek (tests check the query plans), bounded by LIMIT, so a request never
+scans the mirror.
 
 Paths are matched by the keys `pathkeys` computes when the writer stores them: `rpath` (the
 components reversed and joined by "/") turns "the longest common path suffix" into prefix
@@ -49,7 +51,7 @@ KINDS: dict[str, str] = {
     "by_rpath": _HIT_KINDS,
     "suffix_exists": "i",
     "by_suffix": _HIT_KINDS,
-    "files_ending": "iitt" + "t",
+    "files_ending": "iittt",
     "by_basename": _HIT_KINDS,
     "by_basename_folded": _HIT_KINDS,
     "by_stem": _HIT_KINDS,

@@ -288,24 +288,27 @@ def match(
     request: MatchRequest,
     lookups: Lookups,
     path_map: tuple[tuple[str, str], ...] = (),
+    *,
+    titles: bool = True,
 ) -> MatchResult:
     """The candidates for a match request: the best one, or up to ten with ``manual``.
+
+    With ``titles=False`` only the file and id tiers run: the caller asks Stash live for the
+    file before settling for a title match, which is the weakest evidence.
 
     For Fix Match (``manual``) the title tier also adds its scenes after those of the deciding
     tier, with lower scores: the user is searching by title, often because the file tier chose
     the wrong scene.
     """
-    result = (
-        _file_tiers(request, lookups, path_map)
-        or _id_tiers(request, lookups)
-        or _title_tier(request, lookups)
-    )
+    result = _file_tiers(request, lookups, path_map) or _id_tiers(request, lookups)
+    if result is None and titles:
+        result = _title_tier(request, lookups)
     if result is None:
         return MatchResult(None)
     if not request.manual:
         return MatchResult(result.tier, result.candidates[:1])
     candidates = list(result.candidates)
-    if result.tier != "title":
+    if titles and result.tier != "title":
         extra = _title_tier(request, lookups)
         if extra is not None:
             seen = {c.scene_id for c in candidates}

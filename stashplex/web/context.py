@@ -45,7 +45,3 @@ class Context:
             replacement = json.dumps(base.rstrip("/"), ensure_ascii=False)[:-1]
             self._replacements[base] = replacement
         return doc.replace(TOKEN_JSON, replacement)
-
-    @property
-    def stash_timeout(self) -> float:
-        return self.settings.stash.timeout

@@ -80,9 +80,13 @@ class MatchesResource:
         self.path_map = context.settings.match.path_map
 
     def find(self, request: MatchRequest) -> MatchResult:
+        """The mirror's file and id tiers; on a miss Stash live, then the mirror again; the
+        title tier only when neither knows the file (and for Fix Match's extra candidates)."""
         ctx = self.context
-        result = match(request, ctx.lookups, self.path_map)
+        result = match(request, ctx.lookups, self.path_map, titles=False)
         if not result.found and ctx.fallback is not None and ctx.fallback.match(request):
+            result = match(request, ctx.lookups, self.path_map, titles=False)
+        if not result.found or request.manual:
             result = match(request, ctx.lookups, self.path_map)
         return result
 
