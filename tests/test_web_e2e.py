@@ -198,3 +198,28 @@ def test_stashplex_serve_runs_until_sigterm(tmp_path: Path) -> None:
     assert f"http://{LOOPBACK}:{port}" in text  # the URL to register in Plex
     assert "sample-secret-key" not in text
     assert "Traceback" not in text
+
+
+def test_serve_reports_a_port_in_use(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from stashplex import daemon
+    from tests.webkit import hand_settings
+
+    # serve() configures the root logger for a process; keep this test process's as it is.
+    monkeypatch.setattr(daemon.logs, "setup", lambda *args, **kwargs: None)
+
+    with socket.socket() as taken:
+        taken.bind((LOOPBACK, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = hand_settings(
+            tmp_path,
+            STASHPLEX_PLEXAGENTSERVER_HOST=LOOPBACK,
+            STASHPLEX_PLEXAGENTSERVER_PORT=str(port),
+            STASH_HOST="http://127.0.0.1:9",
+        )
+        assert daemon.serve(settings) == daemon.EXIT_FAILED
+    assert f"cannot listen on {LOOPBACK}:{port}" in caplog.text
