@@ -1,7 +1,9 @@
-"""`stashplex serve`: the provider app under waitress until SIGINT or SIGTERM.
+"""`stashplex serve`: one process with the provider app under waitress, the scheduled syncs,
+and the poster and Plex workers, until SIGINT or SIGTERM.
 
-`Service` holds what the process owns (mirror, Stash client, app, HTTP server) so a scheduler
-can be added next to the server without touching how either starts or stops.
+`Service` holds what the process owns. Start-up never waits for Stash: the app answers from
+whatever the mirror has while the first sync runs. Shutdown stops taking work, lets the sync's
+current page commit, and returns within a few seconds.
 """
 
 from __future__ import annotations
@@ -9,7 +11,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -17,8 +22,12 @@ import waitress
 from waitress import trigger, wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
-from stashplex import __version__, logs
+from stashplex import __version__, logs, reloader
+from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
+from stashplex.mirror.sync import Syncer
+from stashplex.mirror.writer import get_state
+from stashplex.scheduler import SyncScheduler
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web.app import ProviderApp, create_app
@@ -32,6 +41,7 @@ EXIT_FAILED = 1
 # it, so it gets a hard cap of its own (its plain-text 413 only meets absurd uploads).
 WAITRESS_MAX_BODY = 16 * 1024 * 1024
 STASH_CALLS_IN_FLIGHT = 3
+STOP_GRACE_SECONDS = 5.0
 
 Server = BaseWSGIServer | MultiSocketServer
 
@@ -46,6 +56,32 @@ def responder_client(settings: Settings) -> StashClient:
         max_in_flight=STASH_CALLS_IN_FLIGHT,
         debug=settings.stash.debug,
     )
+
+
+def sync_client(settings: Settings) -> StashClient:
+    """The syncer's own client: retries with backoff, one request at a time."""
+    return StashClient(
+        settings.stash.url,
+        settings.stash.api_key,
+        timeout=settings.stash.timeout,
+        max_in_flight=1,
+        debug=settings.stash.debug,
+    )
+
+
+def first_sweep_delay(db: Database, settings: Settings) -> timedelta:
+    """When the first sweep is due: from the last one, or right after the first sync."""
+    with db.reader.connect() as connection:
+        last = get_state(connection, "last_sweep")
+        empty = get_state(connection, "cursor:scene") is None
+    every = timedelta(hours=settings.sync.sweep_hours)
+    if last is None:
+        return every if empty else timedelta(0)  # an empty mirror gets a full sync at boot
+    try:
+        due = float(last) + every.total_seconds() - time.time()
+    except ValueError:
+        return timedelta(0)
+    return timedelta(seconds=max(0.0, due))
 
 
 def create_server(
@@ -76,22 +112,56 @@ class Service:
     client: StashClient
     app: ProviderApp
     server: Server
+    artwork: Artwork
+    syncer: Syncer
+    scheduler: SyncScheduler
 
     @classmethod
     def build(
-        cls, settings: Settings, *, host: str | None = None, port: int | None = None
+        cls,
+        settings: Settings,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        retry_first: float | None = None,
     ) -> Service:
         db = Database.open(settings.mirror.database)  # creates or migrates the mirror
         client = responder_client(settings)
-        app = create_app(settings, db=db, stash=client)
+        syncing = sync_client(settings)
+        artwork = Artwork.build(settings, db)  # its own Stash client: 2 in flight
+        syncer = Syncer(syncing, db, settings, after_page=artwork.after_page)
+        scheduler = SyncScheduler(
+            syncer,
+            interval_minutes=settings.sync.interval_minutes,
+            sweep_hours=settings.sync.sweep_hours,
+            after_pass=[artwork.after_pass],
+            on_stop=syncing.stop,
+            **({} if retry_first is None else {"retry_first": retry_first}),
+        )
+        app = create_app(
+            settings,
+            db=db,
+            stash=client,
+            posters=artwork.service,
+            on_metadata=artwork.on_metadata,
+            sync_status=lambda: scheduler.status,
+            stash_version=lambda: syncer.info.version if syncer.info else None,
+        )
         try:
             server = create_server(app, settings, host=host, port=port)
         except BaseException:
             app.close()
+            artwork.close()
+            syncing.close()
             client.close()
             db.close()
             raise
-        return cls(settings, db, client, app, server)
+        return cls(settings, db, client, app, server, artwork, syncer, scheduler)
+
+    def start_background(self) -> None:
+        """The workers and the scheduled syncs (the first one now, in the background)."""
+        self.artwork.start()  # poster workers + start-up backfill, Plex upload/refresh threads
+        self.scheduler.start(first_sweep_in=first_sweep_delay(self.db, self.settings))
 
     def run(self) -> None:
         """Serve until `stop()` or a KeyboardInterrupt (which the signal handlers raise)."""
@@ -102,10 +172,15 @@ class Service:
         stop_server(self.server)
 
     def close(self) -> None:
+        # The sync first: it finishes its page while the rest is still there to finish it.
+        if not self.scheduler.stop(grace=STOP_GRACE_SECONDS):
+            log.warning("the sync did not stop in time; it resumes at the next start")
         self.client.stop()
         self.server.task_dispatcher.shutdown()
         wasyncore.close_all(_socket_map(self.server))
         self.app.close()
+        self.artwork.close()
+        self.syncer.client.close()
         self.client.close()
         self.db.close()
 
@@ -130,6 +205,10 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def serve(settings: Settings) -> int:
     logs.setup(settings.stash.debug, settings.secrets)
+    if settings.dev and not reloader.is_child():
+        package = Path(__file__).resolve().parent
+        watched = [package, *([settings.source] if settings.source else [])]
+        return reloader.run(reloader.serve_command(), watched)
     # waitress warns "Task queue depth is N" whenever a request waits a moment for a thread:
     # under a library scan that is every few requests, and says nothing actionable.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -156,11 +235,17 @@ def serve(settings: Settings) -> int:
         log.info(
             "image URLs follow the Host Plex uses; set [plexagentserver] agent_base_url to fix them"
         )
+    service.start_background()
     try:
         service.run()
     except KeyboardInterrupt:
         pass
     finally:
+        if threading.current_thread() is threading.main_thread():
+            # A second signal must not interrupt the clean-up half way.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         log.info("stopping")
         service.close()
+        log.info("stopped")
     return EXIT_OK

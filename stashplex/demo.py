@@ -42,7 +42,7 @@ def run(
             },
             search=False,
         )
-        print(banner(stash, settings, data))
+        print(banner(stash, settings, data), flush=True)
         return daemon.serve(settings)
     finally:
         stash.stop()

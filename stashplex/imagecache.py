@@ -1,15 +1,14 @@
-"""Images on local disk: Stash's images as fetched, and the posters rendered from covers.
+"""Stash's images on local disk, as fetched (rendered posters live in `posters.store`).
 
 Layout (every name built from numeric ids and Stash's version strings, never from request text):
 
-    <images>/<kind>/<id % 256 as 2 hex digits>/<id>.<version tag>     Stash's bytes, as sent
-    <poster_dir>/<id % 256 as 2 hex digits>/<id>.jpg                  a scene's rendered poster
+    <images>/<kind>/<id % 256 as 2 hex digits>/<id>.<version tag>
 
 The version tag is Stash's `t` value for the image (when it is short and alphanumeric, else a
 hash of it), so a changed cover is a new file and the old one is removed when the new one lands.
-Writes go to a temporary file in the same folder and are renamed into place: a reader sees the
-old file or the new one, never half of one. The image cache is bounded: past `max_bytes` the
-files fetched longest ago are removed until it is back under 80% of the limit.
+Writes are atomic (`diskio`): a reader sees the old file or the new one, never half of one.
+The cache is bounded: past `max_bytes` the files fetched longest ago are removed until it is
+back under 80% of the limit.
 """
 
 from __future__ import annotations
@@ -20,18 +19,17 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write
+
 log = logging.getLogger(__name__)
 
 IMAGE_KINDS = ("scene", "performer", "studio", "group")
 DEFAULT_MAX_BYTES = 2 * 1024**3
-_TMP_PREFIX = ".tmp-"
-_STALE_TMP_SECONDS = 3600
 _PLAIN_VERSION = re.compile(r"[0-9A-Za-z]{1,40}")
 
 
@@ -77,19 +75,9 @@ def stat(path: Path) -> CachedFile | None:
     return CachedFile(path, info.st_size, info.st_mtime_ns)
 
 
-def atomic_write(path: Path, data: bytes) -> CachedFile:
-    """Write `data` to `path` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    found = stat(path)
+def write(path: Path, data: bytes) -> CachedFile:
+    """Store `data` atomically (see `diskio`) and describe the file."""
+    found = stat(atomic_write(path, data))
     if found is None:
         raise OSError(f"{path} vanished right after it was written")
     return found
@@ -115,7 +103,7 @@ class ImageCache:
 
     def put(self, kind: str, entity_id: int, version: str | None, data: bytes) -> CachedFile:
         path = self.path(kind, entity_id, version)
-        stored = atomic_write(path, data)
+        stored = write(path, data)
         removed = self._remove_other_versions(path, entity_id)
         with self._lock:
             if self._size is None:
@@ -150,8 +138,8 @@ class ImageCache:
                     info = os.stat(path)
                 except OSError:
                     continue
-                if name.startswith(_TMP_PREFIX):
-                    if now - info.st_mtime > _STALE_TMP_SECONDS:
+                if name.startswith(TMP_PREFIX):
+                    if now - info.st_mtime > STALE_TMP_SECONDS:
                         with contextlib.suppress(OSError):
                             os.unlink(path)
                     continue
@@ -180,19 +168,3 @@ class ImageCache:
         if freed:
             log.info("image cache over %d bytes: removed %d bytes", self.max_bytes, freed)
         return freed
-
-
-class PosterCache:
-    """Rendered posters: ``<poster_dir>/<id % 256 as 2 hex>/<id>.jpg``."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-
-    def path(self, scene_id: int) -> Path:
-        return self.root / bucket(scene_id) / f"{int(scene_id)}.jpg"
-
-    def get(self, scene_id: int) -> CachedFile | None:
-        return stat(self.path(scene_id))
-
-    def put(self, scene_id: int, data: bytes) -> CachedFile:
-        return atomic_write(self.path(scene_id), data)

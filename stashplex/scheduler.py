@@ -62,6 +62,7 @@ class SyncScheduler:
         self._retry_delay = retry_first
         self._idle = threading.Event()
         self._idle.set()
+        self._announced = False
         self._scheduler = BackgroundScheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -139,6 +140,11 @@ class SyncScheduler:
         self._succeeded(report, started)
 
     def _succeeded(self, report: SyncReport, started: float) -> None:
+        if not self._announced and self.syncer.info is not None:
+            self._announced = True
+            log.info(
+                "connected to Stash %s at %s", self.syncer.info.version, self.syncer.client.url
+            )
         if self.status.failing_since is not None:
             log.info("Stash answers again; syncing as scheduled")
         self.status.failing_since = None

@@ -59,14 +59,19 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def _positive_float(high: float) -> Callable[[str], float]:
+def _number_range(low: float, high: float, unit: str) -> Callable[[str], float]:
+    """A decimal number with low < value <= high (low itself excluded when it is 0)."""
+
     def parse(raw: str) -> float:
+        message = f"expected a number of {unit} from {low:g} to {high:g}"
+        if low == 0:
+            message = f"expected a number of {unit} above 0 and at most {high:g}"
         try:
             value = float(raw.strip())
         except ValueError:
-            raise ValueError(f"expected a number of seconds above 0 and at most {high:g}") from None
-        if not 0 < value <= high:  # also rejects nan
-            raise ValueError(f"expected a number of seconds above 0 and at most {high:g}")
+            raise ValueError(message) from None
+        if not (low < value if low == 0 else low <= value) or not value <= high:  # and nan
+            raise ValueError(message)
         return value
 
     return parse
@@ -197,7 +202,9 @@ KEYS: tuple[Key, ...] = (
         env=("CACHE_TTL",),
         doc="seconds to remember that Stash had nothing for a request; 0 disables",
     ),
-    Key("stash", "timeout", _positive_float(600), "10", doc="seconds to wait for Stash"),
+    Key(
+        "stash", "timeout", _number_range(0, 600, "seconds"), "10", doc="seconds to wait for Stash"
+    ),
     Key("plex", "url", _optional_url, "", env=("PLEX_URL",), doc="Plex Media Server URL"),
     Key("plex", "token", _optional_text, "", env=("PLEX_TOKEN",), secret=True),
     Key(
@@ -213,7 +220,7 @@ KEYS: tuple[Key, ...] = (
     Key(
         "sync",
         "interval_minutes",
-        _int_range(1, 7 * 24 * 60),
+        _number_range(0.05, 7 * 24 * 60, "minutes"),
         "15",
         doc="minutes between incremental syncs",
     ),
@@ -277,7 +284,7 @@ class MirrorSettings:
 
 @dataclass(frozen=True)
 class SyncSettings:
-    interval_minutes: int
+    interval_minutes: float
     sweep_hours: int
     page_size: int
 
@@ -528,6 +535,8 @@ def _show(settings: Settings, key: Key) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
     if key.name == "path_map":
         return "".join(f"\n    {plex} = {stash}" for plex, stash in value)
     if isinstance(value, tuple):

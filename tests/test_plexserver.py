@@ -23,7 +23,7 @@ from stashplex.plex.server import (
 from stashplex.plex.upload import PosterUploader
 from stashplex.posters.service import PosterService
 from stashplex.stash.client import StashClient
-from tests.plugins.fake_pms import TOKEN, FakePMS, fake_pms_fixture  # noqa: F401 (fixture)
+from tests.plugins.fake_pms import TOKEN, FakePMS
 from tests.plugins.mirror import Mirrored
 from tests.plugins.net import free_port
 

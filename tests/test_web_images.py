@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from stashplex.imagecache import ImageCache, PosterCache, atomic_write, bucket, version_tag
+from stashplex.diskio import atomic_write
+from stashplex.imagecache import ImageCache, bucket, version_tag
+from stashplex.posters.store import PosterStore
 from stashplex.stash.client import StashImage
 from stashplex.web.images import stash_image_path
 from tests.webkit import Provider, hand_provider, synced_provider  # noqa: F401
@@ -75,6 +76,7 @@ def test_placeholder_is_404_and_remembered(provider: Provider) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
     assert b"<svg" not in response.content
+    assert get(provider, f"/stash/scene/{scene_id}/poster").status_code == 404
     requests = provider.mirrored.stash.faults.requests
     assert get(provider, f"/stash/scene/{scene_id}/screenshot").status_code == 404
     assert get(provider, f"/stash/scene/{scene_id}/poster").status_code == 404
@@ -157,13 +159,13 @@ def test_poster_is_rendered_from_the_cover_once(provider: Provider) -> None:
         ).status_code
         == 304
     )
-    # A newer cover makes the poster stale: it is rendered again.
-    _known, version = provider.app.context.lookups.image_version("scene", scene_id)
-    cover = provider.app.images.cache.get("scene", scene_id, version)
-    later = time.time() + 10
-    os.utime(cover.path, (later, later))
+    # A new cover in Stash, once synced, makes the poster stale: it is rendered again.
+    library(provider).advance(600)
+    library(provider).set_cover(scene_id)
+    provider.mirrored.syncer.run("incremental")
     third = get(provider, f"/stash/scene/{scene_id}/poster")
     assert third.status_code == 200 and poster.stat().st_mtime_ns != mtime
+    assert third.content != response.content
 
 
 def test_stash_down_and_nothing_cached_is_503_json(provider: Provider) -> None:
@@ -260,5 +262,5 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     atomic_write(target, b"two")
     assert target.read_bytes() == b"two"
     assert [p.name for p in target.parent.iterdir()] == ["b.jpg"]
-    posters = PosterCache(tmp_path / "posters")
+    posters = PosterStore(tmp_path / "posters")
     assert posters.path(513) == tmp_path / "posters" / "01" / "513.jpg"

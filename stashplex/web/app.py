@@ -8,14 +8,17 @@ Stash lookups, image fetches) and one SQLite connection per request thread: `clo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import falcon
 
 from stashplex.fallback import Fallback
-from stashplex.imagecache import DEFAULT_MAX_BYTES, ImageCache, PosterCache
+from stashplex.imagecache import DEFAULT_MAX_BYTES, ImageCache
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import MirrorLookups, ReadConnections
+from stashplex.posters.service import PosterService
+from stashplex.scheduler import SyncStatus
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web import errors
@@ -27,6 +30,7 @@ from stashplex.web.images import ImageResource, ImageSource
 from stashplex.web.matches import MatchesResource
 from stashplex.web.metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
+from stashplex.web.status import StatusResource
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +64,19 @@ def create_app(
     listen_url: str | None = None,
     image_cache_bytes: int | None = DEFAULT_MAX_BYTES,
     fallback: Fallback | None = None,
+    posters: PosterService | None = None,
+    on_metadata: Callable[[int], None] | None = None,
+    sync_status: Callable[[], SyncStatus] | None = None,
+    stash_version: Callable[[], str | None] | None = None,
 ) -> ProviderApp:
     """The provider app over `db`.
 
     `stash` is the client for misses, images and `/health` (None: the mirror alone). Make it
     with `retries=0`: a Plex request never waits for retries. `listen_url` is the base URL used
     when a request's Host header is unusable (default: from the settings' host and port).
+    `posters` renders and stores posters (default: one over `stash`); `on_metadata` hears of
+    every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
+    status page.
     """
     middleware = []
     if settings.server.allowed_networks:
@@ -83,10 +94,13 @@ def create_app(
         listen_url or listening_base_url(settings.server.host, settings.server.port),
     )
     context = Context(settings, db, MirrorLookups(connections), base_url, fallback)
+    context.on_metadata = on_metadata
+    if posters is None:
+        posters = PosterService.from_settings(settings, db, stash)
     images = ImageSource(
         context,
         ImageCache(image_cache_dir(settings), image_cache_bytes),
-        PosterCache(settings.mirror.poster_dir),
+        posters,
         stash,
     )
     app.context, app.fallback, app.images, app.connections = context, fallback, images, connections
@@ -105,5 +119,12 @@ def create_app(
     ):
         app.add_route(path, ImageResource(images, kind))
     liveness = StashLiveness(stash) if stash is not None else None
-    app.add_route("/health", HealthResource(connections, liveness))
+    health = HealthResource(connections, liveness)
+    app.add_route("/health", health)
+    app.add_route(
+        "/status",
+        StatusResource(
+            context, health, liveness, sync_status=sync_status, stash_version=stash_version
+        ),
+    )
     return app

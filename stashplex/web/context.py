@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import falcon
@@ -14,6 +15,7 @@ from stashplex.mirror.lookups import MirrorLookups
 from stashplex.plex.identity import MOVIE_PROVIDER_ID
 from stashplex.settings import Settings
 from stashplex.web.baseurl import BaseUrl
+from stashplex.web.misses import RecentMisses
 
 # How a stored document spells the start of an image URL (see mirror.documents).
 TOKEN_JSON = json.dumps(documents.BASE_TOKEN)[:-1]
@@ -28,6 +30,9 @@ class Context:
     base_url: BaseUrl
     fallback: Fallback | None = None
     identifier: str = MOVIE_PROVIDER_ID
+    # Told about every metadata answer (e.g. the poster uploader); must only queue work.
+    on_metadata: Callable[[int], None] | None = None
+    misses: RecentMisses = field(default_factory=RecentMisses)
 
     _replacements: dict[str, str] = field(default_factory=dict, repr=False)
 

@@ -121,6 +121,7 @@ class HealthResource:
             "mirror": dict(zip(names, counts, strict=True)),
             "sync": {
                 "last_success": _iso(last_success),
+                "last_success_epoch": last_success,
                 "last_success_age_seconds": (
                     None if last_success is None else max(0, round(time.time() - last_success))
                 ),

@@ -18,9 +18,10 @@ from typing import Any
 import falcon
 
 from stashplex.flight import Busy, ExpiringSet, SingleFlight
-from stashplex.imagecache import CachedFile, ImageCache, PosterCache, version_tag
+from stashplex.imagecache import CachedFile, ImageCache, stat, version_tag
 from stashplex.plex.identity import MAX_ID
-from stashplex.posters.render import CoverError, render_poster, sniff_image
+from stashplex.posters.render import sniff_image
+from stashplex.posters.service import PosterService, PosterUnavailable
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import StashError, StashServerError, StashUnreachable
 from stashplex.web.context import Context
@@ -57,13 +58,13 @@ class StashUnavailable(Exception):
 
 
 class ImageSource:
-    """Finds an image on disk or in Stash, and renders posters from scene covers."""
+    """Finds an image on disk or in Stash; posters come from the poster service."""
 
     def __init__(
         self,
         context: Context,
         cache: ImageCache,
-        posters: PosterCache,
+        posters: PosterService,
         client: StashClient | None,
         *,
         workers: int = 3,
@@ -73,7 +74,6 @@ class ImageSource:
         self.posters = posters
         self.client = client
         self.timeout = context.settings.stash.timeout
-        self.style = context.settings.mirror.poster_style
         self.absent = ExpiringSet(context.settings.stash.cache_ttl)
         self.flights: SingleFlight[CachedFile | None] = SingleFlight(workers, 64, "images")
 
@@ -125,26 +125,18 @@ class ImageSource:
         return self.cache.put(kind, entity_id, version, answer.data)
 
     def poster(self, scene_id: int) -> CachedFile | None:
-        """The scene's 2:3 poster, rendered from its current cover when missing or older."""
-        cover = self.image("scene", scene_id)
-        if cover is None:
-            return None
-        poster = self.posters.get(scene_id)
-        if poster is not None and poster.mtime_ns >= cover.mtime_ns:
-            return poster
-        key = ("poster", scene_id, cover.mtime_ns)
-        if key in self.absent:
-            return None
-        return self._wait(key, lambda: self._render(key, scene_id, cover))
+        """The scene's 2:3 poster: from disk when current, else rendered now (and stored)."""
+        done, path = self.posters.cached(scene_id)  # one mirror read and one stat
+        if done:
+            return stat(path) if path is not None else None
+        return self._wait(("poster", scene_id), lambda: self._ensure(scene_id))
 
-    def _render(self, key: tuple[Any, ...], scene_id: int, cover: CachedFile) -> CachedFile | None:
+    def _ensure(self, scene_id: int) -> CachedFile | None:
         try:
-            data = render_poster(cover.read(), style=self.style)
-        except (CoverError, OSError) as exc:
-            log.warning("cannot render a poster for scene %d: %s", scene_id, exc)
-            self.absent.add(key)
-            return None
-        return self.posters.put(scene_id, data)
+            path = self.posters.ensure(scene_id)
+        except PosterUnavailable as exc:
+            raise StashUnavailable(str(exc)) from None
+        return stat(path) if path is not None else None
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -96,6 +96,10 @@ class MatchesResource:
             read_json_object(req), req.get_param("manual") if req.query_string else None
         )
         result = self.find(request)
+        if result.found:
+            ctx.misses.found(request.filename)
+        else:
+            ctx.misses.add(request.filename, request.title)
         items = []
         for candidate in result.candidates:
             doc = candidate.doc or ctx.lookups.doc(candidate.scene_id)

@@ -70,6 +70,8 @@ class MetadataResource:
                 text = json.dumps(trimmed, ensure_ascii=False, separators=(",", ":"))
         resp.content_type = falcon.MEDIA_JSON
         resp.data = (self.head + text + "]}}").encode("utf-8")
+        if ctx.on_metadata is not None:
+            ctx.on_metadata(scene_id)
 
 
 class ImagesResource:

@@ -1,0 +1,89 @@
+"""`GET /status`: the human page (HTML). `/health` stays the JSON for monitors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import falcon
+
+from stashplex import __version__
+from stashplex.posters.state import PosterStates
+from stashplex.scheduler import SyncStatus
+from stashplex.web.context import Context
+from stashplex.web.health import HealthResource, StashLiveness
+from stashplex.web.status_page import StatusView, SyncRun, Unmatched, render
+
+_RUNS = (
+    "SELECT kind, started_at, finished_at, ok, added, updated, removed, error"
+    " FROM sync_runs ORDER BY id DESC LIMIT 10"
+)
+
+
+class StatusResource:
+    def __init__(
+        self,
+        context: Context,
+        health: HealthResource,
+        liveness: StashLiveness | None,
+        *,
+        sync_status: Callable[[], SyncStatus] | None = None,
+        stash_version: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.context = context
+        self.health = health
+        self.liveness = liveness
+        self.sync_status = sync_status
+        self.stash_version = stash_version
+        self.posters = PosterStates(context.db)
+
+    def view(self, req: falcon.Request) -> StatusView:
+        ctx = self.context
+        facts = self.health.facts()
+        counts = dict(facts["mirror"])
+        poster_counts = self.posters.counts()
+        rows = self.health.connections.get().execute(_RUNS).fetchall()
+        runs = [
+            SyncRun(
+                kind=kind,
+                started=started,
+                seconds=None if finished is None else finished - started,
+                ok=None if finished is None else bool(ok),
+                added=added,
+                updated=updated,
+                removed=removed,
+                error=error,
+            )
+            for kind, started, finished, ok, added, updated, removed, error in rows
+        ]
+        status = self.sync_status() if self.sync_status is not None else SyncStatus()
+        reachable = self.liveness.status()[0] if self.liveness is not None else None
+        base = ctx.base(req).rstrip("/")
+        last_success = facts["sync"].get("last_success_epoch")
+        return StatusView(
+            version=__version__,
+            register_url=base,
+            tv_register_url=None,
+            stash_url=ctx.settings.stash.url,
+            stash_reachable=reachable,
+            stash_version=self.stash_version() if self.stash_version is not None else None,
+            counts=counts,
+            posters={
+                "scenes": counts.get("scenes", 0),
+                "rendered": poster_counts.get("ok", 0),
+                "no_cover": poster_counts.get("no_cover", 0),
+                "failed": poster_counts.get("corrupt", 0),
+            },
+            poster_mode=ctx.settings.server.poster_mode,
+            sync_running=status.running,
+            last_success=last_success,
+            next_runs=status.next_runs,
+            failing_since=status.failing_since,
+            last_error=status.last_error,
+            runs=runs,
+            unmatched=[Unmatched(m.when, m.filename, m.title) for m in ctx.misses.recent()],
+        )
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.content_type = "text/html; charset=utf-8"
+        resp.cache_control = ["no-store"]
+        resp.text = render(self.view(req))

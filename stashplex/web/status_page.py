@@ -1,0 +1,197 @@
+"""The HTML of `/status`: one self-contained page (inline CSS, no scripts, no external assets).
+
+Pure: `render(view)` turns a `StatusView` into HTML, escaping every value, so the page can be
+tested without a server and never breaks on odd file names.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from html import escape
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    kind: str
+    started: float
+    seconds: float | None
+    ok: bool | None
+    added: int
+    updated: int
+    removed: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    when: float
+    filename: str
+    title: str | None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    version: str
+    register_url: str
+    tv_register_url: str | None
+    stash_url: str
+    stash_reachable: bool | None
+    stash_version: str | None
+    counts: dict[str, int]
+    posters: dict[str, int]  # rendered / no_cover / failed / scenes
+    poster_mode: bool
+    sync_running: str | None
+    last_success: float | None
+    next_runs: dict[str, float]
+    failing_since: float | None
+    last_error: str | None
+    runs: list[SyncRun] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    now: float = field(default_factory=time.time)
+
+
+_CSS = """
+:root { color-scheme: light dark; --ok: #1a7f37; --bad: #c62828; --muted: #6b7280; }
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1.5rem; }
+h1 { font-size: 1.4rem; margin: 0 0 .2rem; } h2 { font-size: 1.05rem; margin: 1.8rem 0 .5rem; }
+.muted { color: var(--muted); } .ok { color: var(--ok); } .bad { color: var(--bad); }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .6rem; }
+.card { border: 1px solid #8884; border-radius: .5rem; padding: .6rem .8rem; }
+.card b { display: block; font-size: 1.3rem; }
+table { border-collapse: collapse; width: 100%; } td, th { text-align: left; padding: .3rem .5rem;
+  border-bottom: 1px solid #8883; vertical-align: top; } th { font-weight: 600; }
+code, .path { font-family: ui-monospace, monospace; font-size: .9em; word-break: break-all; }
+ol li { margin: .3rem 0; }
+"""
+
+
+def _when(stamp: float | None, now: float) -> str:
+    if stamp is None:
+        return "never"
+    delta = stamp - now
+    moment = datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
+    seconds = abs(delta)
+    if seconds < 90:
+        span = f"{seconds:.0f} s"
+    elif seconds < 5400:
+        span = f"{seconds / 60:.0f} min"
+    elif seconds < 172800:
+        span = f"{seconds / 3600:.1f} h"
+    else:
+        span = f"{seconds / 86400:.0f} days"
+    relative = f"in {span}" if delta > 0 else f"{span} ago"
+    return f'{escape(moment)} <span class="muted">({relative})</span>'
+
+
+def _state(ok: bool | None, yes: str, no: str, unknown: str = "unknown") -> str:
+    if ok is None:
+        return f'<span class="muted">{escape(unknown)}</span>'
+    return (
+        f'<span class="ok">{escape(yes)}</span>' if ok else f'<span class="bad">{escape(no)}</span>'
+    )
+
+
+def render(view: StatusView) -> str:
+    e = escape
+    now = view.now
+    cards = "".join(
+        f'<div class="card"><b>{count:,}</b>{e(name)}</div>' for name, count in view.counts.items()
+    )
+    scenes = view.posters.get("scenes", 0)
+    rendered = view.posters.get("rendered", 0)
+    coverage = f"{rendered / scenes:.0%}" if scenes else "–"
+    if view.poster_mode:
+        poster_line = (
+            f"{rendered:,} of {scenes:,} scenes have a poster ({coverage}); "
+            f"{view.posters.get('no_cover', 0):,} have no cover in Stash, "
+            f"{view.posters.get('failed', 0):,} covers could not be read."
+        )
+    else:
+        poster_line = "Poster mode is off: Plex gets Stash's 16:9 screenshots."
+
+    if view.sync_running:
+        sync_state = f'<span class="ok">running now ({e(view.sync_running)})</span>'
+    elif view.failing_since is not None:
+        sync_state = (
+            f'<span class="bad">failing since {_when(view.failing_since, now)}</span>'
+            f" — {e(view.last_error or '')}"
+        )
+    else:
+        sync_state = '<span class="ok">idle</span>'
+    next_rows = "".join(
+        f"<tr><td>{e(kind)}</td><td>{_when(stamp, now)}</td></tr>"
+        for kind, stamp in sorted(view.next_runs.items(), key=lambda item: item[1])
+    )
+    run_rows = "".join(
+        "<tr>"
+        f"<td>{_when(run.started, now)}</td><td>{e(run.kind)}</td>"
+        f"<td>{_state(run.ok, 'ok', 'failed', 'running')}</td>"
+        f"<td>{'' if run.seconds is None else f'{run.seconds:.1f} s'}</td>"
+        f"<td>+{run.added} ~{run.updated} −{run.removed}</td>"
+        f'<td class="muted">{e(run.error or "")}</td>'
+        "</tr>"
+        for run in view.runs
+    )
+    if view.unmatched:
+        unmatched = (
+            "<table><tr><th>when</th><th>file Plex asked about</th><th>parsed title</th></tr>"
+            + "".join(
+                f'<tr><td>{_when(u.when, now)}</td><td class="path">{e(u.filename)}</td>'
+                f"<td>{e(u.title or '')}</td></tr>"
+                for u in view.unmatched
+            )
+            + '</table><p class="muted">If these files are in Stash, Plex sees them under '
+            "another folder than Stash does: add a <code>[match] path_map</code> line mapping "
+            "Plex's folder to Stash's, or run <code>stashplex-sync</code> if they are new.</p>"
+        )
+    else:
+        unmatched = '<p class="muted">Every file Plex asked about recently was found.</p>'
+    tv = (
+        f"<li>For a TV Shows library, add a second provider: <code>{e(view.tv_register_url)}</code>"
+        "</li>"
+        if view.tv_register_url
+        else ""
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="30">
+<title>stashplex status</title><style>{_CSS}</style></head>
+<body>
+<h1>stashplex</h1>
+<p class="muted">version {e(view.version)} · page refreshes every 30 s</p>
+
+<h2>Stash</h2>
+<p><code>{e(view.stash_url)}</code> —
+{_state(view.stash_reachable, "reachable", "unreachable")}
+{f"· Stash {e(view.stash_version)}" if view.stash_version else ""}</p>
+
+<h2>Mirror</h2>
+<div class="grid">{cards}</div>
+<p>{poster_line}</p>
+
+<h2>Sync</h2>
+<p>State: {sync_state}. Last successful sync: {_when(view.last_success, now)}.</p>
+<table><tr><th>next</th><th>when</th></tr>{next_rows}</table>
+<h2>Recent syncs</h2>
+<table><tr><th>started</th><th>kind</th><th>result</th><th>took</th><th>changes</th><th></th></tr>
+{run_rows}</table>
+
+<h2>Files Plex asked about that were not found</h2>
+{unmatched}
+
+<h2>Setting up Plex</h2>
+<ol>
+<li>In Plex: <b>Settings › Metadata Agents › Add Provider</b>, and enter
+<code>{e(view.register_url)}</code>.</li>
+<li><b>Add Agent</b>: pick “Stash (stashplex)” as the primary provider (optionally add
+“Plex Local Media” after it).</li>
+<li>Create or edit a <b>Movies</b> library: keep the scanner “Plex Movie” and, under
+<b>Advanced</b>, choose the agent you just created.</li>
+{tv}
+<li>Scan the library. Files that do not match show up in the list above.</li>
+</ol>
+</body></html>
+"""
