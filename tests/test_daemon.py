@@ -200,3 +200,30 @@ def test_demo_starts_and_answers(tmp_path: Path, serve) -> None:
     assert served.http.get("/stash/scene/100/poster").status_code in (200, 404)
     code, _ = served.terminate()
     assert code == 0
+
+
+def test_debug_logs_each_stash_call_without_the_key(sample_stash_factory, serve) -> None:
+    stash = sample_stash_factory(api_key=API_KEY)
+    served = serve(stash.url, STASH_API_KEY=API_KEY, DEBUG="true")
+    wait_until(lambda: served.health()["mirror"]["scenes"] == stash.library.live_count())
+    assert served.terminate()[0] == 0
+    log = served.log()
+    calls = [line for line in log.splitlines() if "stash FindScenesPage" in line]
+    assert calls and calls[0].rstrip().endswith("ms")
+    assert '"scene_filter"' in calls[0]  # the variables, as sent
+    assert API_KEY not in log
+
+
+def test_dev_mode_restarts_on_changes(tmp_path: Path, sample_stash, serve) -> None:
+    settings = tmp_path / "dev.ini"
+    settings.write_text("[stash]\ntimeout = 3\n")
+    served = serve(sample_stash.url, "serve", "--settings", str(settings), DEV="true")
+    wait_until(lambda: "restarting on code changes" in served.log(), what="the reloader")
+    assert served.http.get("/").status_code == 200
+    time.sleep(1.1)  # file times have a resolution; make the change visible
+    settings.write_text("[stash]\ntimeout = 4\n")
+    wait_until(lambda: "code changed: restarting" in served.log(), what="a restart")
+    wait_until(lambda: served.log().count("restarting on code changes") == 2, what="new child")
+    wait_until(lambda: served.http.get("/").status_code == 200, what="answers again")
+    code, seconds = served.terminate()
+    assert code == 0 and seconds < 15
