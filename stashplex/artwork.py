@@ -38,14 +38,7 @@ POSTER_DOWNLOADS = 2
 
 def poster_client(settings: Settings) -> StashClient:
     """A Stash client of the posters' own: two requests at a time, a couple of retries."""
-    return StashClient(
-        settings.stash.url,
-        settings.stash.api_key,
-        timeout=settings.stash.timeout,
-        retries=2,
-        max_in_flight=POSTER_DOWNLOADS,
-        debug=settings.stash.debug,
-    )
+    return StashClient.from_settings(settings, retries=2, max_in_flight=POSTER_DOWNLOADS)
 
 
 @dataclass

@@ -48,25 +48,12 @@ Server = BaseWSGIServer | MultiSocketServer
 
 def responder_client(settings: Settings) -> StashClient:
     """The client for Plex-driven calls: the configured timeout, no retries, few in flight."""
-    return StashClient(
-        settings.stash.url,
-        settings.stash.api_key,
-        timeout=settings.stash.timeout,
-        retries=0,
-        max_in_flight=STASH_CALLS_IN_FLIGHT,
-        debug=settings.stash.debug,
-    )
+    return StashClient.from_settings(settings, retries=0, max_in_flight=STASH_CALLS_IN_FLIGHT)
 
 
 def sync_client(settings: Settings) -> StashClient:
     """The syncer's own client: retries with backoff, one request at a time."""
-    return StashClient(
-        settings.stash.url,
-        settings.stash.api_key,
-        timeout=settings.stash.timeout,
-        max_in_flight=1,
-        debug=settings.stash.debug,
-    )
+    return StashClient.from_settings(settings, max_in_flight=1)
 
 
 def first_sweep_delay(db: Database, settings: Settings) -> timedelta:

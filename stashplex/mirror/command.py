@@ -50,12 +50,6 @@ class ProgressBar:
             self.stream.flush()
 
 
-def make_client(settings: Settings, **overrides: object) -> StashClient:
-    options: dict = {"timeout": settings.stash.timeout, "debug": settings.stash.debug}
-    options.update(overrides)
-    return StashClient(settings.stash.url, settings.stash.api_key, **options)
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     logs.setup(settings.stash.debug, settings.secrets, quiet=True)
     if args.full:
@@ -70,7 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_progress and sys.stderr.isatty():
         bar = ProgressBar(sys.stderr)
     db = Database.open(settings.mirror.database)
-    client = make_client(settings)
+    client = StashClient.from_settings(settings)
     # Posters render on worker threads while the pass goes on, and are waited for after it.
     artwork = Artwork.build(
         settings, db, client, posters=not getattr(args, "no_posters", False), one_shot=True

@@ -10,14 +10,13 @@ moment for a burst of passes to settle, and go out one at a time at no more than
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 
 from stashplex.mirror.sync import SyncReport
 from stashplex.plex.items import PlexLinks
 from stashplex.plex.server import PlexAuthError, PlexError, PlexNotFound, PlexServer
+from stashplex.worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,9 @@ FAILURE_PAUSE = 30.0
 MAX_FAILURES = 3  # in a row; then the queue is dropped and the next pass brings new work
 
 
-class PlexRefresher:
+class PlexRefresher(BackgroundWorker):
+    thread_name = "plex-refresh"
+
     def __init__(
         self,
         pms: PlexServer,
@@ -39,6 +40,7 @@ class PlexRefresher:
         queue_limit: int = QUEUE_LIMIT,
         failure_pause: float = FAILURE_PAUSE,
     ) -> None:
+        super().__init__()
         self.pms = pms
         self.links = links
         self.interval = 1.0 / per_second
@@ -47,10 +49,6 @@ class PlexRefresher:
         self.failure_pause = failure_pause
         self.sent = 0
         self._pending: OrderedDict[int, str] = OrderedDict()  # scene id -> Plex key
-        self._busy = False
-        self._closing = False
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
 
     def after_pass(self, report: SyncReport) -> None:
         """The scheduler's after-pass hook."""
@@ -68,30 +66,8 @@ class PlexRefresher:
             self._cond.notify_all()
         return len(keys)
 
-    def start(self) -> PlexRefresher:
-        with self._cond:
-            if self._thread is None and not self._closing:
-                self._thread = threading.Thread(target=self._run, name="plex-refresh", daemon=True)
-                self._thread.start()
-        return self
-
-    def close(self, timeout: float = 5.0) -> None:
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def drain(self, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._pending or self._busy:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.5) if left is not None else 0.5)
-        return True
+    def _has_work(self) -> bool:
+        return bool(self._pending)
 
     # --- the worker ----------------------------------------------------------------------------
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 
 from stashplex.plex.items import PlexLinks
 from stashplex.plex.server import PlexAuthError, PlexError, PlexNotFound, PlexServer
 from stashplex.posters.service import PosterService, PosterUnavailable
+from stashplex.worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,9 @@ QUEUE_LIMIT = 10_000
 AUTH_PAUSE = 600.0
 
 
-class PosterUploader:
+class PosterUploader(BackgroundWorker):
+    thread_name = "plex-upload"
+
     def __init__(
         self,
         pms: PlexServer,
@@ -50,6 +52,7 @@ class PosterUploader:
         queue_limit: int = QUEUE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__()
         self.pms = pms
         self.links = links
         self.posters = posters
@@ -64,12 +67,8 @@ class PosterUploader:
         self._heap: list[tuple[float, int, int]] = []  # (due, sequence, scene id)
         self._attempts: dict[int, int] = {}  # queued scene -> tries so far
         self._seq = itertools.count()
-        self._busy = False
-        self._closing = False
         self._paused_until = 0.0
         self._failing = False
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
 
     # --- feeding (any thread; never blocks on I/O) ------------------------------------------
 
@@ -97,31 +96,8 @@ class PosterUploader:
 
     # --- lifecycle -----------------------------------------------------------------------------
 
-    def start(self) -> PosterUploader:
-        with self._cond:
-            if self._thread is None and not self._closing:
-                self._thread = threading.Thread(target=self._run, name="plex-upload", daemon=True)
-                self._thread.start()
-        return self
-
-    def close(self, timeout: float = 5.0) -> None:
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def drain(self, timeout: float | None = None) -> bool:
-        """Wait until no scene is queued or waiting for a retry (tests, one-shot commands)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._attempts or self._busy:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(min(left, 0.5) if left is not None else 0.5)
-        return True
+    def _has_work(self) -> bool:
+        return bool(self._attempts)
 
     # --- the worker ----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from stashplex import __version__
+from stashplex.settings import Settings
 from stashplex.stash import operations
 from stashplex.stash.errors import (
     StashAuthError,
@@ -84,6 +85,13 @@ class StashClient:
             ),
         )
         self.has_api_key = bool(api_key)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> StashClient:
+        """A client for `[stash]`; `options` (retries, max_in_flight, ...) vary by user."""
+        options.setdefault("timeout", settings.stash.timeout)
+        options.setdefault("debug", settings.stash.debug)
+        return cls(settings.stash.url, settings.stash.api_key, **options)
 
     def close(self) -> None:
         self._stop.set()
