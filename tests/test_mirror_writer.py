@@ -174,3 +174,33 @@ def test_state_round_trip(writer: MirrorWriter) -> None:
     writer.set_state({"x": "2"})
     assert writer.get_state("x") == "2"
     assert writer.get_state("y") is None
+
+
+def test_readers_never_wait_for_a_writer(writer: MirrorWriter, db: Database) -> None:
+    """WAL: while the syncer holds a write transaction, Plex's reads still answer at once."""
+    import time
+
+    writer.apply_scenes([scene(1)])
+    with db.writer.begin() as connection:
+        connection.execute(models.scenes.update().values(title="uncommitted"))
+        started = time.monotonic()
+        with db.reader.connect() as reader:
+            title = reader.execute(select(models.scenes.c.title)).scalar_one()
+        assert time.monotonic() - started < 0.5
+        assert title == "Scene 1"  # the last committed state, not the writer's
+
+
+def test_db_upgrade_command(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    target = tmp_path / "sub" / "m.db"
+    env = {"PATH": os.environ.get("PATH", ""), "STASHPLEX_MIRROR_DATABASE": str(target)}
+    run = [sys.executable, "-m", "stashplex", "db", "upgrade"]
+    first = subprocess.run(run, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    head = dbmod.head_revision()
+    assert first.stdout.strip() == f"{target}: schema at revision {head}"
+    again = subprocess.run(run, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and again.stdout == first.stdout
