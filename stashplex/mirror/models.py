@@ -229,6 +229,42 @@ class PlexItemRow(Base):
     refreshed_at: Mapped[float | None] = mapped_column(Float)
 
 
+class TvEpisodeRow(Base):
+    """Where a scene sits in the TV library: its show, season and episode index.
+
+    Maintained by `mirror.tv_index` for one `[tv] show_by` layout (named in `sync_state`). The
+    index is assigned once and kept while the scene stays in the same show, season and day, so
+    adding or deleting other scenes never renumbers it; (show, season, idx) drives every page.
+    """
+
+    __tablename__ = "tv_episodes"
+
+    scene_id: Mapped[int] = mapped_column(
+        ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    show: Mapped[str] = mapped_column(String)  # the show's ratingKey: studio-12, group-7
+    season: Mapped[int] = mapped_column(Integer)  # release year; 0 for undated scenes
+    idx: Mapped[int] = mapped_column(Integer)
+    # originallyAvailableAt (YYYY-MM-DD): the release date, or for season 0 the day it was added.
+    aired: Mapped[str | None] = mapped_column(String)
+    title: Mapped[str] = mapped_column(Text)  # the episode title, for Children lists
+
+    __table_args__ = (
+        Index("ux_tv_episodes_show_season_idx", "show", "season", "idx", unique=True),
+        Index("ix_tv_episodes_show_aired", "show", "aired"),
+    )
+
+
+class TvShowRow(Base):
+    """A show that has (or had) episodes, with its title folded for matching by name."""
+
+    __tablename__ = "tv_shows"
+
+    show: Mapped[str] = mapped_column(String, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    title_key: Mapped[str | None] = mapped_column(String, index=True)
+
+
 scenes = SceneRow.__table__
 files = FileRow.__table__
 studios = StudioRow.__table__
@@ -242,3 +278,5 @@ sync_state = SyncStateRow.__table__
 sync_runs = SyncRunRow.__table__
 posters = PosterRow.__table__
 plex_items = PlexItemRow.__table__
+tv_episodes = TvEpisodeRow.__table__
+tv_shows = TvShowRow.__table__

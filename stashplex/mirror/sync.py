@@ -32,7 +32,7 @@ from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.kinds import EntityKind, entity_kinds
-from stashplex.mirror.writer import MirrorWriter, PageResult
+from stashplex.mirror.writer import MirrorWriter, PageResult, count_scenes
 from stashplex.model import Scene
 from stashplex.settings import Settings
 from stashplex.stash import parse
@@ -174,12 +174,14 @@ class Syncer:
             started = time.monotonic()
             error: str | None = None
             try:
+                self._lay_out_tv(at_start=True)
                 self.info = probe(self.client)
                 report.stash_version = self.info.version
                 self._render_if_needed(report)
                 if kind == "incremental" and writer.get_state("cursor:scene") is None:
                     report.kind = kind = "full"  # nothing to be incremental from yet
                 passes[kind](report)
+                self._lay_out_tv(at_start=False)
             except (StashError, SyncCancelled) as exc:
                 error = str(exc) or type(exc).__name__
                 raise
@@ -532,6 +534,22 @@ class Syncer:
                 report.changed_docs.extend(self.writer.rerender(ids[start : start + 5000]))
                 self.progress("render", min(start + 5000, len(ids)), len(ids))
         self.writer.set_state({"render_fingerprint": wanted})
+
+
+    def _lay_out_tv(self, *, at_start: bool) -> None:
+        """Build the TV layout when none is live for `[tv] show_by`: at the start when the
+        mirror already holds scenes (an upgrade, a changed setting), else once the pass has
+        filled the mirror, so a first sync numbers each day's episodes in title order."""
+        show_by = self.settings.tv.show_by
+        if self.writer.tv.is_layout(show_by):
+            return
+        if at_start:
+            with self.db.reader.connect() as connection:
+                filled = count_scenes(connection) > 0
+            if not filled or self.writer.get_state("full_resume"):
+                return
+        episodes = self.writer.rebuild_tv(show_by)
+        log.info("TV library laid out by %s: %d episodes", show_by, episodes)
 
 
 def _sweep_item(item: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from stashplex.mirror import documents, models, rows
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import EntityKind
 from stashplex.mirror.store import EntityCache, chunks, load_scenes, scenes_linked_to
+from stashplex.mirror.tv_index import TvIndex
 from stashplex.model import Scene
 from stashplex.plex.mapping import MappingOptions
 
@@ -61,6 +62,7 @@ class MirrorWriter:
         self.options = options
         with db.reader.connect() as connection:
             self.cache = EntityCache.load(connection)
+            self.tv = TvIndex.load(connection)
 
     # --- scenes ------------------------------------------------------------------------------
 
@@ -148,6 +150,7 @@ class MirrorWriter:
         ):
             if batch:
                 connection.exec_driver_sql(sql, batch)
+        self.tv.place(connection, changed, self.cache)
 
     def delete_scenes(self, ids: Iterable[int]) -> PageResult:
         result = PageResult()
@@ -199,8 +202,12 @@ class MirrorWriter:
                 ),
                 [rows.entity_row(r) for r in changed],
             )
+        before = {r.id: target.get(r.id) for r in changed}
         for record in changed:
             target[record.id] = record
+        if self.tv.live and kind.name in ("studio", "group"):
+            with self.db.writer.begin() as connection:  # needs the cache's new values
+                self.tv.entities_changed(connection, kind.name, changed, before, self.cache)
         return {r.id for r in changed}
 
     def delete_entities_except(self, kind: EntityKind, keep: set[int]) -> set[int]:
@@ -234,11 +241,14 @@ class MirrorWriter:
                     ).all()
                 )
                 updates = []
-                for scene in load_scenes(connection, chunk):
+                scenes = load_scenes(connection, chunk)
+                for scene in scenes:
                     doc, doc_hash = documents.render(self.cache.bundle(scene), self.options)
                     if doc_hash != hashes.get(scene.id):
                         updates.append({"key": scene.id, "doc": doc, "doc_hash": doc_hash})
                         changed.append(scene.id)
+                # Their studio or group changed: so may their place in the TV library.
+                self.tv.place(connection, scenes, self.cache)
                 if updates:
                     connection.execute(
                         update(models.scenes)
@@ -247,6 +257,11 @@ class MirrorWriter:
                         updates,
                     )
         return changed
+
+    def rebuild_tv(self, show_by: str) -> int:
+        """Lay the TV library out afresh for `show_by` (see `mirror.tv_index`)."""
+        with self.db.writer.begin() as connection:
+            return self.tv.rebuild(connection, self.cache, show_by)
 
     def all_scene_ids(self) -> list[int]:
         with self.db.reader.connect() as connection:

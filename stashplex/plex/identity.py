@@ -18,8 +18,7 @@ import re
 from typing import Literal
 
 MOVIE_PROVIDER_ID = "tv.plex.agents.custom.stashplex"
-# Reserved for a future TV provider: a separate base URL and identifier, with guids such as
-# "tv.plex.agents.custom.stashplex.tv://show/studio-12". Nothing serves it yet.
+# The TV provider (base URL `/tv`): guids such as "tv.plex.agents.custom.stashplex.tv://show/studio-12".
 TV_PROVIDER_ID = "tv.plex.agents.custom.stashplex.tv"
 
 GuidKind = Literal["movie", "show", "season", "episode"]
@@ -158,3 +157,81 @@ def scene_id_in_filename(path: str) -> int | None:
         if value is not None:
             ids.add(value)
     return ids.pop() if len(ids) == 1 else None
+
+
+# --- TV: a show is a studio or a group, a season one year of it, an episode a scene ----------
+
+ShowKind = Literal["studio", "group"]
+SHOW_KINDS: frozenset[str] = frozenset({"studio", "group"})
+SPECIALS = 0  # the season of scenes without a release date (Plex's "Specials")
+MAX_SEASON = 9999  # seasons are years
+# Strict forms, no leading zeros, so parse and build round-trip; the season is the last "-" part.
+_SHOW_KEY_RE = re.compile(r"(studio|group)-([1-9][0-9]*)")
+_SEASON_KEY_RE = re.compile(r"((?:studio|group)-[1-9][0-9]*)-(0|[1-9][0-9]{0,3})")
+_EPISODE_KEY_RE = re.compile(r"scene-([1-9][0-9]*)")
+
+
+def show_rating_key(kind: ShowKind, entity_id: int) -> str:
+    if kind not in SHOW_KINDS:
+        raise ValueError(f"invalid show kind: {kind!r}")
+    return f"{kind}-{require_stash_id(entity_id)}"
+
+
+def season_rating_key(show_key: str, season: int) -> str:
+    if parse_show_rating_key(show_key) is None:
+        raise ValueError(f"invalid show ratingKey: {show_key!r}")
+    if not isinstance(season, int) or isinstance(season, bool) or not 0 <= season <= MAX_SEASON:
+        raise ValueError(f"invalid season: {season!r}")
+    return f"{show_key}-{season}"
+
+
+def tv_guid(kind: Literal["show", "season", "episode"], rating_key: str) -> str:
+    return make_guid(TV_PROVIDER_ID, kind, rating_key)
+
+
+def parse_show_rating_key(text: str) -> tuple[ShowKind, int] | None:
+    """``("studio", 12)`` from ``studio-12``; None for anything else."""
+    if not isinstance(text, str):
+        return None
+    match = _SHOW_KEY_RE.fullmatch(text)
+    if match is None:
+        return None
+    entity_id = _parse_digits(match.group(2))
+    return (match.group(1), entity_id) if entity_id is not None else None  # type: ignore[return-value]
+
+
+def parse_season_rating_key(text: str) -> tuple[str, int] | None:
+    """``("studio-12", 2024)`` from ``studio-12-2024`` (season 0: Specials); else None."""
+    if not isinstance(text, str):
+        return None
+    match = _SEASON_KEY_RE.fullmatch(text)
+    if match is None or parse_show_rating_key(match.group(1)) is None:
+        return None
+    return match.group(1), int(match.group(2))
+
+
+def parse_episode_rating_key(text: str) -> int | None:
+    """Scene id from ``scene-<id>`` only: the TV provider has no legacy keys to honour."""
+    if not isinstance(text, str):
+        return None
+    match = _EPISODE_KEY_RE.fullmatch(text)
+    return _parse_digits(match.group(1)) if match else None
+
+
+def tv_kind_of(rating_key: str) -> Literal["show", "season", "episode"] | None:
+    """Which TV item a ratingKey names; the three forms never overlap."""
+    if parse_episode_rating_key(rating_key) is not None:
+        return "episode"
+    if parse_show_rating_key(rating_key) is not None:
+        return "show"
+    if parse_season_rating_key(rating_key) is not None:
+        return "season"
+    return None
+
+
+def parse_tv_guid(text: str) -> tuple[Literal["show", "season", "episode"], str] | None:
+    """``(kind, ratingKey)`` of one of our TV guids whose kind agrees with its ratingKey."""
+    parts = split_guid(text, TV_PROVIDER_ID)
+    if parts is None or parts[0] != tv_kind_of(parts[1]):
+        return None
+    return parts  # type: ignore[return-value]

@@ -1,0 +1,267 @@
+"""Keeping the TV tables (`tv_episodes`, `tv_shows`) in step with the mirrored scenes.
+
+The tables hold one layout, a `[tv] show_by` mode, named in `sync_state` under LAYOUT_STATE.
+The writer places the scenes it writes (and those whose studios or groups changed) only while
+that layout is live; the syncer builds the whole layout in one sorted pass when there is none
+or the setting changed (`rebuild`), so a first full sync numbers each day's episodes by title.
+
+An episode keeps its index while it stays in the same show, season and day (see
+`plex.tv_shape`); only a scene that moves, or is new, takes a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, select
+
+from stashplex.mirror import models, pathkeys
+from stashplex.mirror.store import EntityCache, chunks, load_scenes
+from stashplex.model import Group, Scene, SceneGroup, Studio, VideoFile
+from stashplex.plex import tv_shape
+from stashplex.plex.identity import SPECIALS, show_rating_key
+from stashplex.plex.tv_shape import Placement
+
+log = logging.getLogger(__name__)
+
+LAYOUT_STATE = "tv_layout"
+# Bump when the placement rules change: every layout is then built again.
+LAYOUT_REVISION = 1
+
+_INSERT_EPISODE = (
+    "INSERT INTO tv_episodes (scene_id, show, season, idx, aired, title) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_SHOW = (
+    "INSERT INTO tv_shows (show, title, title_key) VALUES (?, ?, ?) ON CONFLICT (show) DO UPDATE"
+    " SET title = excluded.title, title_key = excluded.title_key"
+)
+# What placing a scene needs, for every scene at once (the primary file is position 0).
+_REBUILD_SOURCE = (
+    "SELECT s.id, s.updated_at, s.title, s.code, s.date, s.created_at, s.studio_id,"
+    " f.path, f.basename FROM scenes AS s"
+    " LEFT JOIN files AS f ON f.scene_id = s.id AND f.position = 0"
+)
+
+
+def layout(show_by: str) -> str:
+    return f"{LAYOUT_REVISION}:{show_by}"
+
+
+def _show_by_of(value: str | None) -> str | None:
+    if not value:
+        return None
+    revision, _, show_by = value.partition(":")
+    if revision != str(LAYOUT_REVISION) or show_by not in tv_shape.SHOW_BY:
+        return None
+    return show_by
+
+
+class TvIndex:
+    """The TV placement of one writer; `show_by` is None while no layout is live."""
+
+    def __init__(self, show_by: str | None) -> None:
+        self.show_by = show_by
+
+    @classmethod
+    def load(cls, connection: Connection) -> TvIndex:
+        value = connection.execute(
+            select(models.sync_state.c.value).where(models.sync_state.c.key == LAYOUT_STATE)
+        ).scalar_one_or_none()
+        return cls(_show_by_of(value))
+
+    @property
+    def live(self) -> bool:
+        return self.show_by is not None
+
+    def is_layout(self, show_by: str) -> bool:
+        return self.show_by == show_by
+
+    # --- incremental ------------------------------------------------------------------------
+
+    def place(self, connection: Connection, scenes: Sequence[Scene], cache: EntityCache) -> None:
+        """Put these scenes where the layout says, keeping the index of any that did not move."""
+        if self.show_by is None or not scenes:
+            return
+        targets = {
+            s.id: tv_shape.placement(s, self.show_by, cache.studios, cache.groups) for s in scenes
+        }
+        ep = models.tv_episodes
+        existing: dict[int, tuple[str, int, str | None, str]] = {}
+        for chunk in chunks(list(targets)):
+            for row in connection.execute(
+                select(ep.c.scene_id, ep.c.show, ep.c.season, ep.c.aired, ep.c.title).where(
+                    ep.c.scene_id.in_(chunk)
+                )
+            ):
+                existing[row.scene_id] = (row.show, row.season, row.aired, row.title)
+        gone: list[int] = []
+        updated: list[tuple[str | None, str, int]] = []
+        new: list[tuple[int, Placement]] = []
+        for scene_id, target in targets.items():
+            old = existing.get(scene_id)
+            if old is not None and target is not None and _same_slot(old, target):
+                if (old[2], old[3]) != (target.aired, target.title):
+                    updated.append((target.aired, target.title, scene_id))
+                continue
+            if old is not None:
+                gone.append(scene_id)
+            if target is not None:
+                new.append((scene_id, target))
+        for chunk in chunks(gone):
+            connection.execute(ep.delete().where(ep.c.scene_id.in_(chunk)))
+        if updated:
+            connection.exec_driver_sql(
+                "UPDATE tv_episodes SET aired = ?, title = ? WHERE scene_id = ?", updated
+            )
+        if new:
+            self._insert(connection, new)
+
+    def _insert(self, connection: Connection, new: list[tuple[int, Placement]]) -> None:
+        new.sort(key=lambda item: tv_shape.sort_key(item[1], item[0]))
+        rows: list[tuple] = []
+        used: set[int] = set()
+        season: tuple[str, int] | None = None
+        ep = models.tv_episodes
+        for scene_id, p in new:
+            if season != (p.show, p.season):
+                season = (p.show, p.season)
+                used = set(
+                    connection.execute(
+                        select(ep.c.idx).where(ep.c.show == p.show, ep.c.season == p.season)
+                    ).scalars()
+                )
+            index = tv_shape.assign(p.base, used)
+            used.add(index)
+            rows.append((scene_id, p.show, p.season, index, p.aired, p.title))
+        connection.exec_driver_sql(_INSERT_EPISODE, rows)
+        _upsert_shows(connection, {p.show: p.show_title for _scene_id, p in new})
+
+    def entities_changed(
+        self,
+        connection: Connection,
+        kind_name: str,
+        records: Sequence[Studio | Group],
+        before: dict[int, Studio | Group | None],
+        cache: EntityCache,
+    ) -> None:
+        """Studios or groups were added or changed (the cache already holds the new values):
+        rename their shows, and in parent-studio mode move the scenes under a studio whose
+        parent changed (its whole subtree: a chain of any depth ends at a new top)."""
+        if self.show_by is None or kind_name not in ("studio", "group"):
+            return
+        kind = "group" if kind_name == "group" else "studio"
+        titles = [(r.name.strip() or f"{kind.title()} {r.id}", r.id) for r in records]
+        connection.exec_driver_sql(
+            "UPDATE tv_shows SET title = ?, title_key = ? WHERE show = ?",
+            [(t, pathkeys.title_key(t), show_rating_key(kind, i)) for t, i in titles],
+        )
+        if self.show_by != "parent_studio" or kind_name != "studio":
+            return
+        moved = {
+            r.id
+            for r in records
+            if isinstance(r, Studio) and getattr(before.get(r.id), "parent_id", -1) != r.parent_id
+        }
+        if not moved:
+            return
+        subtree = _descendants(cache.studios.values(), moved)
+        studio_col = models.scenes.c.studio_id
+        ids: list[int] = []
+        for chunk in chunks(sorted(subtree)):
+            ids.extend(
+                connection.execute(
+                    select(models.scenes.c.id).where(studio_col.in_(chunk))
+                ).scalars()
+            )
+        for chunk in chunks(ids):
+            self.place(connection, load_scenes(connection, chunk), cache)
+
+    # --- whole layout -----------------------------------------------------------------------
+
+    def rebuild(self, connection: Connection, cache: EntityCache, show_by: str) -> int:
+        """Place every mirrored scene afresh for `show_by`; returns the number of episodes."""
+        if show_by not in tv_shape.SHOW_BY:
+            raise ValueError(f"unknown show_by: {show_by!r}")
+        groups: dict[int, list[SceneGroup]] = defaultdict(list)
+        if show_by == "group":
+            link = models.scene_groups
+            for row in connection.execute(
+                select(link.c.scene_id, link.c.group_id).order_by(link.c.scene_id, link.c.position)
+            ):
+                groups[row.scene_id].append(SceneGroup(row.group_id))
+        placed: list[tuple[int, Placement]] = []
+        for row in connection.exec_driver_sql(_REBUILD_SOURCE):
+            scene_id, updated_at, title, code, date, created_at, studio_id, path, basename = row
+            files = (VideoFile(0, path, basename),) if path is not None else ()
+            scene = Scene(
+                id=scene_id,
+                updated_at=updated_at,
+                title=title,
+                code=code,
+                date=date,
+                created_at=created_at,
+                files=files,
+                studio_id=studio_id,
+                groups=tuple(groups.get(scene_id, ())),
+            )
+            target = tv_shape.placement(scene, show_by, cache.studios, cache.groups)
+            if target is not None:
+                placed.append((scene_id, target))
+        placed.sort(key=lambda item: tv_shape.sort_key(item[1], item[0]))
+        rows: list[tuple] = []
+        last: tuple[str, int, int] | None = None  # show, season, last index given
+        for scene_id, p in placed:
+            # Sorted by day, so the smallest free index above the base is one past the last.
+            floor = last[2] if last is not None and last[:2] == (p.show, p.season) else 0
+            index = max(p.base + 1, floor + 1)
+            last = (p.show, p.season, index)
+            rows.append((scene_id, p.show, p.season, index, p.aired, p.title))
+        connection.execute(models.tv_episodes.delete())
+        connection.execute(models.tv_shows.delete())
+        if rows:
+            connection.exec_driver_sql(_INSERT_EPISODE, rows)
+        _upsert_shows(connection, {p.show: p.show_title for _scene_id, p in placed})
+        _set_layout(connection, show_by)
+        self.show_by = show_by
+        return len(rows)
+
+
+def _same_slot(old: tuple[str, int, str | None, str], target: Placement) -> bool:
+    """Same show, season and day (Specials have no day: the same show and season suffice)."""
+    show, season, aired, _title = old
+    if (show, season) != (target.show, target.season):
+        return False
+    return season == SPECIALS or aired == target.aired
+
+
+def _upsert_shows(connection: Connection, shows: dict[str, str]) -> None:
+    if shows:
+        connection.exec_driver_sql(
+            _UPSERT_SHOW,
+            [(show, title, pathkeys.title_key(title)) for show, title in sorted(shows.items())],
+        )
+
+
+def _set_layout(connection: Connection, show_by: str) -> None:
+    connection.exec_driver_sql(
+        "INSERT INTO sync_state (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (LAYOUT_STATE, layout(show_by)),
+    )
+
+
+def _descendants(studios: Iterable[Studio], roots: set[int]) -> set[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for studio in studios:
+        if studio.parent_id:
+            children[studio.parent_id].append(studio.id)
+    found = set(roots)
+    stack = list(roots)
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found

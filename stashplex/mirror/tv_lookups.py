@@ -1,0 +1,232 @@
+"""The TV provider's reads of the mirror: index seeks and bounded ranges, never a scan.
+
+Pages of episodes come from the (show, season, idx) index alone: the inner query skips and
+takes rowids on that covering index (a scene's id is the table's rowid), and only the rows of
+the page are then joined to their scenes for the stored documents. Counts are ranges of the
+same index. Seasons are listed by seeking from one season to the next, so a show with 50,000
+episodes over ten years costs ten seeks, not 50,000 rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from stashplex.mirror import pathkeys
+from stashplex.mirror.lookups import ROW_LIMIT, ReadConnections
+from stashplex.plex.identity import parse_show_rating_key
+from stashplex.plex.tv_mapping import EpisodeRow, ShowRow
+
+GENRE_SAMPLE = 1000  # a show's genres are the most common tags of its newest episodes
+GENRE_ROWS = 64
+
+_EPISODE_COLUMNS = "e.scene_id, e.show, e.season, e.idx, e.aired, e.title, s.screenshot_version"
+_EPISODE_KINDS = "itiitttt"  # with the doc; "i" INTEGER never NULL, "t" TEXT or NULL
+
+
+def _page_sql(where: str, order: str) -> str:
+    # The inner query runs on the covering index only; the join touches the page's rows alone.
+    return (
+        f"SELECT {_EPISODE_COLUMNS}, s.doc FROM (SELECT scene_id AS id FROM tv_episodes"
+        f" WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?) AS p"
+        " JOIN tv_episodes AS e ON e.scene_id = p.id JOIN scenes AS s ON s.id = p.id"
+        f" ORDER BY {', '.join('e.' + c.strip() for c in order.split(','))}"
+    )
+
+
+def _one_sql(where: str, order: str) -> str:
+    return (
+        f"SELECT {_EPISODE_COLUMNS}, s.doc FROM tv_episodes AS e JOIN scenes AS s"
+        f" ON s.id = e.scene_id WHERE {where} ORDER BY {order} LIMIT 1"
+    )
+
+
+SQL: dict[str, str] = {
+    "show_title": "SELECT title FROM tv_shows WHERE show = ?",
+    "show_has_episodes": "SELECT 1 FROM tv_episodes WHERE show = ? LIMIT 1",
+    "studio": "SELECT name, details, image_version, NULL FROM studios WHERE id = ?",
+    "group": "SELECT name, synopsis, front_image_version, date FROM groups WHERE id = ?",
+    "next_season": (
+        "SELECT season FROM tv_episodes WHERE show = ? AND season > ? ORDER BY season LIMIT 1"
+    ),
+    "count_show": "SELECT count(*) FROM tv_episodes WHERE show = ?",
+    "count_season": "SELECT count(*) FROM tv_episodes WHERE show = ? AND season = ?",
+    "season_page": _page_sql("show = ? AND season = ?", "idx"),
+    "show_page": _page_sql("show = ?", "season, idx"),
+    "episode": (
+        f"SELECT {_EPISODE_COLUMNS}, s.doc FROM tv_episodes AS e JOIN scenes AS s"
+        " ON s.id = e.scene_id WHERE e.scene_id = ?"
+    ),
+    "first_of_season": _one_sql("e.show = ? AND e.season = ?", "e.idx"),
+    "first_dated": _one_sql("e.show = ? AND e.season > 0", "e.season, e.idx"),
+    "first_any": _one_sql("e.show = ?", "e.season, e.idx"),
+    "latest": _one_sql("e.show = ?", "e.season DESC, e.idx DESC"),
+    "shows_by_title": (
+        "SELECT t.show FROM tv_shows AS t WHERE t.title_key = ?"
+        " AND EXISTS (SELECT 1 FROM tv_episodes AS e WHERE e.show = t.show)"
+        f" ORDER BY t.show LIMIT {ROW_LIMIT}"
+    ),
+    "by_aired": (
+        "SELECT scene_id, title FROM tv_episodes WHERE show = ? AND aired = ? AND season > 0"
+        f" ORDER BY idx LIMIT {ROW_LIMIT}"
+    ),
+    "by_index": "SELECT scene_id FROM tv_episodes WHERE show = ? AND season = ? AND idx = ?",
+    "genres": (
+        "SELECT t.name, count(*) AS n FROM scene_tags AS st JOIN tags AS t ON t.id = st.tag_id"
+        " WHERE st.scene_id IN (SELECT scene_id FROM tv_episodes WHERE show = ?"
+        f" ORDER BY season DESC, idx DESC LIMIT {GENRE_SAMPLE})"
+        f" GROUP BY st.tag_id ORDER BY n DESC, t.name LIMIT {GENRE_ROWS}"
+    ),
+}
+KINDS: dict[str, str] = {
+    "show_title": "t",
+    "show_has_episodes": "i",
+    "studio": "tttt",
+    "group": "tttt",
+    "next_season": "i",
+    "count_show": "i",
+    "count_season": "i",
+    "season_page": _EPISODE_KINDS,
+    "show_page": _EPISODE_KINDS,
+    "episode": _EPISODE_KINDS,
+    "first_of_season": _EPISODE_KINDS,
+    "first_dated": _EPISODE_KINDS,
+    "first_any": _EPISODE_KINDS,
+    "latest": _EPISODE_KINDS,
+    "shows_by_title": "t",
+    "by_aired": "it",
+    "by_index": "i",
+    "genres": "ti",
+}
+FIRST_ONLY = frozenset(
+    {
+        "show_title",
+        "show_has_episodes",
+        "studio",
+        "group",
+        "next_season",
+        "count_show",
+        "count_season",
+        "episode",
+        "first_of_season",
+        "first_dated",
+        "first_any",
+        "latest",
+        "by_index",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    episodes: list[EpisodeRow]
+
+
+def _episode(row: tuple) -> EpisodeRow:
+    scene_id, show, season, index, aired, title, screenshot_version, doc = row
+    return EpisodeRow(scene_id, show, season, index, aired, title, screenshot_version, doc)
+
+
+class TvLookups:
+    """Reads for the TV resources, on the responder's per-thread connections."""
+
+    def __init__(self, connections: ReadConnections) -> None:
+        self.connections = connections
+
+    def _rows(self, name: str, *params: object) -> list[tuple]:
+        return self.connections.rows(SQL[name], params, KINDS[name], first=name in FIRST_ONLY)
+
+    def _first(self, name: str, *params: object) -> tuple | None:
+        rows = self._rows(name, *params)
+        return rows[0] if rows else None
+
+    # --- shows and seasons ------------------------------------------------------------------
+
+    def show(self, show_key: str) -> ShowRow | None:
+        """The show, if it has episodes (a studio without scenes is no show)."""
+        parsed = parse_show_rating_key(show_key)
+        if parsed is None or self._first("show_has_episodes", show_key) is None:
+            return None
+        kind, entity_id = parsed
+        row = self._first(kind, entity_id)
+        if row is None:
+            return None
+        name, summary, image_version, date = row
+        return ShowRow(show_key, kind, entity_id, name, summary, image_version, date)
+
+    def seasons(self, show_key: str) -> list[int]:
+        """The show's season numbers in order, one index seek each."""
+        found: list[int] = []
+        row = self._first("next_season", show_key, -1)
+        while row is not None:
+            found.append(row[0])
+            row = self._first("next_season", show_key, row[0])
+        return found
+
+    def has_season(self, show_key: str, season: int) -> bool:
+        return self.count_season(show_key, season) > 0 if season >= 0 else False
+
+    def count_season(self, show_key: str, season: int) -> int:
+        return self._rows("count_season", show_key, season)[0][0]
+
+    def count_show(self, show_key: str) -> int:
+        return self._rows("count_show", show_key)[0][0]
+
+    def first_of_season(self, show_key: str, season: int) -> EpisodeRow | None:
+        row = self._first("first_of_season", show_key, season)
+        return _episode(row) if row else None
+
+    def first_aired(self, show_key: str) -> EpisodeRow | None:
+        row = self._first("first_dated", show_key) or self._first("first_any", show_key)
+        return _episode(row) if row else None
+
+    def latest(self, show_key: str) -> EpisodeRow | None:
+        row = self._first("latest", show_key)
+        return _episode(row) if row else None
+
+    def genres(self, show_key: str) -> list[tuple[str, int]]:
+        """(tag name, episodes) for the most common tags of the show's newest episodes."""
+        return [(name, count) for name, count in self._rows("genres", show_key)]
+
+    # --- episodes ---------------------------------------------------------------------------
+
+    def episode(self, scene_id: int) -> EpisodeRow | None:
+        row = self._first("episode", scene_id)
+        return _episode(row) if row else None
+
+    def season_page(self, show_key: str, season: int, offset: int, limit: int) -> Page:
+        total = self.count_season(show_key, season)
+        rows = self._page("season_page", limit, offset, total, show_key, season)
+        return Page(total, rows)
+
+    def show_page(self, show_key: str, offset: int, limit: int) -> Page:
+        total = self.count_show(show_key)
+        return Page(total, self._page("show_page", limit, offset, total, show_key))
+
+    def _page(self, name: str, limit: int, offset: int, total: int, *key: object) -> list:
+        if limit <= 0 or offset >= total:
+            return []
+        return [_episode(row) for row in self._rows(name, *key, limit, offset)]
+
+    # --- matching ---------------------------------------------------------------------------
+
+    def shows_by_title(self, title: str) -> list[str]:
+        key = pathkeys.title_key(title)
+        return [row[0] for row in self._rows("shows_by_title", key)] if key else []
+
+    def by_aired(self, show_key: str, aired: str) -> list[tuple[int, str]]:
+        return [(scene_id, title) for scene_id, title in self._rows("by_aired", show_key, aired)]
+
+    def by_index(self, show_key: str, season: int, index: int) -> int | None:
+        row = self._first("by_index", show_key, season, index)
+        return row[0] if row else None
+
+    def placed(self, scene_ids: Sequence[int]) -> dict[int, EpisodeRow]:
+        """The episodes among these scenes (a scene with no show is none)."""
+        found = {}
+        for scene_id in scene_ids:
+            episode = self.episode(scene_id)
+            if episode is not None:
+                found[scene_id] = episode
+        return found
