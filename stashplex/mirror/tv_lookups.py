@@ -57,6 +57,11 @@ SQL: dict[str, str] = {
         f"SELECT {_EPISODE_COLUMNS}, s.doc FROM tv_episodes AS e JOIN scenes AS s"
         " ON s.id = e.scene_id WHERE e.scene_id = ?"
     ),
+    # All of a season without the documents (`includeChildren`); read on a stdlib connection.
+    "season_frames": (
+        f"SELECT {_EPISODE_COLUMNS}, NULL FROM tv_episodes AS e JOIN scenes AS s"
+        " ON s.id = e.scene_id WHERE e.show = ? AND e.season = ? ORDER BY e.idx"
+    ),
     "first_of_season": _one_sql("e.show = ? AND e.season = ?", "e.idx"),
     "first_dated": _one_sql("e.show = ? AND e.season > 0", "e.season, e.idx"),
     "first_any": _one_sql("e.show = ?", "e.season, e.idx"),
@@ -96,7 +101,6 @@ KINDS: dict[str, str] = {
     "shows_by_title": "t",
     "by_aired": "it",
     "by_index": "i",
-    "genres": "ti",
 }
 FIRST_ONLY = frozenset(
     {
@@ -187,13 +191,20 @@ class TvLookups:
 
     def genres(self, show_key: str) -> list[tuple[str, int]]:
         """(tag name, episodes) for the most common tags of the show's newest episodes."""
-        return [(name, count) for name, count in self._rows("genres", show_key)]
+        # Thousands of link rows: the stdlib connection, which lets other threads run.
+        rows = self.connections.get().execute(SQL["genres"], (show_key,)).fetchall()
+        return [(name, count) for name, count in rows]
 
     # --- episodes ---------------------------------------------------------------------------
 
     def episode(self, scene_id: int) -> EpisodeRow | None:
         row = self._first("episode", scene_id)
         return _episode(row) if row else None
+
+    def season_frames(self, show_key: str, season: int) -> list[EpisodeRow]:
+        """Every episode of a season, without documents, in index order."""
+        rows = self.connections.get().execute(SQL["season_frames"], (show_key, season))
+        return [_episode(row) for row in rows.fetchall()]
 
     def season_page(self, show_key: str, season: int, offset: int, limit: int) -> Page:
         total = self.count_season(show_key, season)

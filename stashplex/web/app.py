@@ -31,6 +31,7 @@ from stashplex.web.matches import MatchesResource
 from stashplex.web.metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
 from stashplex.web.status import StatusResource
+from stashplex.web.tv import add_tv_routes
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def create_app(
         ("/stash/group/{entity_id}/front", "group"),
     ):
         app.add_route(path, ImageResource(images, kind))
+    add_tv_routes(app, context, connections)
     liveness = StashLiveness(stash) if stash is not None else None
     health = HealthResource(connections, liveness)
     app.add_route("/health", health)

@@ -12,15 +12,15 @@ from stashplex.plex.identity import MOVIE_PROVIDER_ID
 TITLE = "Stash (stashplex)"
 
 
-def description(identifier: str = MOVIE_PROVIDER_ID) -> dict:
-    # Feature keys are relative: PMS appends them to the registered base URL. No `images`
-    # feature: declaring it stops PMS from falling back to other artwork.
+def description(identifier: str = MOVIE_PROVIDER_ID, types: tuple[int, ...] = (1,)) -> dict:
+    # Feature keys are relative: PMS appends them to the registered base URL (the TV provider's
+    # `/tv` too). No `images` feature: declaring it stops PMS falling back to other artwork.
     return {
         "MediaProvider": {
             "identifier": identifier,
             "title": TITLE,
             "version": __version__,
-            "Types": [{"type": 1, "Scheme": [{"scheme": identifier}]}],
+            "Types": [{"type": t, "Scheme": [{"scheme": identifier}]} for t in types],
             "Feature": [
                 {"type": "metadata", "key": "/library/metadata"},
                 {"type": "match", "key": "/library/metadata/matches"},
@@ -30,8 +30,8 @@ def description(identifier: str = MOVIE_PROVIDER_ID) -> dict:
 
 
 class ProviderResource:
-    def __init__(self, identifier: str = MOVIE_PROVIDER_ID) -> None:
-        self._body = json.dumps(description(identifier)).encode("utf-8")
+    def __init__(self, identifier: str = MOVIE_PROVIDER_ID, types: tuple[int, ...] = (1,)) -> None:
+        self._body = json.dumps(description(identifier, types)).encode("utf-8")
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.content_type = falcon.MEDIA_JSON

@@ -12,6 +12,7 @@ from stashplex.scheduler import SyncStatus
 from stashplex.web.context import Context
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.status_page import StatusView, SyncRun, Unmatched, render
+from stashplex.web.tv import PREFIX as TV_PREFIX
 
 _RUNS = (
     "SELECT kind, started_at, finished_at, ok, added, updated, removed, error"
@@ -62,7 +63,7 @@ class StatusResource:
         return StatusView(
             version=__version__,
             register_url=base,
-            tv_register_url=None,
+            tv_register_url=base + TV_PREFIX,
             stash_url=ctx.settings.stash.url,
             stash_reachable=reachable,
             stash_version=self.stash_version() if self.stash_version is not None else None,
