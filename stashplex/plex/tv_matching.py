@@ -168,21 +168,27 @@ def season_tier(request: TvMatchRequest, tv: TvLookups) -> list[TvCandidate]:
 
 
 def date_tier(request: TvMatchRequest, tv: TvLookups) -> list[TvCandidate]:
-    """Episodes of the named show that aired that day; with several, the one whose title
-    matches the request's comes first."""
+    """Episodes of the named show that aired that day. Of several, the one whose title is the
+    one the scanner read (when exactly one is) is as certain as a single one."""
     if not request.date:
         return []
     shows = _shows(request.grandparent_title, tv)
     hits = [(show, *hit) for show in shows for hit in tv.by_aired(show, request.date)]
-    if not hits:
-        return []
+    certain = CERTAIN if len(shows) == 1 else TITLE_UNIQUE
     if len(hits) == 1:
-        score = CERTAIN if len(shows) == 1 else TITLE_UNIQUE
-        return [TvCandidate(scene_rating_key(hits[0][1]), score, "date")]
+        return [TvCandidate(scene_rating_key(hits[0][1]), certain, "date")]
     wanted = pathkeys.title_key(request.title) if request.title else None
-    hits.sort(key=lambda h: wanted is None or pathkeys.title_key(h[2]) != wanted)
-    keys = [scene_rating_key(scene_id) for _show, scene_id, _title in hits]
-    return _ranked(keys, "date", CERTAIN, DATE_OF_SEVERAL)
+    same = [h for h in hits if wanted is not None and pathkeys.title_key(h[2]) == wanted]
+    ordered = same + [h for h in hits if h not in same]
+    top = certain if len(same) == 1 else DATE_OF_SEVERAL
+    return [
+        TvCandidate(
+            scene_rating_key(scene_id),
+            top if i == 0 else max(FLOOR, DATE_OF_SEVERAL - STEP * i),
+            "date",
+        )
+        for i, (_show, scene_id, _title) in enumerate(ordered[:MAX_CANDIDATES])
+    ]
 
 
 def index_tier(request: TvMatchRequest, tv: TvLookups) -> list[TvCandidate]:
