@@ -71,8 +71,9 @@ SQL: dict[str, str] = {
         " AND EXISTS (SELECT 1 FROM tv_episodes AS e WHERE e.show = t.show)"
         f" ORDER BY t.show LIMIT {ROW_LIMIT}"
     ),
+    # `+season`: Specials are filtered out, but the seek is on (show, aired), not on seasons.
     "by_aired": (
-        "SELECT scene_id, title FROM tv_episodes WHERE show = ? AND aired = ? AND season > 0"
+        "SELECT scene_id, title FROM tv_episodes WHERE show = ? AND aired = ? AND +season > 0"
         f" ORDER BY idx LIMIT {ROW_LIMIT}"
     ),
     "by_index": "SELECT scene_id FROM tv_episodes WHERE show = ? AND season = ? AND idx = ?",
