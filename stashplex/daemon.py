@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 from stashplex import __version__, logs, reloader
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
-from stashplex.mirror.sync import Syncer
+from stashplex.mirror.sync import Syncer, SyncReport
 from stashplex.mirror.writer import get_state
 from stashplex.scheduler import SyncScheduler
 from stashplex.settings import Settings
@@ -54,6 +55,17 @@ def responder_client(settings: Settings) -> StashClient:
 def sync_client(settings: Settings) -> StashClient:
     """The syncer's own client: retries with backoff, one request at a time."""
     return StashClient.from_settings(settings, max_in_flight=1)
+
+
+def _speak_like(source: StashClient, target: StashClient) -> Callable[[SyncReport], None]:
+    """After each pass, the responder's client uses the API generation the sync just probed:
+    on a Stash before v0.27 group images live under /movie/, and the responder may never have
+    probed it itself (it only does for live lookups)."""
+
+    def hook(report: SyncReport) -> None:
+        target.legacy = source.legacy
+
+    return hook
 
 
 def first_sweep_delay(db: Database, settings: Settings) -> timedelta:
@@ -121,7 +133,7 @@ class Service:
             syncer,
             interval_minutes=settings.sync.interval_minutes,
             sweep_hours=settings.sync.sweep_hours,
-            after_pass=[artwork.after_pass],
+            after_pass=[artwork.after_pass, _speak_like(syncing, client)],
             on_stop=syncing.stop,
             **({} if retry_first is None else {"retry_first": retry_first}),
         )

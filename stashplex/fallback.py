@@ -37,8 +37,14 @@ from stashplex.plex.matching import MatchRequest, file_basenames, wanted_ids
 from stashplex.settings import Settings
 from stashplex.stash import parse
 from stashplex.stash.client import StashClient
-from stashplex.stash.errors import StashAuthError, StashError
+from stashplex.stash.errors import (
+    StashAuthError,
+    StashError,
+    StashQueryRejected,
+    StashUnreachable,
+)
 from stashplex.stash.version import probe
+from stashplex.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +88,8 @@ class Fallback:
         self._down_until = 0.0
         self._probed = False
         self._write_lock = threading.Lock()  # one import at a time: they share entity fetches
+        # A scan during an outage fails lookup after lookup: said once, not per request.
+        self.trouble = Trouble(log, "live Stash lookups work again")
 
     def close(self) -> None:
         self.flights.close()
@@ -127,7 +135,12 @@ class Fallback:
         try:
             return future.result(self.timeout if timeout is None else timeout)
         except concurrent.futures.TimeoutError:
-            log.info("Stash did not answer a live %s lookup in time", key[0])
+            # The same problem as the lookup's own timeout (StashUnreachable): said once.
+            self.trouble.failed(
+                StashUnreachable,
+                "Stash did not answer a live lookup within %.1fs; answering from the mirror alone",
+                self.timeout if timeout is None else timeout,
+            )
             return False
         except concurrent.futures.CancelledError:  # shutting down
             return False
@@ -139,14 +152,19 @@ class Fallback:
                 self._probed = True
             found = fetch()
         except StashError as exc:
+            if isinstance(exc, StashQueryRejected):
+                self._probed = False  # Stash was replaced by another version: ask again
             # Unreachable, failing, rejecting the key: all mean "not now", never "absent".
             if exc.retryable or isinstance(exc, StashAuthError):
                 self._down_until = self._clock() + self.down_for
-            log.warning("live Stash lookup failed: %s", exc)
+            self.trouble.failed(
+                type(exc), "live Stash lookup failed: %s; answering from the mirror alone", exc
+            )
             return False
         except Exception:
             log.exception("live Stash lookup failed")
             return False
+        self.trouble.recovered()
         if not found:
             self.absent.add(key)
         return found

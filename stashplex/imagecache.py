@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write
@@ -50,6 +50,33 @@ class CachedFile:
 
     def read(self) -> bytes:
         return self.path.read_bytes()
+
+
+@dataclass(frozen=True, slots=True)
+class HeldImage:
+    """An image that could not be stored (the cache folder is full or read-only), served
+    from memory with the same validators as a cached file."""
+
+    data: bytes
+    fetched_at: float = field(default_factory=time.time)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def etag(self) -> str:
+        return f'"m{hashlib.blake2b(self.data, digest_size=8).hexdigest()}"'
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(int(self.fetched_at), dt.timezone.utc)
+
+    def read(self) -> bytes:
+        return self.data
+
+
+Image = CachedFile | HeldImage
 
 
 def bucket(entity_id: int) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -20,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncReport
 from stashplex.stash.errors import StashError
+from stashplex.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class SyncScheduler:
         self._idle = threading.Event()
         self._idle.set()
         self._announced = False
+        self._trouble = Trouble(log, "Stash answers again; syncing as scheduled")
         self._scheduler = BackgroundScheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -127,11 +129,13 @@ class SyncScheduler:
             log.info("%s sync skipped: %s", kind, exc)
             return
         except StashError as exc:
-            self._failed(kind, started, str(exc))
+            # The same problem in other words ("refused", then "reset" while Stash restarts)
+            # is still the same problem: it is told by its class, not by its message.
+            self._failed(kind, started, str(exc), type(exc))
             return
-        except Exception as exc:  # a bug must not stop future syncs
-            log.exception("%s sync failed unexpectedly", kind)
-            self._failed(kind, started, f"internal error: {exc}")
+        except Exception as exc:  # a bug (or a full disk) must not stop future syncs
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            self._failed(kind, started, message, (type(exc), str(exc)), exc_info=exc)
             return
         finally:
             self.status.running = None
@@ -145,8 +149,7 @@ class SyncScheduler:
             log.info(
                 "connected to Stash %s at %s", self.syncer.info.version, self.syncer.client.url
             )
-        if self.status.failing_since is not None:
-            log.info("Stash answers again; syncing as scheduled")
+        self._trouble.recovered()
         self.status.failing_since = None
         self._retry_delay = self._retry_first
         self.status.last_kind = report.kind
@@ -165,8 +168,14 @@ class SyncScheduler:
             except Exception:
                 log.exception("a post-sync step failed")
 
-    def _failed(self, kind: str, started: float, message: str) -> None:
-        first = self.status.failing_since is None or message != self.status.last_error
+    def _failed(
+        self,
+        kind: str,
+        started: float,
+        message: str,
+        problem: Hashable,
+        exc_info: BaseException | None = None,
+    ) -> None:
         if self.status.failing_since is None:
             self.status.failing_since = started
         self.status.last_kind = kind
@@ -176,12 +185,14 @@ class SyncScheduler:
         self.status.last_seconds = time.time() - started
         delay = min(self._retry_delay, self.interval.total_seconds())
         self._retry_delay = min(self._retry_delay * 2, self.interval.total_seconds())
-        # Said once per distinct problem; the retries stay quiet until something changes.
-        (log.warning if first else log.debug)(
+        # Said once per problem (see `Trouble`); the retries stay quiet until it changes.
+        self._trouble.failed(
+            problem,
             "%s sync failed: %s; still serving from the mirror, retrying in %.0fs",
             kind,
             message,
             delay,
+            exc_info=exc_info,
         )
         if not self.syncer.stop.is_set():
             self._scheduler.add_job(

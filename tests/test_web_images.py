@@ -183,8 +183,10 @@ def test_login_page_and_wrong_key_are_never_passed_on(
     provider.stash._http.headers.pop("ApiKey")  # as if the key were wrong or missing
     scene_id = scene_with(provider, cover=True)
     response = get(provider, f"/stash/scene/{scene_id}/screenshot")
-    assert response.status_code == 404
+    # "Not now" (503), not "no image": a key fixed later must not leave remembered 404s.
+    assert response.status_code == 503
     assert b"<html" not in response.content.lower() and b"login" not in response.content.lower()
+    assert not any(key[:2] == ("scene", scene_id) for key in provider.app.images.absent._until)
 
 
 class FakeStash:

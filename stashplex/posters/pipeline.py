@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
 from stashplex.posters.heap import tune_malloc
-from stashplex.posters.service import PosterService, PosterUnavailable
+from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
 from stashplex.posters.state import OK
 
 log = logging.getLogger(__name__)
@@ -232,6 +232,8 @@ class PosterPipeline:
                     self._count("removed", self.service.remove(ids))
                 else:
                     self._refresh(ids[0], kind)
+            except PosterStoreFailed:  # said once by the service; the backfill removes them
+                self._count("failed", len(ids))
             except Exception:
                 log.exception("poster work failed for scenes %s", ids[:5])
                 self._count("failed", len(ids))
@@ -247,17 +249,22 @@ class PosterPipeline:
             return
         except OSError as exc:  # the poster folder: full, read-only, gone
             self._count("failed")
+            # PosterStoreFailed was already said once by the service: only pause.
             where = self.service.store.root
-            self._stash_failed(scene_id, kind, f"cannot write posters to {where}: {exc}")
+            problem = f"cannot write posters to {where}: {exc}"
+            self._stash_failed(
+                scene_id, kind, None if isinstance(exc, PosterStoreFailed) else problem
+            )
             return
         self._count(action)
         if self._failing:
             self._failing = False
             log.info("posters are being rendered again")
 
-    def _stash_failed(self, scene_id: int, kind: str, problem: str) -> None:
-        """Say it once, then pause the workers (the scene stays queued) or drop the scene."""
-        if not self._failing:
+    def _stash_failed(self, scene_id: int, kind: str, problem: str | None) -> None:
+        """Say it once, then pause the workers (the scene stays queued) or drop the scene;
+        `problem` None: already said elsewhere, only pause."""
+        if problem is not None and not self._failing:
             self._failing = True
             log.warning("%s; posters wait", problem)
         if self.pause_seconds <= 0:

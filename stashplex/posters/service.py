@@ -15,11 +15,12 @@ bounded by semaphores shared by both paths.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from stashplex.posters.store import PosterStore
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient, StashImage
 from stashplex.stash.errors import StashBadResponse, StashError
+from stashplex.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,11 @@ POSTER_HEIGHT = 900
 DOWNLOADS = 2  # Stash is a small SQLite server: keep our image requests to two at a time
 RENDERS = 2  # one per core here; also caps the memory of decoded covers
 _LOCK_STRIPES = 256
+# After the poster folder refused a write, the web route serves screenshots without trying
+# again for this long (a full disk must not cost a download and a render per request).
+STORE_RETRY_SECONDS = 30.0
+# After Stash failed a web request's download, the next ones do not ask it for this long.
+ASK_PAUSE_SECONDS = 5.0
 
 # What `refresh` did, for counters and tests.
 FRESH = "fresh"  # nothing to ask: the scene's `t`, the style and the file are as recorded
@@ -58,6 +65,10 @@ MISSING_ACTION = "missing"
 
 class PosterUnavailable(Exception):
     """The poster does not exist yet and Stash cannot be asked now (down, slow, refusing)."""
+
+
+class PosterStoreFailed(OSError):
+    """The poster folder refused a write (full, read-only, gone); already logged."""
 
 
 def cover_path(scene_id: int) -> str:
@@ -95,6 +106,9 @@ class PosterService:
         self._downloads = threading.BoundedSemaphore(downloads)
         self._renders = threading.BoundedSemaphore(renders)
         self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
+        self.store_trouble = Trouble(log, f"posters are stored in {store.root} again")
+        self._store_failed_at = float("-inf")
+        self._ask_after = float("-inf")
 
     @classmethod
     def from_settings(
@@ -112,6 +126,10 @@ class PosterService:
 
     def path(self, scene_id: int) -> Path:
         return self.store.path(scene_id)
+
+    def writable(self) -> bool:
+        """False for a while after the poster folder refused a write."""
+        return time.monotonic() - self._store_failed_at >= STORE_RETRY_SECONDS
 
     def cached(self, scene_id: int) -> tuple[bool, Path | None]:
         """`(True, path or None)` when the answer needs no Stash request (one mirror read and
@@ -133,7 +151,13 @@ class PosterService:
         if self._fresh(view):
             return self._ok_path(view.record)
         try:
-            self._update(scene_id, retries=0)
+            if time.monotonic() < self._ask_after:  # a scan must not wait on a dead Stash
+                raise PosterUnavailable("Stash failed a moment ago")
+            try:
+                self._update(scene_id, retries=0)
+            except PosterUnavailable:
+                self._ask_after = time.monotonic() + ASK_PAUSE_SECONDS
+                raise
         except PosterUnavailable:
             if self.store.exists(scene_id) and view.record and view.record.state == OK:
                 return self.store.path(scene_id)  # older, but better than nothing
@@ -160,7 +184,7 @@ class PosterService:
         ids = list(scene_ids)
         removed = 0
         for scene_id in ids:
-            with self._lock(scene_id):
+            with self._lock(scene_id), self._storing():
                 removed += self.store.remove(scene_id)
         self.states.delete(ids)
         return removed
@@ -213,7 +237,8 @@ class PosterService:
                 self.states.save(replace(base, cover_etag=answer.etag or base.cover_etag))
                 return UNCHANGED
             if answer.state in ("placeholder", "missing"):
-                self.store.remove(scene_id)
+                with self._storing():
+                    self.store.remove(scene_id)
                 state = NO_COVER if answer.state == "placeholder" else MISSING
                 self.states.save(_emptied(base, state))
                 return NO_COVER_ACTION if state == NO_COVER else MISSING_ACTION
@@ -234,7 +259,8 @@ class PosterService:
                 # are neither rendered nor reported again.
                 return self._skip(base, exc.reason, answer.etag, cover_hash)
             del data
-            self.store.write(scene_id, poster)
+            with self._storing():
+                self.store.write(scene_id, poster)
             self.states.save(
                 replace(
                     base,
@@ -263,11 +289,29 @@ class PosterService:
     ) -> str:
         """Record a cover that cannot become a poster, with one warning line."""
         log.warning("scene %d: cover skipped: %s", base.scene_id, reason)
-        self.store.remove(base.scene_id)
+        with self._storing():
+            self.store.remove(base.scene_id)
         self.states.save(
             replace(_emptied(base, CORRUPT), cover_etag=etag, cover_hash=cover_hash, reason=reason)
         )
         return CORRUPT_ACTION
+
+    @contextlib.contextmanager
+    def _storing(self) -> Iterator[None]:
+        """A change to the poster folder: its failure is said once and marks the folder
+        unwritable for a while; its success after failures says the folder is back."""
+        try:
+            yield
+        except OSError as exc:
+            self._store_failed_at = time.monotonic()
+            self.store_trouble.failed(
+                exc.errno,
+                "cannot write posters to %s: %s; poster URLs answer the screenshot until it can",
+                self.store.root,
+                exc.strerror or exc,
+            )
+            raise PosterStoreFailed(exc.errno, exc.strerror) from exc
+        self.store_trouble.recovered()
 
     def _download(self, scene_id: int, etag: str | None, retries: int | None) -> StashImage:
         if self.client is None:

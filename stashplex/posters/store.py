@@ -52,10 +52,16 @@ class PosterStore:
 
     def remove(self, scene_id: int) -> bool:
         """Delete the scene's poster; True if there was one."""
+        path = self.path(scene_id)
         try:
-            self.path(scene_id).unlink()
+            path.unlink()
         except FileNotFoundError:
             return False
+        except OSError:
+            # A read-only folder refuses even to unlink what is not there: nothing to remove.
+            if not path.exists():
+                return False
+            raise
         return True
 
     def clean_temp(self, older_than: float = STALE_TMP_SECONDS) -> int:

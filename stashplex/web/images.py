@@ -12,24 +12,32 @@ import concurrent.futures
 import datetime as dt
 import email.utils
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import falcon
 
 from stashplex.flight import Busy, ExpiringSet, SingleFlight
-from stashplex.imagecache import CachedFile, ImageCache, stat, version_tag
+from stashplex.imagecache import HeldImage, Image, ImageCache, stat, version_tag
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
-from stashplex.posters.service import PosterService, PosterUnavailable
+from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
 from stashplex.stash.client import StashClient
-from stashplex.stash.errors import StashError, StashServerError, StashUnreachable
+from stashplex.stash.errors import (
+    StashAuthError,
+    StashError,
+    StashServerError,
+    StashUnreachable,
+)
+from stashplex.trouble import Trouble
 from stashplex.web.context import Context
 from stashplex.web.errors import not_found
 
 log = logging.getLogger(__name__)
 
 CACHE_CONTROL = ("public", "max-age=86400")  # URLs carry the image version: safe to keep
+DOWN_SECONDS = 5.0
 
 
 def stash_image_path(kind: str, entity_id: int, legacy: bool = False) -> str:
@@ -68,6 +76,7 @@ class ImageSource:
         client: StashClient | None,
         *,
         workers: int = 3,
+        down_for: float = DOWN_SECONDS,
     ) -> None:
         self.context = context
         self.cache = cache
@@ -75,14 +84,18 @@ class ImageSource:
         self.client = client
         self.timeout = context.settings.stash.timeout
         self.absent = ExpiringSet(context.settings.stash.cache_ttl)
-        self.flights: SingleFlight[CachedFile | None] = SingleFlight(workers, 64, "images")
+        self.flights: SingleFlight[Image | None] = SingleFlight(workers, 64, "images")
+        # Stash failing is said once per outage, not once per image a scan asks for; for a
+        # few seconds after a failure, images not cached are refused without asking again.
+        self.trouble = Trouble(log, "Stash sends images again")
+        self.cache_trouble = Trouble(log, "images are cached again")
+        self.down_for = down_for
+        self._down_until = 0.0
 
     def close(self) -> None:
         self.flights.close()
 
-    def _wait(
-        self, key: tuple[Any, ...], work: Callable[[], CachedFile | None]
-    ) -> CachedFile | None:
+    def _wait(self, key: tuple[Any, ...], work: Callable[[], Image | None]) -> Image | None:
         try:
             future = self.flights.submit(key, work)
         except Busy:
@@ -92,7 +105,7 @@ class ImageSource:
         except concurrent.futures.TimeoutError:
             raise StashUnavailable("Stash did not send the image in time") from None
 
-    def image(self, kind: str, entity_id: int) -> CachedFile | None:
+    def image(self, kind: str, entity_id: int) -> Image | None:
         """The cached file of an entity's current image, fetching it if needed; None if none."""
         known, version = self.context.lookups.image_version(kind, entity_id)
         if known and version is None and kind != "scene":
@@ -103,35 +116,65 @@ class ImageSource:
         key = (kind, entity_id, version_tag(version))
         if key in self.absent or self.client is None:
             return None
+        if time.monotonic() < self._down_until:
+            raise StashUnavailable("Stash failed a moment ago")
         return self._wait(key, lambda: self._fetch(key, kind, entity_id, version))
 
     def _fetch(
         self, key: tuple[Any, ...], kind: str, entity_id: int, version: str | None
-    ) -> CachedFile | None:
+    ) -> Image | None:
         assert self.client is not None
         path = stash_image_path(kind, entity_id, self.client.legacy)
         try:
             answer = self.client.image(path, retries=0)
-        except (StashUnreachable, StashServerError) as exc:
-            log.warning("could not fetch %s %d's image: %s", kind, entity_id, exc)
+        except (StashUnreachable, StashServerError, StashAuthError) as exc:
+            # "Not now", never "no image": a wrong key fixed later must not leave 404s behind.
+            self._down_until = time.monotonic() + self.down_for
+            self.trouble.failed(
+                type(exc),
+                "cannot fetch images from Stash: %s; answering 503 for images not cached yet",
+                exc,
+            )
             raise StashUnavailable(str(exc)) from None
-        except StashError as exc:  # a login page, a wrong key, garbage
-            log.warning("Stash gave no usable image for %s %d: %s", kind, entity_id, exc)
+        except StashError as exc:  # an answer that is not an image (a login page, garbage)
+            self.trouble.failed(
+                type(exc), "Stash gave no usable image for %s %d: %s", kind, entity_id, exc
+            )
             self.absent.add(key)
             return None
+        self.trouble.recovered()
         if answer.state != "ok" or not answer.data or sniff_image(answer.data) is None:
             self.absent.add(key)  # placeholder, missing, or not an image we pass on
             return None
-        return self.cache.put(kind, entity_id, version, answer.data)
+        try:
+            stored = self.cache.put(kind, entity_id, version, answer.data)
+        except OSError as exc:  # the cache folder is full or read-only: serve it from memory
+            self.cache_trouble.failed(
+                exc.errno,
+                "cannot store images in %s: %s; serving them without caching",
+                self.cache.root,
+                exc.strerror or exc,
+            )
+            return HeldImage(answer.data)
+        self.cache_trouble.recovered()
+        return stored
 
-    def poster(self, scene_id: int) -> CachedFile | None:
-        """The scene's 2:3 poster: from disk when current, else rendered now (and stored)."""
+    def poster(self, scene_id: int) -> Image | None:
+        """The scene's 2:3 poster: from disk when current, else rendered now (and stored).
+
+        While the poster folder refuses writes (full, read-only) this is the scene's screenshot
+        instead: Plex gets a cover now, and the poster once it can be stored."""
         done, path = self.posters.cached(scene_id)  # one mirror read and one stat
         if done:
             return stat(path) if path is not None else None
-        return self._wait(("poster", scene_id), lambda: self._ensure(scene_id))
+        if not self.posters.writable():
+            return self.image("scene", scene_id)
+        try:
+            return self._wait(("poster", scene_id), lambda: self._ensure(scene_id))
+        except PosterStoreFailed:  # said once by the poster service
+            return self.image("scene", scene_id)
 
-    def _ensure(self, scene_id: int) -> CachedFile | None:
+    def _ensure(self, scene_id: int) -> Image | None:
         try:
             path = self.posters.ensure(scene_id)
         except PosterUnavailable as exc:
@@ -157,7 +200,7 @@ def _http_date(text: str | None) -> dt.datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
 
 
-def send_file(req: falcon.Request, resp: falcon.Response, found: CachedFile) -> None:
+def send_file(req: falcon.Request, resp: falcon.Response, found: Image) -> None:
     resp.etag = found.etag
     resp.last_modified = found.last_modified
     resp.cache_control = list(CACHE_CONTROL)
