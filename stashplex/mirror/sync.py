@@ -535,7 +535,6 @@ class Syncer:
                 self.progress("render", min(start + 5000, len(ids)), len(ids))
         self.writer.set_state({"render_fingerprint": wanted})
 
-
     def _lay_out_tv(self, *, at_start: bool) -> None:
         """Build the TV layout when none is live for `[tv] show_by`: at the start when the
         mirror already holds scenes (an upgrade, a changed setting), else once the pass has
