@@ -83,6 +83,7 @@ def test_every_tv_read_is_an_index_seek(big) -> None:
     params = {
         "show_title": ("studio-2",),
         "show_has_episodes": ("studio-2",),
+        "season_has_episodes": ("studio-2", 2016),
         "studio": (2,),
         "group": (1,),
         "next_season": ("studio-2", 2015),

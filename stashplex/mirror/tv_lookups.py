@@ -9,7 +9,6 @@ episodes over ten years costs ten seeks, not 50,000 rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stashplex.mirror import pathkeys
@@ -44,6 +43,7 @@ def _one_sql(where: str, order: str) -> str:
 SQL: dict[str, str] = {
     "show_title": "SELECT title FROM tv_shows WHERE show = ?",
     "show_has_episodes": "SELECT 1 FROM tv_episodes WHERE show = ? LIMIT 1",
+    "season_has_episodes": "SELECT 1 FROM tv_episodes WHERE show = ? AND season = ? LIMIT 1",
     "studio": "SELECT name, details, image_version, NULL FROM studios WHERE id = ?",
     "group": "SELECT name, synopsis, front_image_version, date FROM groups WHERE id = ?",
     "next_season": (
@@ -87,6 +87,7 @@ SQL: dict[str, str] = {
 KINDS: dict[str, str] = {
     "show_title": "t",
     "show_has_episodes": "i",
+    "season_has_episodes": "i",
     "studio": "tttt",
     "group": "tttt",
     "next_season": "i",
@@ -107,6 +108,7 @@ FIRST_ONLY = frozenset(
     {
         "show_title",
         "show_has_episodes",
+        "season_has_episodes",
         "studio",
         "group",
         "next_season",
@@ -170,7 +172,7 @@ class TvLookups:
         return found
 
     def has_season(self, show_key: str, season: int) -> bool:
-        return self.count_season(show_key, season) > 0 if season >= 0 else False
+        return self._first("season_has_episodes", show_key, season) is not None
 
     def count_season(self, show_key: str, season: int) -> int:
         return self._rows("count_season", show_key, season)[0][0]
@@ -233,12 +235,3 @@ class TvLookups:
     def by_index(self, show_key: str, season: int, index: int) -> int | None:
         row = self._first("by_index", show_key, season, index)
         return row[0] if row else None
-
-    def placed(self, scene_ids: Sequence[int]) -> dict[int, EpisodeRow]:
-        """The episodes among these scenes (a scene with no show is none)."""
-        found = {}
-        for scene_id in scene_ids:
-            episode = self.episode(scene_id)
-            if episode is not None:
-                found[scene_id] = episode
-        return found
