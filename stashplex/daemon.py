@@ -33,6 +33,7 @@ from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web.app import ProviderApp, create_app
 from stashplex.web.baseurl import listening_base_url
+from stashplex.web.wsgierrors import answer_errors_in_json
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def first_sweep_delay(db: Database, settings: Settings) -> timedelta:
 def create_server(
     app: Any, settings: Settings, *, host: str | None = None, port: int | None = None
 ) -> Server:
-    return waitress.create_server(
+    server = waitress.create_server(
         app,
         host=settings.server.host if host is None else host,
         port=settings.server.port if port is None else port,
@@ -96,6 +97,8 @@ def create_server(
         clear_untrusted_proxy_headers=True,
         expose_tracebacks=False,
     )
+    answer_errors_in_json(_socket_map(server))
+    return server
 
 
 def register_url(settings: Settings) -> str:

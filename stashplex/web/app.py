@@ -24,6 +24,7 @@ from stashplex.stash.client import StashClient
 from stashplex.web import errors
 from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
+from stashplex.web.body import BodyLimit
 from stashplex.web.context import Context
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.images import ImageResource, ImageSource
@@ -79,9 +80,10 @@ def create_app(
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
     status page.
     """
-    middleware = []
+    middleware: list[object] = []
     if settings.server.allowed_networks:
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
+    middleware.append(BodyLimit())  # after the address check: strangers learn nothing
     app = ProviderApp(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(errors.serialize)

@@ -34,6 +34,20 @@ def read_json_object(req: falcon.Request, limit: int = MAX_BODY) -> dict[str, An
     return value
 
 
+class BodyLimit:
+    """Falcon middleware: any request with a body past `limit` is refused with a JSON 413,
+    whatever the route (waitress has already read it, up to its own hard cap, and hands a
+    chunked body over with its length)."""
+
+    def __init__(self, limit: int = MAX_BODY) -> None:
+        self.limit = limit
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        length = req.content_length
+        if length is not None and length > self.limit:
+            raise too_large(self.limit)
+
+
 def too_large(limit: int) -> falcon.HTTPContentTooLarge:
     return falcon.HTTPContentTooLarge(
         title="Content Too Large", description=f"the body is larger than {limit} bytes"
