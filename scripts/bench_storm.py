@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""Scan storm: a 100,000-scene mirror, 16 Plex-like clients, a full sync and a sweep at once.
+
+Three processes on 127.0.0.1, as in production:
+- the sample Stash (`stashplex sample-stash`, 100,000 scenes), the syncs' source;
+- `stashplex serve` over a mirror already synced from it (the pristine copy is built once
+  and kept in `--data`), with its default settings (8 request threads);
+- this driver: `--clients` keep-alive connections in a closed loop (one selector thread, so
+  the load generator costs little CPU next to the server), each sending the next request as
+  soon as the previous answer is complete, for `--seconds`.
+
+The request mix is what a library scan sends: matches (`POST /library/metadata/matches` with
+the file's full path, half under another mount point), metadata (`GET
+/library/metadata/scene-N`) and images (screenshots, on-demand posters, performer, studio
+and group pictures) of random scenes, nearly all not cached yet, so they go to Stash.
+
+Before the storm a batch of changes goes to Stash (edits, studio and tag renames, new and
+deleted scenes); when the storm starts, the service is told (SIGUSR1, through a bench-only
+hook in the child) to run a full sync and then a sweep, exactly as its scheduler would, and
+15 s later a second batch (moved files, more deletions) lands mid-pass for the sweep to find.
+
+Reported: requests answered, by kind and status; errors (5xx, and "database is locked"
+anywhere in the service's log); p50/p99 latency; the service's RSS at the start, the end and
+its peak (VmHWM); how long the passes took.
+
+    .venv/bin/python scripts/bench_storm.py                       # 100k scenes, 16 clients, 60 s
+    .venv/bin/python scripts/bench_storm.py --scenes 20000 --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import re
+import selectors
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from stashplex import settings as settings_module  # noqa: E402
+from stashplex.mirror.db import Database  # noqa: E402
+from stashplex.mirror.sync import Syncer  # noqa: E402
+from stashplex.samplestash.library import Library  # noqa: E402
+from stashplex.stash.client import StashClient  # noqa: E402
+
+LOOPBACK = "127.0.0.1"
+STASH_ROOT = "/data/stash"
+PLEX_ROOT = "/mnt/plex/media"
+SEED = 1
+# Kinds of request, with their share of the mix.
+MIX = (
+    ("match", 0.40),
+    ("metadata", 0.40),
+    ("screenshot", 0.08),
+    ("poster", 0.04),
+    ("performer", 0.04),
+    ("studio", 0.02),
+    ("group", 0.02),
+)
+# Bench-only: SIGUSR1 makes the service queue a full sync and a sweep on its own scheduler.
+SERVE_HOOK = """
+import signal, sys
+import stashplex.daemon as _daemon
+_start_background = _daemon.Service.start_background
+def _start(self):
+    _start_background(self)
+    def _storm(signum, frame):
+        self.scheduler.run_now("full")
+        self.scheduler.run_now("sweep")
+    signal.signal(signal.SIGUSR1, _storm)
+_daemon.Service.start_background = _start
+from stashplex.cli import main
+sys.exit(main(["serve"]))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((LOOPBACK, port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port}")
+
+
+def rss_kb(pid: int) -> tuple[int, int]:
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+        for line in fh:
+            name, _, value = line.partition(":")
+            fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+# --- the processes -------------------------------------------------------------------------------
+
+
+def start_stash(scenes: int, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stashplex", "sample-stash", "--scenes", str(scenes),
+         "--port", str(port), "--seed", str(SEED)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_for_port(port, 300)
+    return process
+
+
+def mirror_settings(database: Path, stash_url: str) -> settings_module.Settings:
+    return settings_module.load(
+        None,
+        {
+            "STASH_HOST": stash_url,
+            "STASHPLEX_MIRROR_DATABASE": str(database),
+            "STASHPLEX_STASH_TIMEOUT": "120",
+        },
+        search=False,
+    )
+
+
+def pristine_mirror(data: Path, scenes: int, stash_url: str) -> Path:
+    """A mirror fully synced from the untouched sample library, built once and kept."""
+    pristine = data / f"pristine-{scenes}.db"
+    if pristine.exists():
+        return pristine
+    print(f"building the {scenes}-scene mirror once (a full sync)...", flush=True)
+    building = data / "building.db"
+    for leftover in data.glob("building.db*"):
+        leftover.unlink()
+    settings = mirror_settings(building, stash_url)
+    db = Database.open(building)
+    started = time.perf_counter()
+    with StashClient(stash_url, timeout=120) as client:
+        Syncer(client, db, settings).run("full")
+    db.close()
+    with contextlib.closing(sqlite3.connect(building)) as connection:  # one file to copy
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    building.rename(pristine)
+    print(f"  built in {time.perf_counter() - started:.0f}s", flush=True)
+    return pristine
+
+
+def start_service(data: Path, stash_url: str, port: int, log: Path) -> subprocess.Popen:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "STASH_HOST": stash_url,
+        "STASHPLEX_PLEXAGENTSERVER_HOST": LOOPBACK,
+        "STASHPLEX_PLEXAGENTSERVER_PORT": str(port),
+        "STASHPLEX_MIRROR_DATABASE": str(data / "mirror.db"),
+        "STASHPLEX_MIRROR_POSTER_DIR": str(data / "posters"),
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", SERVE_HOOK], env=env, cwd=data, stdout=out, stderr=out
+        )
+    wait_for_port(port, 120)
+    return process
+
+
+# --- changes in Stash ----------------------------------------------------------------------------
+
+
+def control(http: httpx.Client, op: str, **args: object) -> None:
+    response = http.post("/__sample/control", json={"op": op, "args": args})
+    response.raise_for_status()
+
+
+def controls(http: httpx.Client, calls: list[tuple[str, dict[str, object]]]) -> int:
+    """Many control calls, a few at a time; returns how many Stash accepted (a scene deleted
+    earlier cannot be moved)."""
+
+    def one(call: tuple[str, dict[str, object]]) -> bool:
+        try:
+            control(http, call[0], **call[1])
+        except httpx.HTTPStatusError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        return sum(pool.map(one, calls))
+
+
+def first_batch(http: httpx.Client, scenes: int, rng: random.Random) -> dict[str, int]:
+    """Edits, renames and additions the full sync must write; deletions it must find."""
+    control(http, "advance", seconds=600)
+    edited = rng.sample(range(1, scenes + 1), 3000)
+    done = {
+        "edited": controls(
+            http, [("edit_scene", {"id": i, "title": f"Storm edit {i}"}) for i in edited]
+        ),
+        "renamed": controls(
+            http,
+            [("rename_studio", {"id": i, "name": f"Renamed studio {i}"}) for i in range(1, 11)]
+            + [("rename_tag", {"id": i, "name": f"Renamed tag {i}"}) for i in range(1, 11)],
+        ),
+    }
+    control(http, "add_scenes", count=1000)
+    done["added"] = 1000
+    kept = set(edited)
+    gone = [i for i in rng.sample(range(1, scenes + 1), 500) if i not in kept]
+    done["deleted"] = controls(http, [("delete_scene", {"id": i}) for i in gone])
+    return done
+
+
+def second_batch(http: httpx.Client, scenes: int, rng: random.Random) -> dict[str, int]:
+    """Moved files and deletions, mid-pass: the sweep's work."""
+    control(http, "advance", seconds=60)
+    moves = [
+        ("move_file", {"file_id": 2 * i - 1, "basename": f"moved {i}.mp4"})
+        for i in rng.sample(range(1, scenes + 1), 500)
+    ]
+    deletions = [("delete_scene", {"id": i}) for i in rng.sample(range(1, scenes + 1), 300)]
+    return {"moved": controls(http, moves), "deleted": controls(http, deletions)}
+
+
+# --- the load ------------------------------------------------------------------------------------
+
+
+def request_bytes(method: str, path: str, port: int, body: bytes = b"") -> bytes:
+    head = [f"{method} {path} HTTP/1.1", f"Host: {LOOPBACK}:{port}", "Accept: application/json"]
+    if method == "POST":
+        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def build_requests(library: Library, scenes: int, port: int, count: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(42)
+    kinds = [kind for kind, _share in MIX]
+    weights = [share for _kind, share in MIX]
+    out = []
+    for _ in range(count):
+        kind = rng.choices(kinds, weights)[0]
+        scene_id = rng.randint(1, scenes)
+        if kind == "match":
+            path = library.scene_paths(scene_id)[0]
+            if rng.random() < 0.5:  # Plex sees the files under another mount point
+                path = PLEX_ROOT + path.removeprefix(STASH_ROOT)
+            body = json.dumps({"type": 1, "filename": path, "title": "x"}).encode()
+            out.append((kind, request_bytes("POST", "/library/metadata/matches", port, body)))
+        elif kind == "metadata":
+            out.append((kind, request_bytes("GET", f"/library/metadata/scene-{scene_id}", port)))
+        elif kind == "screenshot":
+            out.append((kind, request_bytes("GET", f"/stash/scene/{scene_id}/screenshot", port)))
+        elif kind == "poster":
+            out.append((kind, request_bytes("GET", f"/stash/scene/{scene_id}/poster", port)))
+        else:
+            entity = rng.randint(1, {"performer": 2000, "studio": 300, "group": 200}[kind])
+            name = {"performer": "image", "studio": "image", "group": "front"}[kind]
+            out.append((kind, request_bytes("GET", f"/stash/{kind}/{entity}/{name}", port)))
+    return out
+
+
+@dataclass
+class Conn:
+    sock: socket.socket
+    kind: str = ""
+    started: float = 0.0
+    buffer: bytearray = field(default_factory=bytearray)
+    index: int = 0
+
+
+@dataclass
+class Results:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: Counter = field(default_factory=Counter)
+    by_kind: Counter = field(default_factory=Counter)
+    reconnects: int = 0
+
+
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection((LOOPBACK, port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setblocking(False)
+    return sock
+
+
+def drive(port: int, requests: list[tuple[str, bytes]], clients: int, seconds: float) -> Results:
+    selector = selectors.DefaultSelector()
+    results = Results()
+    total = len(requests)
+    end = time.perf_counter() + seconds
+
+    def send(conn: Conn) -> None:
+        kind, data = requests[conn.index % total]
+        conn.index += clients
+        conn.kind, conn.started = kind, time.perf_counter()
+        conn.sock.sendall(data)
+
+    conns = []
+    for offset in range(clients):
+        conn = Conn(_connect(port), index=offset)
+        conns.append(conn)
+        selector.register(conn.sock, selectors.EVENT_READ, conn)
+        send(conn)
+    active = len(conns)
+    while active:
+        for key, _events in selector.select(timeout=30):
+            conn: Conn = key.data
+            chunk = conn.sock.recv(1 << 18)
+            if not chunk:  # the server closed this connection: open another
+                selector.unregister(conn.sock)
+                conn.sock.close()
+                results.reconnects += 1
+                conn.sock, conn.buffer = _connect(port), bytearray()
+                selector.register(conn.sock, selectors.EVENT_READ, conn)
+                send(conn)
+                continue
+            conn.buffer += chunk
+            head_end = conn.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                continue
+            head = bytes(conn.buffer[:head_end]).lower()
+            match = re.search(rb"content-length:\s*(\d+)", head)
+            length = int(match[1]) if match else 0
+            if len(conn.buffer) < head_end + 4 + length:
+                continue
+            done = time.perf_counter()
+            status = int(head[9:12])
+            results.statuses[status] += 1
+            results.by_kind[conn.kind, status] += 1
+            results.latencies[conn.kind].append(done - conn.started)
+            del conn.buffer[: head_end + 4 + length]
+            if done < end:
+                send(conn)
+            else:
+                selector.unregister(conn.sock)
+                conn.sock.close()
+                active -= 1
+    return results
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+_T0 = time.monotonic()
+
+
+def note(text: str) -> None:
+    print(f"[{time.monotonic() - _T0:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--data", type=Path, default=None, help="folder for the mirrors (kept)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args()
+
+    data = args.data or Path(tempfile.gettempdir()) / f"stashplex-storm-{args.scenes}"
+    data.mkdir(parents=True, exist_ok=True)
+    stash_port, serve_port = free_port(), free_port()
+    stash_url = f"http://{LOOPBACK}:{stash_port}"
+    stash = start_stash(args.scenes, stash_port)
+    service = None
+    try:
+        pristine = pristine_mirror(data, args.scenes, stash_url)
+        run = data / "run"
+        shutil.rmtree(run, ignore_errors=True)
+        run.mkdir()
+        shutil.copyfile(pristine, run / "mirror.db")
+        log = run / "serve.log"
+        note("starting the service")
+        service = start_service(run, stash_url, serve_port, log)
+        note("service listening")
+        http = httpx.Client(base_url=f"http://{LOOPBACK}:{serve_port}", timeout=30)
+        # The boot sync (incremental, nothing to do) first, so the storm's passes are the
+        # only ones.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            last = http.get("/health").json()["sync"]["last_run"] or {}
+            if last.get("kind") == "incremental" and last.get("result") != "running":
+                break
+            time.sleep(0.2)
+        library = Library(args.scenes, SEED, clock="real")
+        requests = build_requests(library, args.scenes, serve_port, 50_000)
+        rng = random.Random(7)
+        note("boot sync done")
+        with httpx.Client(base_url=stash_url, timeout=30) as stash_http:
+            first = first_batch(stash_http, args.scenes, rng)
+        note("first batch of changes applied")
+        rss_start = rss_kb(service.pid)[0]
+        print(
+            f"storm: {args.clients} clients for {args.seconds:g}s against {args.scenes} scenes; "
+            f"Stash changed before it: {first}",
+            flush=True,
+        )
+
+        started = time.monotonic()
+        service.send_signal(signal.SIGUSR1)  # a full sync, then a sweep
+
+        def mid_pass() -> None:
+            time.sleep(15)
+            with httpx.Client(base_url=stash_url, timeout=30) as stash_http:
+                second.update(second_batch(stash_http, args.scenes, random.Random(8)))
+
+        second: dict[str, int] = {}
+        changer = threading.Thread(target=mid_pass, daemon=True)
+        changer.start()
+        samples: list[int] = []
+        sampling = threading.Event()
+
+        def sample_rss() -> None:
+            while not sampling.wait(1.0):
+                samples.append(rss_kb(service.pid)[0])
+
+        sampler = threading.Thread(target=sample_rss, daemon=True)
+        sampler.start()
+        results = drive(serve_port, requests, args.clients, args.seconds)
+        stormed = time.monotonic() - started
+        rss_end, rss_peak = rss_kb(service.pid)
+        changer.join()
+
+        # Let the passes finish (they may outlast the storm), then measure again at rest.
+        deadline = time.monotonic() + 600
+        while "sweep sync:" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        passes_done = time.monotonic() - started
+        sampling.set()
+        sampler.join()
+        rss_rest, rss_peak = rss_kb(service.pid)
+        text = log.read_text(errors="replace")
+        health = http.get("/health").json()
+        http.close()
+    finally:
+        if service is not None:
+            service.terminate()
+            service.wait(30)
+        stash.terminate()
+        stash.wait(30)
+
+    served = sum(results.statuses.values())
+    all_latencies = [v for values in results.latencies.values() for v in values]
+    errors_5xx = sum(n for status, n in results.statuses.items() if status >= 500)
+    locked = text.count("database is locked")
+    tracebacks = text.count("Traceback")
+    passes = re.findall(r"(full|sweep) sync: (.*)", text)
+    print(f"\nrequests answered: {served} in {args.seconds:g}s ({served / args.seconds:.0f}/s)")
+    print(f"statuses: {dict(sorted(results.statuses.items()))}; reconnects: {results.reconnects}")
+    print(f"5xx: {errors_5xx}; 'database is locked' in the log: {locked}; tracebacks: {tracebacks}")
+    print(
+        f"latency: p50 {statistics.median(all_latencies) * 1000:.1f} ms, "
+        f"p99 {percentile(all_latencies, 0.99) * 1000:.1f} ms"
+    )
+    print(f"\n{'kind':<11} {'count':>7} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+    for kind, _share in MIX:
+        values = results.latencies.get(kind, [])
+        statuses = {s: n for (k, s), n in results.by_kind.items() if k == kind}
+        p50 = statistics.median(values) * 1000 if values else 0.0
+        print(
+            f"{kind:<11} {len(values):>7} {p50:>8.1f} {percentile(values, 0.99) * 1000:>8.1f}  "
+            f"{dict(sorted(statuses.items()))}"
+        )
+    print(f"\npasses: {passes}; both done {passes_done:.0f}s after the storm began")
+    print(f"Stash changed mid-pass: {second}; mirror now: {health['mirror']['scenes']} scenes")
+    print(
+        f"RSS: {rss_start / 1024:.0f} MB at the start, {rss_end / 1024:.0f} MB at the end of "
+        f"the storm, {rss_rest / 1024:.0f} MB after the passes, peak {rss_peak / 1024:.0f} MB; "
+        f"samples during the storm: min {min(samples, default=0) / 1024:.0f} "
+        f"max {max(samples, default=0) / 1024:.0f} MB"
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "served": served,
+                    "seconds": args.seconds,
+                    "statuses": results.statuses,
+                    "errors_5xx": errors_5xx,
+                    "database_locked": locked,
+                    "p50_ms": statistics.median(all_latencies) * 1000,
+                    "p99_ms": percentile(all_latencies, 0.99) * 1000,
+                    "rss_kb": {"start": rss_start, "end": rss_end, "rest": rss_rest,
+                               "peak": rss_peak},
+                    "passes": passes,
+                    "stormed_seconds": stormed,
+                },
+                default=str,
+                indent=1,
+            )
+        )  # fmt: skip
+    return 1 if errors_5xx or locked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
