@@ -19,6 +19,8 @@ import pytest
 
 from stashplex.samplestash import SampleStash
 from tests.plugins.daemon import Daemon, wait_until
+from tests.plugins.net import LOOPBACK
+from tests.webkit import Provider, synced_provider  # noqa: F401
 
 API_KEY = "faults-api-key-5150"
 # Test-only, to keep these tests short: the sync client's retries back off in milliseconds
@@ -301,3 +303,23 @@ def test_an_older_stash_without_groups(sample_stash_factory, daemon_factory) -> 
     wait_until(lambda: daemon.title(3) == recover_title, what="an incremental pass")
     assert not warnings(daemon)
     assert daemon.terminate() == 0
+
+
+def test_live_lookups_follow_a_stash_replaced_by_an_older_one(
+    synced_provider: Callable[..., Provider],  # noqa: F811
+) -> None:
+    """Stash restored from an older release on the same address: the live lookups, which
+    learnt the API generation once, learn it again instead of failing forever."""
+    provider = synced_provider()
+    newer = provider.mirrored.stash
+    assert provider.match(filename="/nowhere/unknown.mp4") == []  # probed v0.30: groups
+    newer.stop()
+    older = SampleStash(scenes=60, host=LOOPBACK, port=newer.port, stash_version="v0.26.2")
+    older.start()
+    try:
+        (scene_id,) = older.library.add_scenes(1, title="Arrived on the older Stash")
+        path = older.library.scene_paths(scene_id)[0]
+        hits = provider.match(filename=path) or provider.match(filename=path)
+        assert [hit["ratingKey"] for hit in hits] == [f"scene-{scene_id}"]
+    finally:
+        older.stop()
