@@ -166,8 +166,11 @@ def pristine_mirror(data: Path, scenes: int, stash_url: str) -> Path:
     return pristine
 
 
-def start_service(data: Path, stash_url: str, port: int, log: Path) -> subprocess.Popen:
+def start_service(
+    data: Path, stash_url: str, port: int, log: Path, threads: int | None = None
+) -> subprocess.Popen:
     env = {
+        **({"STASHPLEX_PLEXAGENTSERVER_NUM_WORKERS": str(threads)} if threads else {}),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "STASH_HOST": stash_url,
         "STASHPLEX_PLEXAGENTSERVER_HOST": LOOPBACK,
@@ -206,18 +209,21 @@ def controls(http: httpx.Client, calls: list[tuple[str, dict[str, object]]]) -> 
         return sum(pool.map(one, calls))
 
 
-def first_batch(http: httpx.Client, scenes: int, rng: random.Random) -> dict[str, int]:
+def first_batch(
+    http: httpx.Client, scenes: int, rng: random.Random, number: int = 1
+) -> dict[str, int]:
     """Edits, renames and additions the full sync must write; deletions it must find."""
     control(http, "advance", seconds=600)
     edited = rng.sample(range(1, scenes + 1), 3000)
     done = {
         "edited": controls(
-            http, [("edit_scene", {"id": i, "title": f"Storm edit {i}"}) for i in edited]
+            http,
+            [("edit_scene", {"id": i, "title": f"Storm {number} edit {i}"}) for i in edited],
         ),
         "renamed": controls(
             http,
-            [("rename_studio", {"id": i, "name": f"Renamed studio {i}"}) for i in range(1, 11)]
-            + [("rename_tag", {"id": i, "name": f"Renamed tag {i}"}) for i in range(1, 11)],
+            [("rename_studio", {"id": i, "name": f"Studio {i} r{number}"}) for i in range(1, 11)]
+            + [("rename_tag", {"id": i, "name": f"Tag {i} r{number}"}) for i in range(1, 11)],
         ),
     }
     control(http, "add_scenes", count=1000)
@@ -249,10 +255,12 @@ def request_bytes(method: str, path: str, port: int, body: bytes = b"") -> bytes
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-def build_requests(library: Library, scenes: int, port: int, count: int) -> list[tuple[str, bytes]]:
+def build_requests(
+    library: Library, scenes: int, port: int, count: int, only: list[str] | None = None
+) -> list[tuple[str, bytes]]:
     rng = random.Random(42)
-    kinds = [kind for kind, _share in MIX]
-    weights = [share for _kind, share in MIX]
+    kinds = [kind for kind, _share in MIX if not only or kind in only]
+    weights = [share for kind, share in MIX if not only or kind in only]
     out = []
     for _ in range(count):
         kind = rng.choices(kinds, weights)[0]
@@ -370,111 +378,95 @@ def note(text: str) -> None:
     print(f"[{time.monotonic() - _T0:6.1f}s] {text}", file=sys.stderr, flush=True)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenes", type=int, default=100_000)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--data", type=Path, default=None, help="folder for the mirrors (kept)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
-    args = parser.parse_args()
+@dataclass
+class Round:
+    results: Results
+    changed_before: dict[str, int]
+    changed_during: dict[str, int]
+    passes: list[tuple[str, str]]
+    passes_seconds: float
+    rss_start: int
+    rss_end: int
+    rss_rest: int
+    rss_samples: list[int]
 
-    data = args.data or Path(tempfile.gettempdir()) / f"stashplex-storm-{args.scenes}"
-    data.mkdir(parents=True, exist_ok=True)
-    stash_port, serve_port = free_port(), free_port()
-    stash_url = f"http://{LOOPBACK}:{stash_port}"
-    stash = start_stash(args.scenes, stash_port)
-    service = None
-    try:
-        pristine = pristine_mirror(data, args.scenes, stash_url)
-        run = data / "run"
-        shutil.rmtree(run, ignore_errors=True)
-        run.mkdir()
-        shutil.copyfile(pristine, run / "mirror.db")
-        log = run / "serve.log"
-        note("starting the service")
-        service = start_service(run, stash_url, serve_port, log)
-        note("service listening")
-        http = httpx.Client(base_url=f"http://{LOOPBACK}:{serve_port}", timeout=30)
-        # The boot sync (incremental, nothing to do) first, so the storm's passes are the
-        # only ones.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            last = http.get("/health").json()["sync"]["last_run"] or {}
-            if last.get("kind") == "incremental" and last.get("result") != "running":
-                break
-            time.sleep(0.2)
-        library = Library(args.scenes, SEED, clock="real")
-        requests = build_requests(library, args.scenes, serve_port, 50_000)
-        rng = random.Random(7)
-        note("boot sync done")
-        with httpx.Client(base_url=stash_url, timeout=30) as stash_http:
-            first = first_batch(stash_http, args.scenes, rng)
-        note("first batch of changes applied")
-        rss_start = rss_kb(service.pid)[0]
-        print(
-            f"storm: {args.clients} clients for {args.seconds:g}s against {args.scenes} scenes; "
-            f"Stash changed before it: {first}",
-            flush=True,
-        )
 
-        started = time.monotonic()
+def storm_round(
+    args: argparse.Namespace,
+    number: int,
+    service: subprocess.Popen,
+    stash_url: str,
+    serve_port: int,
+    requests: list[tuple[str, bytes]],
+    log: Path,
+) -> Round:
+    """Changes in Stash, then the storm with a full sync and a sweep under it."""
+    with httpx.Client(base_url=stash_url, timeout=30) as stash_http:
+        before = first_batch(stash_http, args.scenes, random.Random(7 + number), number)
+    note(f"round {number}: Stash changed: {before}")
+    seen_passes = len(re.findall(r"sweep sync: ", log.read_text()))
+    rss_start = rss_kb(service.pid)[0]
+    started = time.monotonic()
+    if not args.no_sync:
         service.send_signal(signal.SIGUSR1)  # a full sync, then a sweep
+    during: dict[str, int] = {}
 
-        def mid_pass() -> None:
-            time.sleep(15)
-            with httpx.Client(base_url=stash_url, timeout=30) as stash_http:
-                second.update(second_batch(stash_http, args.scenes, random.Random(8)))
+    def mid_pass() -> None:
+        time.sleep(15)
+        with httpx.Client(base_url=stash_url, timeout=30) as stash_http:
+            during.update(second_batch(stash_http, args.scenes, random.Random(80 + number)))
 
-        second: dict[str, int] = {}
-        changer = threading.Thread(target=mid_pass, daemon=True)
-        changer.start()
-        samples: list[int] = []
-        sampling = threading.Event()
+    changer = threading.Thread(target=mid_pass, daemon=True)
+    changer.start()
+    samples: list[int] = []
+    sampling = threading.Event()
 
-        def sample_rss() -> None:
-            while not sampling.wait(1.0):
-                samples.append(rss_kb(service.pid)[0])
+    def sample_rss() -> None:
+        while not sampling.wait(1.0):
+            samples.append(rss_kb(service.pid)[0])
 
-        sampler = threading.Thread(target=sample_rss, daemon=True)
-        sampler.start()
-        results = drive(serve_port, requests, args.clients, args.seconds)
-        stormed = time.monotonic() - started
-        rss_end, rss_peak = rss_kb(service.pid)
-        changer.join()
-
-        # Let the passes finish (they may outlast the storm), then measure again at rest.
-        deadline = time.monotonic() + 600
-        while "sweep sync:" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        passes_done = time.monotonic() - started
-        sampling.set()
-        sampler.join()
-        rss_rest, rss_peak = rss_kb(service.pid)
-        text = log.read_text(errors="replace")
-        health = http.get("/health").json()
-        http.close()
-    finally:
-        if service is not None:
-            service.terminate()
-            service.wait(30)
-        stash.terminate()
-        stash.wait(30)
-
-    served = sum(results.statuses.values())
-    all_latencies = [v for values in results.latencies.values() for v in values]
-    errors_5xx = sum(n for status, n in results.statuses.items() if status >= 500)
-    locked = text.count("database is locked")
-    tracebacks = text.count("Traceback")
-    passes = re.findall(r"(full|sweep) sync: (.*)", text)
-    print(f"\nrequests answered: {served} in {args.seconds:g}s ({served / args.seconds:.0f}/s)")
-    print(f"statuses: {dict(sorted(results.statuses.items()))}; reconnects: {results.reconnects}")
-    print(f"5xx: {errors_5xx}; 'database is locked' in the log: {locked}; tracebacks: {tracebacks}")
-    print(
-        f"latency: p50 {statistics.median(all_latencies) * 1000:.1f} ms, "
-        f"p99 {percentile(all_latencies, 0.99) * 1000:.1f} ms"
+    sampler = threading.Thread(target=sample_rss, daemon=True)
+    sampler.start()
+    results = drive(serve_port, requests, args.clients, args.seconds)
+    rss_end = rss_kb(service.pid)[0]
+    changer.join()
+    # Let the passes finish (they may outlast the storm), then measure again at rest.
+    deadline = time.monotonic() + (0 if args.no_sync else 600)
+    while time.monotonic() < deadline:
+        if len(re.findall(r"sweep sync: ", log.read_text())) > seen_passes:
+            break
+        time.sleep(0.5)
+    passes_seconds = time.monotonic() - started
+    sampling.set()
+    sampler.join()
+    text = log.read_text(errors="replace")
+    passes = re.findall(r"(full|sweep) sync: (.*)", text)[-2:] if not args.no_sync else []
+    return Round(
+        results,
+        before,
+        during,
+        passes,
+        passes_seconds,
+        rss_start,
+        rss_end,
+        rss_kb(service.pid)[0],
+        samples,
     )
-    print(f"\n{'kind':<11} {'count':>7} {'p50 ms':>8} {'p99 ms':>8}  statuses")
+
+
+def report(args: argparse.Namespace, number: int, found: Round) -> dict[str, object]:
+    results = found.results
+    served = sum(results.statuses.values())
+    every = [v for values in results.latencies.values() for v in values]
+    errors_5xx = sum(n for status, n in results.statuses.items() if status >= 500)
+    print(f"\n--- round {number} ---")
+    print(f"requests answered: {served} in {args.seconds:g}s ({served / args.seconds:.0f}/s)")
+    print(f"statuses: {dict(sorted(results.statuses.items()))}; reconnects: {results.reconnects}")
+    print(
+        f"latency: p50 {statistics.median(every) * 1000:.1f} ms, "
+        f"p99 {percentile(every, 0.99) * 1000:.1f} ms"
+    )
+    print(f"{'kind':<11} {'count':>7} {'p50 ms':>8} {'p99 ms':>8}  statuses")
     for kind, _share in MIX:
         values = results.latencies.get(kind, [])
         statuses = {s: n for (k, s), n in results.by_kind.items() if k == kind}
@@ -483,35 +475,99 @@ def main() -> int:
             f"{kind:<11} {len(values):>7} {p50:>8.1f} {percentile(values, 0.99) * 1000:>8.1f}  "
             f"{dict(sorted(statuses.items()))}"
         )
-    print(f"\npasses: {passes}; both done {passes_done:.0f}s after the storm began")
-    print(f"Stash changed mid-pass: {second}; mirror now: {health['mirror']['scenes']} scenes")
+    print(f"passes: {found.passes}; done {found.passes_seconds:.0f}s after the storm began")
+    print(f"Stash changed before: {found.changed_before}; mid-pass: {found.changed_during}")
     print(
-        f"RSS: {rss_start / 1024:.0f} MB at the start, {rss_end / 1024:.0f} MB at the end of "
-        f"the storm, {rss_rest / 1024:.0f} MB after the passes, peak {rss_peak / 1024:.0f} MB; "
-        f"samples during the storm: min {min(samples, default=0) / 1024:.0f} "
-        f"max {max(samples, default=0) / 1024:.0f} MB"
+        f"RSS: {found.rss_start / 1024:.0f} MB at the start, {found.rss_end / 1024:.0f} MB at "
+        f"the end of the storm, {found.rss_rest / 1024:.0f} MB after the passes "
+        f"(during: {min(found.rss_samples, default=0) / 1024:.0f}-"
+        f"{max(found.rss_samples, default=0) / 1024:.0f} MB)"
+    )
+    return {
+        "round": number,
+        "served": served,
+        "seconds": args.seconds,
+        "statuses": dict(results.statuses),
+        "errors_5xx": errors_5xx,
+        "p50_ms": statistics.median(every) * 1000,
+        "p99_ms": percentile(every, 0.99) * 1000,
+        "p99_ms_by_kind": {k: percentile(v, 0.99) * 1000 for k, v in results.latencies.items()},
+        "rss_kb": {"start": found.rss_start, "end": found.rss_end, "rest": found.rss_rest},
+        "passes": found.passes,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=1, help="storms in a row (memory trend)")
+    parser.add_argument("--data", type=Path, default=None, help="folder for the mirrors (kept)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--no-sync", action="store_true", help="the storm without the passes")
+    parser.add_argument(
+        "--only", nargs="+", choices=[kind for kind, _ in MIX], help="only these request kinds"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="the service's threads")
+    args = parser.parse_args()
+
+    data = args.data or Path(tempfile.gettempdir()) / f"stashplex-storm-{args.scenes}"
+    data.mkdir(parents=True, exist_ok=True)
+    stash_port, serve_port = free_port(), free_port()
+    stash_url = f"http://{LOOPBACK}:{stash_port}"
+    stash = start_stash(args.scenes, stash_port)
+    service = None
+    figures = []
+    try:
+        pristine = pristine_mirror(data, args.scenes, stash_url)
+        run = data / "run"
+        shutil.rmtree(run, ignore_errors=True)
+        run.mkdir()
+        shutil.copyfile(pristine, run / "mirror.db")
+        log = run / "serve.log"
+        service = start_service(run, stash_url, serve_port, log, args.threads)
+        with httpx.Client(base_url=f"http://{LOOPBACK}:{serve_port}", timeout=30) as http:
+            # The boot sync (incremental, nothing to do) first: the storm's passes are alone.
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                last = http.get("/health").json()["sync"]["last_run"] or {}
+                if last.get("kind") == "incremental" and last.get("result") != "running":
+                    break
+                time.sleep(0.2)
+        rss_boot = rss_kb(service.pid)[0]
+        library = Library(args.scenes, SEED, clock="real")
+        requests = build_requests(library, args.scenes, serve_port, 50_000, args.only)
+        print(
+            f"storm: {args.clients} clients for {args.seconds:g}s against {args.scenes} scenes, "
+            f"{args.rounds} round(s); service RSS after boot {rss_boot / 1024:.0f} MB",
+            flush=True,
+        )
+        for number in range(1, args.rounds + 1):
+            found = storm_round(args, number, service, stash_url, serve_port, requests, log)
+            figures.append(report(args, number, found))
+        text = log.read_text(errors="replace")
+        rss_final, rss_peak = rss_kb(service.pid)
+    finally:
+        if service is not None:
+            service.terminate()
+            service.wait(30)
+        stash.terminate()
+        stash.wait(30)
+
+    errors_5xx = sum(int(f["errors_5xx"]) for f in figures)  # type: ignore[call-overload]
+    locked = text.count("database is locked")
+    tracebacks = text.count("Traceback")
+    print(
+        f"\ntotal: 5xx {errors_5xx}; 'database is locked' in the service's log: {locked}; "
+        f"tracebacks: {tracebacks}; RSS {rss_boot / 1024:.0f} MB after boot, "
+        f"{rss_final / 1024:.0f} MB at the end, peak {rss_peak / 1024:.0f} MB"
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "served": served,
-                    "seconds": args.seconds,
-                    "statuses": results.statuses,
-                    "errors_5xx": errors_5xx,
-                    "database_locked": locked,
-                    "p50_ms": statistics.median(all_latencies) * 1000,
-                    "p99_ms": percentile(all_latencies, 0.99) * 1000,
-                    "rss_kb": {"start": rss_start, "end": rss_end, "rest": rss_rest,
-                               "peak": rss_peak},
-                    "passes": passes,
-                    "stormed_seconds": stormed,
-                },
-                default=str,
-                indent=1,
-            )
-        )  # fmt: skip
-    return 1 if errors_5xx or locked else 0
+        summary = {"rounds": figures, "database_locked": locked, "tracebacks": tracebacks,
+                   "rss_kb": {"boot": rss_boot, "final": rss_final, "peak": rss_peak}}  # fmt: skip
+        print(json.dumps(summary, default=str, indent=1))
+    return 1 if errors_5xx or locked or tracebacks else 0
 
 
 if __name__ == "__main__":

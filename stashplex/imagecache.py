@@ -76,6 +76,11 @@ class HeldImage:
         return self.data
 
 
+@dataclass(frozen=True, slots=True)
+class StaleFile(CachedFile):
+    """An older version of an image, served while its current one cannot be fetched."""
+
+
 Image = CachedFile | HeldImage
 
 
@@ -127,6 +132,20 @@ class ImageCache:
 
     def get(self, kind: str, entity_id: int, version: str | None) -> CachedFile | None:
         return stat(self.path(kind, entity_id, version))
+
+    def latest(self, kind: str, entity_id: int) -> StaleFile | None:
+        """The newest stored version of an image, whatever its version (for stale answers)."""
+        folder = self.path(kind, entity_id, None).parent
+        prefix = f"{int(entity_id)}."
+        best: StaleFile | None = None
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.startswith(prefix):
+                    continue
+                found = stat(Path(entry.path))
+                if found is not None and (best is None or found.mtime_ns > best.mtime_ns):
+                    best = StaleFile(found.path, found.size, found.mtime_ns)
+        return best
 
     def put(self, kind: str, entity_id: int, version: str | None, data: bytes) -> CachedFile:
         path = self.path(kind, entity_id, version)

@@ -165,7 +165,9 @@ class Key:
 KEYS: tuple[Key, ...] = (
     Key("plexagentserver", "host", _host, "0.0.0.0", doc="address to listen on"),
     Key("plexagentserver", "port", _int_range(1, 65535), "7979", doc="port to listen on"),
-    Key("plexagentserver", "num_workers", _int_range(1, 64), "8", doc="request threads"),
+    # 16: a thread waiting on Stash for an image must not leave metadata queued behind it
+    # (scripts/bench_storm.py: p99 of matches 170 ms-1 s with 8 threads, 21 ms with 16).
+    Key("plexagentserver", "num_workers", _int_range(1, 64), "16", doc="request threads"),
     Key(
         "plexagentserver",
         "poster_mode",

@@ -47,13 +47,16 @@ def test_first_sync_at_boot_then_changes_on_the_next_run(scheduled) -> None:
     reports = []
     scheduler.after_pass.append(reports.append)
     scheduler.start()
-    wait_until(lambda: scheduler.status.last_ok is True)
+    # Hooks run after the pass commits: wait on the reports, not on the mirror or status.
+    wait_until(lambda: len(reports) >= 1)
     assert reports[0].kind == "full"
     assert len(m.scenes()) == m.stash.library.live_count()
     m.stash.library.advance(600)
     m.stash.library.edit_scene(3, title="Changed while serving")
-    wait_until(lambda: m.scenes([3])[3].title == "Changed while serving")
-    assert reports[-1].kind == "incremental" and reports[-1].updated == 1
+    wait_until(lambda: any(r.updated for r in reports[1:]))
+    changed = [r for r in reports[1:] if r.updated]
+    assert [(r.kind, r.updated) for r in changed] == [("incremental", 1)]
+    assert m.scenes([3])[3].title == "Changed while serving"
     assert set(scheduler.status.next_runs) == {"incremental", "sweep"}
 
 

@@ -176,6 +176,39 @@ def test_stash_down_and_nothing_cached_is_503_json(provider: Provider) -> None:
     assert response.headers["content-type"].startswith("application/json")
 
 
+def test_an_older_version_is_served_while_stash_cannot_send_the_current_one(
+    provider: Provider,
+) -> None:
+    scene_id = scene_with(provider, cover=True)
+    screenshot, poster = f"/stash/scene/{scene_id}/screenshot", f"/stash/scene/{scene_id}/poster"
+    first, first_poster = get(provider, screenshot), get(provider, poster)
+    assert first.status_code == first_poster.status_code == 200
+    library(provider).advance(600)
+    library(provider).set_cover(scene_id)  # a new version, known to the mirror after a sync
+    provider.mirrored.syncer.run("incremental")
+    images = provider.app.images
+    images.down_for = 0
+    # Stash too slow to send the new cover within the wait: the older files, asked again soon.
+    images.timeout = 0.2
+    provider.mirrored.stash.faults.latency(1.5)
+    for path, before in ((screenshot, first), (poster, first_poster)):
+        stale = get(provider, path)
+        assert stale.status_code == 200 and stale.content == before.content, path
+        assert stale.headers["cache-control"] == "public, max-age=60", path
+    # Stash down, same answer; no older version at all is still "not now".
+    provider.mirrored.stash.faults.latency(0)
+    provider.mirrored.stash.faults.down()
+    assert get(provider, screenshot).content == first.content
+    other = next(i for i in range(1, 31) if library(provider).has_cover(i))
+    assert get(provider, f"/stash/scene/{other}/screenshot").status_code == 503
+    # Stash back: the current version replaces the older one, cached for long again.
+    provider.mirrored.stash.faults.up()
+    images.timeout = 10
+    fresh = get(provider, screenshot)
+    assert fresh.status_code == 200 and fresh.content != first.content
+    assert fresh.headers["cache-control"] == "public, max-age=86400"
+
+
 def test_login_page_and_wrong_key_are_never_passed_on(
     synced_provider: Callable[..., Provider],  # noqa: F811
 ) -> None:

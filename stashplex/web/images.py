@@ -19,7 +19,7 @@ from typing import Any
 import falcon
 
 from stashplex.flight import Busy, ExpiringSet, SingleFlight
-from stashplex.imagecache import HeldImage, Image, ImageCache, stat, version_tag
+from stashplex.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
@@ -37,6 +37,7 @@ from stashplex.web.errors import not_found
 log = logging.getLogger(__name__)
 
 CACHE_CONTROL = ("public", "max-age=86400")  # URLs carry the image version: safe to keep
+STALE_CACHE_CONTROL = ("public", "max-age=60")  # an older version: ask again soon
 DOWN_SECONDS = 5.0
 
 
@@ -116,9 +117,17 @@ class ImageSource:
         key = (kind, entity_id, version_tag(version))
         if key in self.absent or self.client is None:
             return None
-        if time.monotonic() < self._down_until:
-            raise StashUnavailable("Stash failed a moment ago")
-        return self._wait(key, lambda: self._fetch(key, kind, entity_id, version))
+        try:
+            if time.monotonic() < self._down_until:
+                raise StashUnavailable("Stash failed a moment ago")
+            return self._wait(key, lambda: self._fetch(key, kind, entity_id, version))
+        except StashUnavailable:
+            # Stash down or too busy to send the new version: the previous one, if any, is a
+            # better answer for Plex than none (it asks again soon, see STALE_CACHE_CONTROL).
+            stale = self.cache.latest(kind, entity_id)
+            if stale is None:
+                raise
+            return stale
 
     def _fetch(
         self, key: tuple[Any, ...], kind: str, entity_id: int, version: str | None
@@ -173,6 +182,13 @@ class ImageSource:
             return self._wait(("poster", scene_id), lambda: self._ensure(scene_id))
         except PosterStoreFailed:  # said once by the poster service
             return self.image("scene", scene_id)
+        except StashUnavailable:
+            # Not rendered in time (Stash slow or down): the poster on disk, even of an older
+            # cover, else whatever the screenshot route can give.
+            older = stat(self.posters.path(scene_id))
+            if older is not None:
+                return StaleFile(older.path, older.size, older.mtime_ns)
+            return self.image("scene", scene_id)
 
     def _ensure(self, scene_id: int) -> Image | None:
         try:
@@ -203,7 +219,9 @@ def _http_date(text: str | None) -> dt.datetime | None:
 def send_file(req: falcon.Request, resp: falcon.Response, found: Image) -> None:
     resp.etag = found.etag
     resp.last_modified = found.last_modified
-    resp.cache_control = list(CACHE_CONTROL)
+    resp.cache_control = list(
+        STALE_CACHE_CONTROL if isinstance(found, StaleFile) else CACHE_CONTROL
+    )
     if_none_match = req.get_header("If-None-Match")
     if if_none_match is not None:
         fresh = _etag_matches(if_none_match, found.etag)
