@@ -4,7 +4,7 @@
 Three processes on 127.0.0.1, as in production:
 - the sample Stash (`stashplex sample-stash`, 100,000 scenes), the syncs' source;
 - `stashplex serve` over a mirror already synced from it (the pristine copy is built once
-  and kept in `--data`), with its default settings (8 request threads);
+  and kept in `--data`), with its default settings (16 request threads, `--threads` to change);
 - this driver: `--clients` keep-alive connections in a closed loop (one selector thread, so
   the load generator costs little CPU next to the server), each sending the next request as
   soon as the previous answer is complete, for `--seconds`.
@@ -24,6 +24,7 @@ anywhere in the service's log); p50/p99 latency; the service's RSS at the start,
 its peak (VmHWM); how long the passes took.
 
     .venv/bin/python scripts/bench_storm.py                       # 100k scenes, 16 clients, 60 s
+    .venv/bin/python scripts/bench_storm.py --rounds 3                # the same storm 3 times
     .venv/bin/python scripts/bench_storm.py --scenes 20000 --seconds 20
 """
 

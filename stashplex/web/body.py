@@ -10,6 +10,7 @@ import falcon
 from stashplex.web.errors import bad_request
 
 MAX_BODY = 1024 * 1024
+MAX_TEXT = 4096  # PATH_MAX: no real file name or title is longer
 
 
 def read_json_object(req: falcon.Request, limit: int = MAX_BODY) -> dict[str, Any]:
@@ -32,6 +33,31 @@ def read_json_object(req: falcon.Request, limit: int = MAX_BODY) -> dict[str, An
     if not isinstance(value, dict):
         raise bad_request("the body must be a JSON object")
     return value
+
+
+def text_field(body: dict[str, Any], name: str) -> str | None:
+    """A string field of a request body; None when absent or null, 400 for anything else."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_request(f"'{name}' must be a string")
+    if len(value) > MAX_TEXT:
+        raise bad_request(f"'{name}' is longer than {MAX_TEXT} characters")
+    return value
+
+
+def int_field(value: Any, name: str) -> int | None:
+    """An int, or a string of ASCII digits (query-string style); None for null or ""."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise bad_request(f"'{name}' must be an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    raise bad_request(f"'{name}' must be an integer")
 
 
 class BodyLimit:

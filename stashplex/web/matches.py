@@ -9,37 +9,12 @@ import falcon
 
 from stashplex.plex.mapping import container, match_candidate
 from stashplex.plex.matching import MatchRequest, MatchResult, match
-from stashplex.web.body import read_json_object
+from stashplex.web.body import int_field, read_json_object, text_field
 from stashplex.web.context import Context
 from stashplex.web.errors import bad_request
 
 MOVIE = 1
 TV_TYPES = {2: "show", 3: "season", 4: "episode"}
-MAX_TEXT = 4096  # PATH_MAX: no real file name or title is longer
-
-
-def _text(body: dict[str, Any], name: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise bad_request(f"'{name}' must be a string")
-    if len(value) > MAX_TEXT:
-        raise bad_request(f"'{name}' is longer than {MAX_TEXT} characters")
-    return value
-
-
-def _int_like(value: Any, name: str) -> int | None:
-    """An int, or a string of ASCII digits (query-string style); None for null or ""."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise bad_request(f"'{name}' must be an integer")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
-        return int(value)
-    raise bad_request(f"'{name}' must be an integer")
 
 
 def parse_request(body: dict[str, Any], query_manual: str | None = None) -> MatchRequest:
@@ -56,20 +31,20 @@ def parse_request(body: dict[str, Any], query_manual: str | None = None) -> Matc
     if kind != MOVIE:
         raise bad_request(f"unknown type {kind}: this provider serves movies (1)")
 
-    year = _int_like(body.get("year"), "year")
+    year = int_field(body.get("year"), "year")
     if year is not None and not 1 <= year <= 9999:
         year = None  # a nonsense year hint is no hint
     manual_value = body.get("manual", query_manual)
     if isinstance(manual_value, bool):
         manual = manual_value
     else:
-        manual_number = _int_like(manual_value, "manual")
+        manual_number = int_field(manual_value, "manual")
         manual = bool(manual_number)
     return MatchRequest(
-        filename=_text(body, "filename"),
-        title=_text(body, "title"),
+        filename=text_field(body, "filename"),
+        title=text_field(body, "title"),
         year=year,
-        guid=_text(body, "guid"),
+        guid=text_field(body, "guid"),
         manual=manual,
     )
 

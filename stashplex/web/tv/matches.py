@@ -16,9 +16,8 @@ from stashplex.plex.tv_matching import (
     TvMatchResult,
     match_tv,
 )
-from stashplex.web.body import read_json_object
+from stashplex.web.body import int_field, read_json_object, text_field
 from stashplex.web.errors import bad_request
-from stashplex.web.matches import _int_like, _text
 from stashplex.web.tv.items import TvItems
 from stashplex.web.tv.metadata import send
 
@@ -38,7 +37,7 @@ def _date(value: str | None) -> str | None:
 def _flag(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
-    return bool(_int_like(value, name))
+    return bool(int_field(value, name))
 
 
 def parse_request(
@@ -55,17 +54,17 @@ def parse_request(
         raise bad_request("type 1 (movie) is served by the movie provider at /, not /tv")
     if kind not in KIND_NAMES:
         raise bad_request(f"unknown type {kind}: this provider serves 2, 3 and 4")
-    _int_like(body.get("year"), "year")  # validated like the movie provider's; not used
+    int_field(body.get("year"), "year")  # validated like the movie provider's; not used
     request = TvMatchRequest(
         kind=kind,
-        title=_text(body, "title"),
-        parent_title=_text(body, "parentTitle"),
-        grandparent_title=_text(body, "grandparentTitle"),
-        index=_int_like(body.get("index"), "index"),
-        parent_index=_int_like(body.get("parentIndex"), "parentIndex"),
-        date=_date(_text(body, "date")),
-        filename=_text(body, "filename"),
-        guid=_text(body, "guid"),
+        title=text_field(body, "title"),
+        parent_title=text_field(body, "parentTitle"),
+        grandparent_title=text_field(body, "grandparentTitle"),
+        index=int_field(body.get("index"), "index"),
+        parent_index=int_field(body.get("parentIndex"), "parentIndex"),
+        date=_date(text_field(body, "date")),
+        filename=text_field(body, "filename"),
+        guid=text_field(body, "guid"),
         manual=_flag(body.get("manual", query.get("manual")), "manual"),
     )
     children = _flag(body.get("includeChildren", query.get("includeChildren")), "includeChildren")
