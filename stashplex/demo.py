@@ -52,8 +52,14 @@ def run(
 
 def banner(stash: SampleStash, settings: settings_module.Settings, data: Path) -> str:
     base = f"http://127.0.0.1:{settings.server.port}"
-    # A scene whose file name needs no shell quoting tricks beyond plain single quotes.
-    sample_id = next(i for i in range(100, 200) if stash.library.exists(i))
+    # A scene with a studio (so it is an episode in the TV library too) whose file name needs
+    # no shell quoting tricks beyond plain single quotes.
+    sample_id = next(
+        i
+        for i in range(100, 200)
+        if stash.library.exists(i) and stash.library.scene(i)["studio_id"]
+    )
+    studio_id = stash.library.scene(sample_id)["studio_id"]
     path = stash.library.scene_paths(sample_id)[0]
     body = shlex.quote(f'{{"type": 1, "filename": "{path}"}}')
     lines = [
@@ -71,6 +77,12 @@ def banner(stash: SampleStash, settings: settings_module.Settings, data: Path) -
         f"    curl {base}/library/metadata/scene-{sample_id}",
         f"    curl -o poster.jpg {base}/stash/scene/{sample_id}/poster",
         f"    open {base}/status in a browser",
+        "",
+        "For a TV Shows library (studios as shows, years as seasons), register the second",
+        "provider:",
+        f"    http://<this machine's address>:{settings.server.port}/tv",
+        f"    curl {base}/tv/library/metadata/studio-{studio_id}",
+        f"    curl {base}/tv/library/metadata/studio-{studio_id}/grandchildren",
         "",
         "Stop with Ctrl+C.",
         "",

@@ -198,6 +198,14 @@ def test_demo_starts_and_answers(tmp_path: Path, serve) -> None:
     body = json.loads(example.split("-d ", 1)[1].strip().strip("'"))
     assert served.match(body["filename"])[0]["score"] == 100
     assert served.http.get("/stash/scene/100/poster").status_code in (200, 404)
+    # So do the TV examples: the show of the sample scene, and its episodes.
+    tv_examples = [line for line in log.splitlines() if "curl" in line and "/tv/" in line]
+    assert len(tv_examples) == 2
+    for line in tv_examples:
+        path = line.split(f":{port}", 1)[1].strip()
+        answer = served.http.get(path)
+        assert answer.status_code == 200, path
+        assert answer.json()["MediaContainer"]["size"] >= 1, path
     code, _ = served.terminate()
     assert code == 0
 

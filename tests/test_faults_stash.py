@@ -118,7 +118,8 @@ def change_stash(stash: SampleStash) -> str:
 def recover(daemon: Daemon, stash: SampleStash, title: str) -> None:
     wait_until(lambda: daemon.title(3) == title, what="the edit after recovery")
     wait_until(lambda: daemon.scenes() == stash.library.live_count(), what="every scene")
-    assert "Stash answers again" in daemon.log()
+    # Said once the pass has returned, a moment after its last commit.
+    wait_until(lambda: "Stash answers again" in daemon.log(), what="the recovery said")
 
 
 FAULTS: dict[str, tuple[Callable[[SampleStash], None], Callable[[SampleStash], None], str]] = {

@@ -358,7 +358,8 @@ def scene_metadata(bundle: SceneBundle, opts: MappingOptions) -> dict[str, Any]:
     return out
 
 
-_CANDIDATE_KEYS = (
+# Fields of a match candidate (the TV provider adds its own).
+CANDIDATE_KEYS = (
     "type",
     "ratingKey",
     "key",
@@ -376,7 +377,7 @@ def match_candidate(metadata: Mapping[str, Any], score: int) -> dict[str, Any]:
     if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 100:
         raise ValueError(f"score must be an int in 0..100: {score!r}")
     out: dict[str, Any] = {}
-    for key in _CANDIDATE_KEYS:
+    for key in CANDIDATE_KEYS:
         _put(out, key, metadata.get(key))
     missing = IDENTITY_KEYS - out.keys()
     if missing:

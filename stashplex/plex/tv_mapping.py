@@ -26,6 +26,7 @@ from stashplex.plex.identity import (
     tv_guid,
 )
 from stashplex.plex.mapping import (
+    CANDIDATE_KEYS,
     IDENTITY_KEYS,
     MappingOptions,
     group_front_path,
@@ -50,16 +51,8 @@ _FROM_MOVIE = (
     "Guid",
     "Rating",
 )
-_CANDIDATE_KEYS = (
-    "type",
-    "ratingKey",
-    "key",
-    "guid",
-    "title",
-    "year",
-    "originallyAvailableAt",
-    "thumb",
-    "summary",
+_TV_CANDIDATE_KEYS = (
+    *CANDIDATE_KEYS,
     "index",
     "parentIndex",
     "parentType",
@@ -181,15 +174,8 @@ def show_images(
     show: ShowRow, opts: MappingOptions, *, latest: EpisodeRow | None
 ) -> list[dict[str, str]]:
     """The show's poster (its own image, else its newest episode's) and background."""
-    title = show.title
-    poster = show_poster(show, opts)
     background = screenshot(latest, opts) if latest is not None else None
-    images = []
-    if poster or background:
-        images.append({"type": "coverPoster", "url": poster or background, "alt": title})
-    if background:
-        images.append({"type": "background", "url": background, "alt": title})
-    return images
+    return _poster_and_background(show.title, show_poster(show, opts), background)
 
 
 def show_metadata(
@@ -238,9 +224,14 @@ def season_images(
     show: ShowRow, season: int, opts: MappingOptions, *, first: EpisodeRow | None
 ) -> list[dict[str, str]]:
     """A season's poster is the show's (else its first episode's); background its first."""
-    title = season_title(season)
-    poster = show_poster(show, opts)
     background = screenshot(first, opts) if first is not None else None
+    return _poster_and_background(season_title(season), show_poster(show, opts), background)
+
+
+def _poster_and_background(
+    title: str, poster: str | None, background: str | None
+) -> list[dict[str, str]]:
+    """`Image[]`: the poster (the background stands in for a missing one), the background."""
     images = []
     if poster or background:
         images.append({"type": "coverPoster", "url": poster or background, "alt": title})
@@ -330,7 +321,7 @@ def tv_candidate(metadata: Mapping[str, Any], score: int) -> dict[str, Any]:
     if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 100:
         raise ValueError(f"score must be an int in 0..100: {score!r}")
     out: dict[str, Any] = {}
-    for key in _CANDIDATE_KEYS:
+    for key in _TV_CANDIDATE_KEYS:
         _put(out, key, metadata.get(key))
     missing = IDENTITY_KEYS - out.keys()
     if missing:
