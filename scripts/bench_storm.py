@@ -168,10 +168,16 @@ def pristine_mirror(data: Path, scenes: int, stash_url: str) -> Path:
 
 
 def start_service(
-    data: Path, stash_url: str, port: int, log: Path, threads: int | None = None
+    data: Path,
+    stash_url: str,
+    port: int,
+    log: Path,
+    threads: int | None = None,
+    debug: bool = False,
 ) -> subprocess.Popen:
     env = {
         **({"STASHPLEX_PLEXAGENTSERVER_NUM_WORKERS": str(threads)} if threads else {}),
+        **({"DEBUG": "true"} if debug else {}),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "STASH_HOST": stash_url,
         "STASHPLEX_PLEXAGENTSERVER_HOST": LOOPBACK,
@@ -299,6 +305,7 @@ class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: Counter = field(default_factory=Counter)
     by_kind: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)  # (kind, description) of each 5xx
     reconnects: int = 0
 
 
@@ -354,6 +361,10 @@ def drive(port: int, requests: list[tuple[str, bytes]], clients: int, seconds: f
             results.statuses[status] += 1
             results.by_kind[conn.kind, status] += 1
             results.latencies[conn.kind].append(done - conn.started)
+            if status >= 500:
+                body = bytes(conn.buffer[head_end + 4 : head_end + 4 + length])
+                at = int(done - (end - seconds))
+                results.reasons[conn.kind, f"{_description(body)} (at {at} s)"] += 1
             del conn.buffer[: head_end + 4 + length]
             if done < end:
                 send(conn)
@@ -362,6 +373,13 @@ def drive(port: int, requests: list[tuple[str, bytes]], clients: int, seconds: f
                 conn.sock.close()
                 active -= 1
     return results
+
+
+def _description(body: bytes) -> str:
+    try:
+        return str(json.loads(body)["error"].get("reason", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return body[:80].decode("utf-8", "replace")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -476,6 +494,8 @@ def report(args: argparse.Namespace, number: int, found: Round) -> dict[str, obj
             f"{kind:<11} {len(values):>7} {p50:>8.1f} {percentile(values, 0.99) * 1000:>8.1f}  "
             f"{dict(sorted(statuses.items()))}"
         )
+    for (kind, reason), count in sorted(results.reasons.items()):
+        print(f"5xx {kind}: {count} x {reason}")
     print(f"passes: {found.passes}; done {found.passes_seconds:.0f}s after the storm began")
     print(f"Stash changed before: {found.changed_before}; mid-pass: {found.changed_during}")
     print(
@@ -511,6 +531,7 @@ def main() -> int:
         "--only", nargs="+", choices=[kind for kind, _ in MIX], help="only these request kinds"
     )
     parser.add_argument("--threads", type=int, default=None, help="the service's threads")
+    parser.add_argument("--debug", action="store_true", help="the service logs each Stash call")
     args = parser.parse_args()
 
     data = args.data or Path(tempfile.gettempdir()) / f"stashplex-storm-{args.scenes}"
@@ -527,7 +548,7 @@ def main() -> int:
         run.mkdir()
         shutil.copyfile(pristine, run / "mirror.db")
         log = run / "serve.log"
-        service = start_service(run, stash_url, serve_port, log, args.threads)
+        service = start_service(run, stash_url, serve_port, log, args.threads, args.debug)
         with httpx.Client(base_url=f"http://{LOOPBACK}:{serve_port}", timeout=30) as http:
             # The boot sync (incremental, nothing to do) first: the storm's passes are alone.
             deadline = time.monotonic() + 120
