@@ -197,7 +197,12 @@ def stop_server(server: Server) -> None:
     sockets = _socket_map(server)
     wakers = [item for item in list(sockets.values()) if isinstance(item, trigger.trigger)]
     if wakers:
-        wakers[0].pull_trigger(lambda: wasyncore.close_all(sockets))
+        try:
+            wakers[0].pull_trigger(lambda: wasyncore.close_all(sockets))
+            return
+        except OSError:  # the trigger is closed already: the loop is ending; finish it here
+            pass
+    wasyncore.close_all(sockets)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,6 +184,47 @@ def test_held_connection_reads_every_column_type(tmp_path: Path) -> None:
         with pytest.raises(heldsqlite.HeldSqliteError):
             held.rows("SELECT nothing FROM nowhere")
     finally:
+        held.close()
+
+
+def test_close_from_another_thread_waits_for_a_read_in_progress(tmp_path: Path) -> None:
+    """The app closing its connections while a background lookup reads must not free the
+    statement under it (SQLite would then work on freed memory and stale descriptors)."""
+    if not heldsqlite.available():
+        pytest.skip("no shared SQLite library on this platform")
+    path = tmp_path / "many.db"
+    setup = sqlite3.connect(path)
+    setup.execute("CREATE TABLE t (i INTEGER)")
+    setup.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(50)])
+    setup.commit()
+    setup.close()
+    held = heldsqlite.HeldConnection(path)
+    real_step = held._step
+    closer = threading.Thread(target=held.close)
+    freed_mid_read = []
+
+    def step(statement):
+        if not closer.is_alive() and not freed_mid_read:
+            closer.start()
+            time.sleep(0.2)  # the closer gets every chance to run now
+        if not held._statements:  # closed under us: stepping now would be a use-after-free
+            freed_mid_read.append(True)
+            return heldsqlite._DONE
+        return real_step(statement)
+
+    real_reset = held._reset
+    held._step = step
+    held._reset = lambda statement: held._statements and real_reset(statement)
+    try:
+        rows = held.rows("SELECT i FROM t ORDER BY i")
+        closer.join(5)
+        assert not freed_mid_read
+        assert rows == [(i,) for i in range(50)]
+        assert not held._db  # closed once the read was done
+        with pytest.raises(heldsqlite.HeldSqliteError):
+            held.rows("SELECT i FROM t")
+    finally:
+        closer.join(5)
         held.close()
 
 

@@ -223,3 +223,19 @@ def test_serve_reports_a_port_in_use(
         )
         assert daemon.serve(settings) == daemon.EXIT_FAILED
     assert f"cannot listen on {LOOPBACK}:{port}" in caplog.text
+
+
+def test_stopping_a_server_whose_wake_up_pipe_is_gone(sample: Provider) -> None:
+    """stop_server normally hands the closing to the loop's thread; with that pipe already
+    closed it closes the sockets itself instead of raising."""
+    from waitress import trigger
+
+    from stashplex.daemon import _socket_map, create_server, stop_server
+
+    server = create_server(sample.app, sample.settings, host=LOOPBACK, port=0)
+    sockets = _socket_map(server)
+    waker = next(item for item in sockets.values() if isinstance(item, trigger.trigger))
+    os.close(waker.trigger)  # as if its descriptor had been lost
+    stop_server(server)
+    assert not sockets
+    server.task_dispatcher.shutdown()
