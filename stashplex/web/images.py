@@ -3,7 +3,9 @@
 Ids must be ASCII digits (anything else is a 404): the Stash URL and the cache path are built
 from the number alone. Only real raster images are passed on; Stash's SVG placeholders, its HTML
 login page and anything else unrecognisable become a JSON 404, remembered for `cache_ttl`
-seconds. Concurrent requests for one image share one fetch (and one poster rendering).
+seconds. Concurrent requests for one image share one fetch (and one poster rendering). While
+Stash cannot send an image's current version (down, or too slow for the wait), the previous
+version on disk is served with a short max-age; with none, the answer is a 503.
 """
 
 from __future__ import annotations
