@@ -56,14 +56,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from bench_serve import request_bytes, rss_kb  # noqa: E402  (this folder: run as a script)
 
 from stashplex import settings as settings_module  # noqa: E402
 from stashplex.mirror.db import Database  # noqa: E402
 from stashplex.mirror.sync import Syncer  # noqa: E402
 from stashplex.samplestash.library import Library  # noqa: E402
 from stashplex.stash.client import StashClient  # noqa: E402
+from tests.plugins.net import LOOPBACK, free_port, wait_for_port  # noqa: E402
 
-LOOPBACK = "127.0.0.1"
 STASH_ROOT = "/data/stash"
 PLEX_ROOT = "/mnt/plex/media"
 SEED = 1
@@ -92,32 +93,6 @@ _daemon.Service.start_background = _start
 from stashplex.cli import main
 sys.exit(main(["serve"]))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection((LOOPBACK, port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on port {port}")
-
-
-def rss_kb(pid: int) -> tuple[int, int]:
-    fields = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            name, _, value = line.partition(":")
-            fields[name] = value.strip()
-    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
 # --- the processes -------------------------------------------------------------------------------
@@ -253,13 +228,6 @@ def second_batch(http: httpx.Client, scenes: int, rng: random.Random) -> dict[st
 
 
 # --- the load ------------------------------------------------------------------------------------
-
-
-def request_bytes(method: str, path: str, port: int, body: bytes = b"") -> bytes:
-    head = [f"{method} {path} HTTP/1.1", f"Host: {LOOPBACK}:{port}", "Accept: application/json"]
-    if method == "POST":
-        head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
 def build_requests(
