@@ -198,7 +198,10 @@ def test_an_older_version_is_served_while_stash_cannot_send_the_current_one(
     # Stash down, same answer; no older version at all is still "not now".
     provider.mirrored.stash.faults.latency(0)
     provider.mirrored.stash.faults.down()
-    assert get(provider, screenshot).content == first.content
+    for path, before in ((screenshot, first), (poster, first_poster)):
+        stale = get(provider, path)
+        assert stale.status_code == 200 and stale.content == before.content, path
+        assert stale.headers["cache-control"] == "public, max-age=60", path
     other = next(i for i in range(1, 31) if library(provider).has_cover(i))
     assert get(provider, f"/stash/scene/{other}/screenshot").status_code == 503
     # Stash back: the current version replaces the older one, cached for long again.

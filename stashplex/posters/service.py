@@ -147,9 +147,14 @@ class PosterService:
         Stash cannot be asked, an existing poster is served as it is and a missing one raises
         PosterUnavailable.
         """
+        return self.ensure_or_older(scene_id)[0]
+
+    def ensure_or_older(self, scene_id: int) -> tuple[Path | None, bool]:
+        """`ensure`, and whether the file is the current poster (False: one of an older cover,
+        served because Stash cannot be asked now)."""
         view = self.states.view(scene_id)
         if self._fresh(view):
-            return self._ok_path(view.record)
+            return self._ok_path(view.record), True
         try:
             if time.monotonic() < self._ask_after:  # a scan must not wait on a dead Stash
                 raise PosterUnavailable("Stash failed a moment ago")
@@ -160,9 +165,9 @@ class PosterService:
                 raise
         except PosterUnavailable:
             if self.store.exists(scene_id) and view.record and view.record.state == OK:
-                return self.store.path(scene_id)  # older, but better than nothing
+                return self.store.path(scene_id), False  # older, but better than nothing
             raise
-        return self._ok_path(self.states.get(scene_id))
+        return self._ok_path(self.states.get(scene_id)), True
 
     def _ok_path(self, record: PosterRecord | None) -> Path | None:
         if record is None or record.state != OK:

@@ -194,10 +194,13 @@ class ImageSource:
 
     def _ensure(self, scene_id: int) -> Image | None:
         try:
-            path = self.posters.ensure(scene_id)
+            path, current = self.posters.ensure_or_older(scene_id)
         except PosterUnavailable as exc:
             raise StashUnavailable(str(exc)) from None
-        return stat(path) if path is not None else None
+        found = stat(path) if path is not None else None
+        if found is None or current:
+            return found
+        return StaleFile(found.path, found.size, found.mtime_ns)
 
 
 def _etag_matches(header: str, etag: str) -> bool:
