@@ -9,6 +9,7 @@ quotes and backslashes are escaped), so `absolute()` is one plain string replace
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 
@@ -53,4 +54,9 @@ def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str, bytes]:
 
 def absolute(doc: str, base_url: str) -> str:
     """A stored document with its image URLs made absolute for `base_url`."""
-    return doc.replace(_TOKEN_JSON, json.dumps(base_url.rstrip("/"), ensure_ascii=False)[:-1])
+    return doc.replace(_TOKEN_JSON, _base_json(base_url))
+
+
+@functools.lru_cache(maxsize=256)  # one base per way Plex reaches us: per request otherwise
+def _base_json(base_url: str) -> str:
+    return json.dumps(base_url.rstrip("/"), ensure_ascii=False)[:-1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,10 +16,6 @@ from stashplex.settings import Settings
 from stashplex.web.baseurl import BaseUrl
 from stashplex.web.misses import RecentMisses
 
-# How a stored document spells the start of an image URL (see mirror.documents).
-TOKEN_JSON = json.dumps(documents.BASE_TOKEN)[:-1]
-_MAX_BASES = 256
-
 
 @dataclass
 class Context:
@@ -34,19 +29,9 @@ class Context:
     on_metadata: Callable[[int], None] | None = None
     misses: RecentMisses = field(default_factory=RecentMisses)
 
-    _replacements: dict[str, str] = field(default_factory=dict, repr=False)
-
     def base(self, req: falcon.Request) -> str:
         return self.base_url.for_request(req.scheme, req.env.get("HTTP_HOST"))
 
     def absolute(self, doc: str, req: falcon.Request) -> str:
-        """`documents.absolute(doc, base)` for the request's base, the base's JSON form cached
-        (it is computed per request otherwise, on the hottest path)."""
-        base = self.base(req)
-        replacement = self._replacements.get(base)
-        if replacement is None:
-            if len(self._replacements) >= _MAX_BASES:
-                self._replacements.clear()
-            replacement = json.dumps(base.rstrip("/"), ensure_ascii=False)[:-1]
-            self._replacements[base] = replacement
-        return doc.replace(TOKEN_JSON, replacement)
+        """The stored document `doc` with image URLs for this request's base URL."""
+        return documents.absolute(doc, self.base(req))
