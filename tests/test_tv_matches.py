@@ -87,6 +87,15 @@ def test_a_file_of_a_scene_without_a_show_matches_nothing(m: TvMirror) -> None:
     assert "/nowhere/unknown.mp4" in misses
 
 
+def test_fix_match_reads_the_file_tiers_once(m: TvMirror, monkeypatch) -> None:
+    lookups = m.app.context.lookups
+    calls = []
+    real = lookups.files_ending
+    monkeypatch.setattr(lookups, "files_ending", lambda name: calls.append(name) or real(name))
+    found = m.match(type=4, manual=1, filename="/volume1/media/S2/no such file.mp4", title="x")
+    assert calls == ["no such file.mp4"] and found == []  # no second pass over the file tiers
+
+
 def test_fix_match_gathers_every_tier_best_first(m: TvMirror) -> None:
     found = m.match(
         type=4,

@@ -160,6 +160,15 @@ def test_manual_ranks_organized_then_newer(hand: Provider) -> None:
     assert len(hand.match(filename="/elsewhere/same.mp4", manual=0)) == 1
 
 
+def test_fix_match_reads_the_file_tiers_once(hand: Provider, monkeypatch) -> None:
+    lookups = hand.app.context.lookups
+    calls = []
+    real = lookups.files_ending
+    monkeypatch.setattr(lookups, "files_ending", lambda name: calls.append(name) or real(name))
+    assert len(hand.match(filename="/elsewhere/same.mp4", manual=1)) == 3
+    assert len(calls) == 1  # the title tier adds to what the file tier found: no second pass
+
+
 def test_manual_may_come_as_a_query_parameter(hand: Provider) -> None:
     response = post(hand, {"type": 1, "filename": "/e/same.mp4"}, params={"manual": "1"})
     assert len(response.json["MediaContainer"]["Metadata"]) == 3

@@ -300,7 +300,26 @@ def match(
     tier, with lower scores: the user is searching by title, often because the file tier chose
     the wrong scene.
     """
-    result = _file_tiers(request, lookups, path_map) or _id_tiers(request, lookups)
+    return settle(request, lookups, exact_tiers(request, lookups, path_map), titles=titles)
+
+
+def exact_tiers(
+    request: MatchRequest, lookups: Lookups, path_map: tuple[tuple[str, str], ...] = ()
+) -> MatchResult | None:
+    """The file and id tiers, every candidate of the first that finds something; None if
+    none does."""
+    return _file_tiers(request, lookups, path_map) or _id_tiers(request, lookups)
+
+
+def settle(
+    request: MatchRequest,
+    lookups: Lookups,
+    result: MatchResult | None,
+    *,
+    titles: bool = True,
+) -> MatchResult:
+    """`match` from the result of `exact_tiers`: the title tier when that found nothing (or, for
+    Fix Match, below what it found), then the best candidate or up to ten."""
     if result is None and titles:
         result = _title_tier(request, lookups)
     if result is None:

@@ -15,7 +15,8 @@ all, best first):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -202,31 +203,35 @@ def index_tier(request: TvMatchRequest, tv: TvLookups) -> list[TvCandidate]:
     return _ranked(keys, "index", certain, AMBIGUOUS)
 
 
-def match_tv(
+Tier = Callable[[], list[TvCandidate]]
+
+
+def exact_tv_tiers(
     request: TvMatchRequest,
     tv: TvLookups,
     files: matching.Lookups,
     path_map: tuple[tuple[str, str], ...] = (),
-    *,
-    titles: bool = True,
-) -> TvMatchResult:
-    """The candidates for a TV match request: the best one, or up to ten with ``manual``.
-
-    With ``titles=False`` only the file and guid tiers run (the caller asks Stash live about
-    an unknown file before settling for a match by name or date).
-    """
-    tiers = [
-        lambda: file_tier(request, tv, files, path_map),
-        lambda: guid_tier(request, tv),
+) -> list[Tier]:
+    """The file and guid tiers, each run once and only when first asked. A caller ranks these
+    alone first, and asks Stash live about an unknown file before adding `title_tv_tiers`."""
+    return [
+        functools.cache(lambda: file_tier(request, tv, files, path_map)),
+        functools.cache(lambda: guid_tier(request, tv)),
     ]
-    if titles:
-        if request.kind == SHOW:
-            tiers.append(lambda: show_title_tier(request, tv))
-        elif request.kind == SEASON:
-            tiers.append(lambda: season_tier(request, tv))
-        else:
-            tiers.append(lambda: date_tier(request, tv))
-            tiers.append(lambda: index_tier(request, tv))
+
+
+def title_tv_tiers(request: TvMatchRequest, tv: TvLookups) -> list[Tier]:
+    """The tiers by name, season or date, for when the file is unknown (and for Fix Match)."""
+    if request.kind == SHOW:
+        return [lambda: show_title_tier(request, tv)]
+    if request.kind == SEASON:
+        return [lambda: season_tier(request, tv)]
+    return [lambda: date_tier(request, tv), lambda: index_tier(request, tv)]
+
+
+def rank_tv(request: TvMatchRequest, tiers: list[Tier]) -> TvMatchResult:
+    """The first tier that finds something decides; with ``manual`` later tiers add their
+    candidates below it."""
     gathered: list[TvCandidate] = []
     decided: str | None = None
     for tier in tiers:

@@ -8,7 +8,7 @@ from typing import Any
 import falcon
 
 from stashplex.plex.mapping import container, match_candidate
-from stashplex.plex.matching import MatchRequest, MatchResult, match
+from stashplex.plex.matching import MatchRequest, MatchResult, exact_tiers, settle
 from stashplex.web.body import int_field, read_json_object, text_field
 from stashplex.web.context import Context
 from stashplex.web.errors import bad_request
@@ -58,12 +58,10 @@ class MatchesResource:
         """The mirror's file and id tiers; on a miss Stash live, then the mirror again; the
         title tier only when neither knows the file (and for Fix Match's extra candidates)."""
         ctx = self.context
-        result = match(request, ctx.lookups, self.path_map, titles=False)
-        if not result.found and ctx.fallback is not None and ctx.fallback.match(request):
-            result = match(request, ctx.lookups, self.path_map, titles=False)
-        if not result.found or request.manual:
-            result = match(request, ctx.lookups, self.path_map)
-        return result
+        exact = exact_tiers(request, ctx.lookups, self.path_map)
+        if exact is None and ctx.fallback is not None and ctx.fallback.match(request):
+            exact = exact_tiers(request, ctx.lookups, self.path_map)
+        return settle(request, ctx.lookups, exact)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         ctx = self.context

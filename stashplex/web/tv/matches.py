@@ -14,7 +14,9 @@ from stashplex.plex.tv_matching import (
     KIND_NAMES,
     TvMatchRequest,
     TvMatchResult,
-    match_tv,
+    exact_tv_tiers,
+    rank_tv,
+    title_tv_tiers,
 )
 from stashplex.web.body import int_field, read_json_object, text_field
 from stashplex.web.errors import bad_request
@@ -80,12 +82,14 @@ class TvMatchesResource:
         """File and guid tiers over the mirror; on a miss Stash live, then the mirror again;
         the name and date tiers only when neither knows the file (and for Fix Match)."""
         ctx, tv = self.items.context, self.items.tv
-        result = match_tv(request, tv, ctx.lookups, self.path_map, titles=False)
+        exact = exact_tv_tiers(request, tv, ctx.lookups, self.path_map)
+        result = rank_tv(request, exact)
         fallback = ctx.fallback
         if not result.found and fallback is not None and fallback.match(request.file_request()):
-            result = match_tv(request, tv, ctx.lookups, self.path_map, titles=False)
+            exact = exact_tv_tiers(request, tv, ctx.lookups, self.path_map)
+            result = rank_tv(request, exact)
         if not result.found or request.manual:
-            result = match_tv(request, tv, ctx.lookups, self.path_map)
+            result = rank_tv(request, exact + title_tv_tiers(request, tv))  # exact: no rerun
         return result
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
