@@ -372,12 +372,15 @@ CANDIDATE_KEYS = (
 )
 
 
-def match_candidate(metadata: Mapping[str, Any], score: int) -> dict[str, Any]:
-    """The short Metadata object of a match answer, with a 0–100 ``score``."""
+def match_candidate(
+    metadata: Mapping[str, Any], score: int, keys: Sequence[str] = CANDIDATE_KEYS
+) -> dict[str, Any]:
+    """The short Metadata object of a match answer (`keys` of `metadata`), with a 0–100
+    ``score``."""
     if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 100:
         raise ValueError(f"score must be an int in 0..100: {score!r}")
     out: dict[str, Any] = {}
-    for key in CANDIDATE_KEYS:
+    for key in keys:
         _put(out, key, metadata.get(key))
     missing = IDENTITY_KEYS - out.keys()
     if missing:

@@ -27,9 +27,9 @@ from stashplex.plex.identity import (
 )
 from stashplex.plex.mapping import (
     CANDIDATE_KEYS,
-    IDENTITY_KEYS,
     MappingOptions,
     group_front_path,
+    match_candidate,
     parse_stash_date,
     scene_screenshot_path,
     studio_image_path,
@@ -318,15 +318,7 @@ def with_children(metadata: dict[str, Any], children: Sequence[Mapping[str, Any]
 
 def tv_candidate(metadata: Mapping[str, Any], score: int) -> dict[str, Any]:
     """The Metadata object of a match answer (with its place in the show) and a score."""
-    if not isinstance(score, int) or isinstance(score, bool) or not 0 <= score <= 100:
-        raise ValueError(f"score must be an int in 0..100: {score!r}")
-    out: dict[str, Any] = {}
-    for key in _TV_CANDIDATE_KEYS:
-        _put(out, key, metadata.get(key))
-    missing = IDENTITY_KEYS - out.keys()
-    if missing:
-        raise ValueError(f"metadata lacks identity keys: {sorted(missing)}")
+    out = match_candidate(metadata, score, _TV_CANDIDATE_KEYS)
     if "Children" in metadata:
         out["Children"] = metadata["Children"]
-    out["score"] = score
     return out
