@@ -20,7 +20,21 @@ from stashplex.plex.mapping import container, image_container, scene_images, tri
 from stashplex.web.context import Context
 from stashplex.web.errors import not_found
 
-_HINTS = ("includeElements", "excludeElements", "includeFields", "excludeFields")
+# PMS's trimming parameters, by `trim_metadata`'s argument names.
+_HINTS = {
+    "include_elements": "includeElements",
+    "exclude_elements": "excludeElements",
+    "include_fields": "includeFields",
+    "exclude_fields": "excludeFields",
+}
+
+
+def trim_hints(req: falcon.Request) -> dict[str, str | None] | None:
+    """The request's include/exclude parameters as `trim_metadata` arguments; None if none."""
+    if not req.query_string:
+        return None
+    hints = {argument: req.get_param(name) for argument, name in _HINTS.items()}
+    return hints if any(hints.values()) else None
 
 
 def _scene_id(rating_key: str) -> int:
@@ -57,17 +71,10 @@ class MetadataResource:
         if doc is None:
             raise not_found(f"no scene {scene_id} in Stash")
         text = ctx.absolute(doc, req)
-        if req.query_string:
-            hints = {name: req.get_param(name) for name in _HINTS}
-            if any(hints.values()):
-                trimmed = trim_metadata(
-                    json.loads(text),
-                    include_elements=hints["includeElements"],
-                    exclude_elements=hints["excludeElements"],
-                    include_fields=hints["includeFields"],
-                    exclude_fields=hints["excludeFields"],
-                )
-                text = json.dumps(trimmed, ensure_ascii=False, separators=(",", ":"))
+        hints = trim_hints(req)
+        if hints:
+            trimmed = trim_metadata(json.loads(text), **hints)
+            text = json.dumps(trimmed, ensure_ascii=False, separators=(",", ":"))
         resp.content_type = falcon.MEDIA_JSON
         resp.data = (self.head + text + "]}}").encode("utf-8")
         if ctx.on_metadata is not None:

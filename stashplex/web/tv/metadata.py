@@ -10,10 +10,9 @@ import falcon
 
 from stashplex.plex.mapping import container, image_container, trim_metadata
 from stashplex.plex.tv_mapping import with_children
+from stashplex.web.metadata import trim_hints
 from stashplex.web.tv import paging
 from stashplex.web.tv.items import TvItems
-
-_HINTS = ("includeElements", "excludeElements", "includeFields", "excludeFields")
 
 
 def _flag(req: falcon.Request, name: str) -> bool:
@@ -39,16 +38,9 @@ class TvMetadataResource:
             children = items.all_children(item)
             if children is not None:
                 with_children(metadata, children)
-        if req.query_string:
-            hints = {name: req.get_param(name) for name in _HINTS}
-            if any(hints.values()):
-                metadata = trim_metadata(
-                    metadata,
-                    include_elements=hints["includeElements"],
-                    exclude_elements=hints["excludeElements"],
-                    include_fields=hints["includeFields"],
-                    exclude_fields=hints["excludeFields"],
-                )
+        hints = trim_hints(req)
+        if hints:
+            metadata = trim_metadata(metadata, **hints)
         send(req, resp, items, container([metadata], identifier=items.context.identifier))
 
 
