@@ -126,6 +126,26 @@ def test_episode(m: TvMirror) -> None:
     assert "Genre" not in episode
 
 
+def test_seasons_and_episodes_do_not_ask_again_whether_their_show_exists(
+    m: TvMirror, monkeypatch
+) -> None:
+    from stashplex.mirror.tv_lookups import TvLookups
+
+    asked: list[str] = []
+    real = TvLookups._first
+
+    def first(self: TvLookups, name: str, *params: object) -> tuple | None:
+        asked.append(name)
+        return real(self, name, *params)
+
+    monkeypatch.setattr(TvLookups, "_first", first)
+    assert one(m.get("/studio-2-2024"))["type"] == "season"
+    assert one(m.get("/scene-2"))["type"] == "episode"
+    assert "show_has_episodes" not in asked  # a season or an episode row proves it
+    assert one(m.get("/studio-2"))["type"] == "show"
+    assert "show_has_episodes" in asked
+
+
 def test_trim_hints(m: TvMirror) -> None:
     episode = one(m.get("/scene-2", params={"excludeElements": "Role,Image", "includeFields": "x"}))
     assert "Role" not in episode and "Image" not in episode and "summary" not in episode

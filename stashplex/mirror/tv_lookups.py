@@ -152,8 +152,15 @@ class TvLookups:
 
     def show(self, show_key: str) -> ShowRow | None:
         """The show, if it has episodes (a studio without scenes is no show)."""
+        if self._first("show_has_episodes", show_key) is None:
+            return None
+        return self.show_row(show_key)
+
+    def show_row(self, show_key: str) -> ShowRow | None:
+        """The show's entity, for a caller that already knows the show has episodes (it read
+        one of its seasons or episodes)."""
         parsed = parse_show_rating_key(show_key)
-        if parsed is None or self._first("show_has_episodes", show_key) is None:
+        if parsed is None:
             return None
         kind, entity_id = parsed
         row = self._first(kind, entity_id)

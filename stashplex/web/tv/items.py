@@ -63,15 +63,15 @@ class TvItems:
             return ShowItem(show) if show is not None else None
         if kind == "season":
             show_key, season = parse_season_rating_key(rating_key)  # type: ignore[misc]
-            show = self.tv.show(show_key)
-            if show is None or not self.tv.has_season(show_key, season):
+            if not self.tv.has_season(show_key, season):
                 return None
-            return SeasonItem(show, season)
+            show = self.tv.show_row(show_key)
+            return SeasonItem(show, season) if show is not None else None
         if kind == "episode":
             scene_id = parse_episode_rating_key(rating_key)
             assert scene_id is not None
             episode = self.episode(scene_id)
-            show = self.tv.show(episode.show) if episode is not None else None
+            show = self.tv.show_row(episode.show) if episode is not None else None
             return EpisodeItem(show, episode) if show and episode else None
         return None
 
