@@ -19,6 +19,11 @@ TMP_PREFIX = ".tmp-"
 STALE_TMP_SECONDS = 600.0
 
 
+def shard(entity_id: int) -> str:
+    """The sub-folder of an id's file: 256 of them keep each folder small on a big library."""
+    return f"{entity_id % 256:02x}"
+
+
 def atomic_write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".part", dir=path.parent)

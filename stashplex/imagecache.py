@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write
+from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, shard
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,6 @@ class StaleFile(CachedFile):
 Image = CachedFile | HeldImage
 
 
-def bucket(entity_id: int) -> str:
-    """The sub-folder of an id: 256 of them keep each folder small."""
-    return f"{entity_id % 256:02x}"
-
-
 def version_tag(version: str | None) -> str:
     if not version:
         return "0"
@@ -115,6 +110,14 @@ def write(path: Path, data: bytes) -> CachedFile:
     return found
 
 
+def _versions(folder: Path, entity_id: int) -> list[os.DirEntry[str]]:
+    """The files of one id in its folder, whatever their version."""
+    prefix = f"{int(entity_id)}."
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        return [entry for entry in entries if entry.name.startswith(prefix)]
+    return []  # no folder yet
+
+
 class ImageCache:
     """Stash's images by kind, id and version, bounded in total size."""
 
@@ -128,23 +131,18 @@ class ImageCache:
         if kind not in IMAGE_KINDS:
             raise ValueError(f"unknown image kind {kind!r}")
         name = f"{int(entity_id)}.{version_tag(version)}"
-        return self.root / kind / bucket(entity_id) / name
+        return self.root / kind / shard(entity_id) / name
 
     def get(self, kind: str, entity_id: int, version: str | None) -> CachedFile | None:
         return stat(self.path(kind, entity_id, version))
 
     def latest(self, kind: str, entity_id: int) -> StaleFile | None:
         """The newest stored version of an image, whatever its version (for stale answers)."""
-        folder = self.path(kind, entity_id, None).parent
-        prefix = f"{int(entity_id)}."
         best: StaleFile | None = None
-        with contextlib.suppress(OSError), os.scandir(folder) as entries:
-            for entry in entries:
-                if not entry.name.startswith(prefix):
-                    continue
-                found = stat(Path(entry.path))
-                if found is not None and (best is None or found.mtime_ns > best.mtime_ns):
-                    best = StaleFile(found.path, found.size, found.mtime_ns)
+        for entry in _versions(self.path(kind, entity_id, None).parent, entity_id):
+            found = stat(Path(entry.path))
+            if found is not None and (best is None or found.mtime_ns > best.mtime_ns):
+                best = StaleFile(found.path, found.size, found.mtime_ns)
         return best
 
     def put(self, kind: str, entity_id: int, version: str | None, data: bytes) -> CachedFile:
@@ -162,15 +160,13 @@ class ImageCache:
         return stored
 
     def _remove_other_versions(self, keep: Path, entity_id: int) -> int:
-        prefix = f"{entity_id}."
         freed = 0
-        with contextlib.suppress(OSError), os.scandir(keep.parent) as entries:
-            for entry in entries:
-                if entry.name.startswith(prefix) and entry.name != keep.name:
-                    with contextlib.suppress(OSError):
-                        size = entry.stat().st_size
-                        os.unlink(entry.path)
-                        freed += size
+        for entry in _versions(keep.parent, entity_id):
+            if entry.name != keep.name:
+                with contextlib.suppress(OSError):
+                    size = entry.stat().st_size
+                    os.unlink(entry.path)
+                    freed += size
         return freed
 
     def _files(self) -> list[tuple[int, int, str]]:

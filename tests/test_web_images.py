@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from stashplex.diskio import atomic_write
-from stashplex.imagecache import ImageCache, bucket, version_tag
+from stashplex.diskio import atomic_write, shard
+from stashplex.imagecache import ImageCache, version_tag
 from stashplex.posters.store import PosterStore
 from stashplex.stash.client import StashImage
 from stashplex.web.images import stash_image_path
@@ -66,7 +66,7 @@ def test_cache_layout_uses_ids_and_versions(provider: Provider) -> None:
     assert get(provider, f"/stash/scene/{scene_id}/screenshot").status_code == 200
     _known, version = provider.app.context.lookups.image_version("scene", scene_id)
     root = provider.settings.mirror.database.parent / "images"
-    expected = root / "scene" / bucket(scene_id) / f"{scene_id}.{version_tag(version)}"
+    expected = root / "scene" / shard(scene_id) / f"{scene_id}.{version_tag(version)}"
     assert expected.is_file()
 
 
@@ -148,7 +148,7 @@ def test_poster_is_rendered_from_the_cover_once(provider: Provider) -> None:
     response = get(provider, f"/stash/scene/{scene_id}/poster")
     assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(response.content)).size == (600, 900)
-    poster = Path(provider.settings.mirror.poster_dir) / bucket(scene_id) / f"{scene_id}.jpg"
+    poster = Path(provider.settings.mirror.poster_dir) / shard(scene_id) / f"{scene_id}.jpg"
     assert poster.is_file()
     mtime = poster.stat().st_mtime_ns
     again = get(provider, f"/stash/scene/{scene_id}/poster")

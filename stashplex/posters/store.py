@@ -12,14 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, clean_temp
+from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, clean_temp, shard
 from stashplex.plex.identity import require_stash_id
 
 __all__ = ["STALE_TMP_SECONDS", "TMP_PREFIX", "PosterStore", "shard"]
-
-
-def shard(scene_id: int) -> str:
-    return f"{scene_id % 256:02x}"
 
 
 class PosterStore:
