@@ -58,8 +58,8 @@ from stashplex.model import (  # noqa: E402
     Tag,
     VideoFile,
 )
+from tests.plugins.net import LOOPBACK, free_port, wait_for_port  # noqa: E402
 
-LOOPBACK = "127.0.0.1"
 MIXES = ("metadata", "match")
 WORDS = (
     "golden",
@@ -263,9 +263,7 @@ class Server:
     def __init__(
         self, database: Path, threads: int, which: str, extra: tuple[str, ...] = ()
     ) -> None:
-        with socket.socket() as probe:
-            probe.bind((LOOPBACK, 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -286,14 +284,7 @@ class Server:
         line = self.process.stdout.readline()
         if b"READY" not in line:
             raise RuntimeError(f"the {which} server did not start")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection((LOOPBACK, self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("the server does not accept connections")
+        wait_for_port(self.port, 10)
 
     def rss(self) -> tuple[int, int]:
         return rss_kb(self.process.pid)
@@ -402,6 +393,11 @@ def drive(port: int, requests: list[bytes], clients: int, seconds: float, warmup
     return latencies, errors
 
 
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
+
+
 @dataclass
 class Figures:
     rps: float
@@ -412,11 +408,10 @@ class Figures:
 
 def measure(port: int, requests: list[bytes], clients: int, seconds: float) -> Figures:
     latencies, errors = drive(port, requests, clients, seconds, warmup=min(1.0, seconds / 3))
-    latencies.sort()
     return Figures(
         rps=len(latencies) / seconds,
         p50_ms=statistics.median(latencies) * 1000,
-        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
         errors=errors,
     )
 

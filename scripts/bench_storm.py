@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from bench_serve import request_bytes, rss_kb  # noqa: E402  (this folder: run as a script)
+from bench_serve import percentile, request_bytes, rss_kb  # noqa: E402  (this folder: run as a script)
 
 from stashplex import settings as settings_module  # noqa: E402
 from stashplex.mirror.db import Database  # noqa: E402
@@ -348,11 +348,6 @@ def _description(body: bytes) -> str:
         return str(json.loads(body)["error"].get("reason", ""))
     except (ValueError, KeyError, TypeError, AttributeError):
         return body[:80].decode("utf-8", "replace")
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
 
 
 # --- main ----------------------------------------------------------------------------------------

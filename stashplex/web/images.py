@@ -175,7 +175,7 @@ class ImageSource:
 
         While the poster folder refuses writes (full, read-only) this is the scene's screenshot
         instead: Plex gets a cover now, and the poster once it can be stored."""
-        done, path = self.posters.cached(scene_id)  # one mirror read and one stat
+        done, path = self.posters.cached(scene_id)  # no Stash request: one mirror read
         if done:
             return stat(path) if path is not None else None
         if not self.posters.writable():
