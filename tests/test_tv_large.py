@@ -81,7 +81,6 @@ def test_paging_through_every_episode(big) -> None:
 def test_every_tv_read_is_an_index_seek(big) -> None:
     _client, db = big
     params = {
-        "show_title": ("studio-2",),
         "show_has_episodes": ("studio-2",),
         "season_has_episodes": ("studio-2", 2016),
         "studio": (2,),

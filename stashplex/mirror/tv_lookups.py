@@ -41,7 +41,6 @@ def _one_sql(where: str, order: str) -> str:
 
 
 SQL: dict[str, str] = {
-    "show_title": "SELECT title FROM tv_shows WHERE show = ?",
     "show_has_episodes": "SELECT 1 FROM tv_episodes WHERE show = ? LIMIT 1",
     "season_has_episodes": "SELECT 1 FROM tv_episodes WHERE show = ? AND season = ? LIMIT 1",
     "studio": "SELECT name, details, image_version, NULL FROM studios WHERE id = ?",
@@ -85,7 +84,6 @@ SQL: dict[str, str] = {
     ),
 }
 KINDS: dict[str, str] = {
-    "show_title": "t",
     "show_has_episodes": "i",
     "season_has_episodes": "i",
     "studio": "tttt",
@@ -106,7 +104,6 @@ KINDS: dict[str, str] = {
 }
 FIRST_ONLY = frozenset(
     {
-        "show_title",
         "show_has_episodes",
         "season_has_episodes",
         "studio",
