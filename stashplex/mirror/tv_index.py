@@ -152,7 +152,7 @@ class TvIndex:
         if self.show_by is None or kind_name not in ("studio", "group"):
             return
         kind = "group" if kind_name == "group" else "studio"
-        titles = [(r.name.strip() or f"{kind.title()} {r.id}", r.id) for r in records]
+        titles = [(tv_shape.show_title(kind, r.id, r.name), r.id) for r in records]
         connection.exec_driver_sql(
             "UPDATE tv_shows SET title = ?, title_key = ? WHERE show = ?",
             [(t, pathkeys.title_key(t), show_rating_key(kind, i)) for t, i in titles],

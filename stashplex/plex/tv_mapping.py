@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from stashplex.plex import tv_shape
 from stashplex.plex.identity import (
     SPECIALS,
     metadata_key,
@@ -84,7 +85,7 @@ class ShowRow:
 
     @property
     def title(self) -> str:
-        return (self.name or "").strip() or f"{self.kind.title()} {self.entity_id}"
+        return tv_shape.show_title(self.kind, self.entity_id, self.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,7 @@ def show_of(
         for link in scene.groups:  # a scene in several groups is an episode of the first
             group = groups.get(link.group_id)
             if group is not None:
-                return show_rating_key("group", group.id), group.name.strip() or f"Group {group.id}"
+                return show_rating_key("group", group.id), show_title("group", group.id, group.name)
         return None
     if show_by not in SHOW_BY:
         raise ValueError(f"unknown show_by: {show_by!r}")
@@ -65,7 +65,12 @@ def show_of(
                 break  # a parent the mirror lacks, or a cycle: stop at the last known studio
             seen.add(parent.id)
             studio = parent
-    return show_rating_key("studio", studio.id), studio.name.strip() or f"Studio {studio.id}"
+    return show_rating_key("studio", studio.id), show_title("studio", studio.id, studio.name)
+
+
+def show_title(kind: str, entity_id: int, name: str | None) -> str:
+    """A show's title: its studio's or group's name, else "Studio 12" (never empty)."""
+    return (name or "").strip() or f"{kind.title()} {entity_id}"
 
 
 def added_date(scene: Scene) -> str | None:
