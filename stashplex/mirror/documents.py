@@ -13,11 +13,14 @@ import functools
 import hashlib
 import json
 
+import msgspec
+
 from stashplex.model import SceneBundle
 from stashplex.plex.mapping import MappingOptions, scene_metadata
 from stashplex.settings import Settings
 
 BASE_TOKEN = "\x00"
+_encode = msgspec.json.Encoder().encode
 _TOKEN_JSON = json.dumps(BASE_TOKEN)[:-1]  # a quote and the 6 characters \u0000
 # Bump when the mapping changes what it produces: stored documents are then rendered again.
 MAPPING_REVISION = 1
@@ -47,9 +50,13 @@ def fingerprint(options: MappingOptions) -> str:
 
 
 def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str, bytes]:
-    """The stored JSON of one scene's Metadata and its hash (which tells Plex-visible change)."""
-    doc = json.dumps(scene_metadata(bundle, options), ensure_ascii=False, separators=(",", ":"))
-    return doc, hashlib.blake2b(doc.encode("utf-8"), digest_size=16).digest()
+    """The stored JSON of one scene's Metadata and its hash (which tells Plex-visible change).
+
+    msgspec writes the same bytes as `json.dumps(..., ensure_ascii=False, separators=(",", ":"))`
+    for what a document holds (text, ints, booleans, one-decimal ratings), several times faster.
+    """
+    encoded = msgspec.json.encode(scene_metadata(bundle, options))
+    return encoded.decode("utf-8"), hashlib.blake2b(encoded, digest_size=16).digest()
 
 
 def absolute(doc: str, base_url: str) -> str:

@@ -14,9 +14,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
+import msgspec
 
 from stashplex import __version__
 from stashplex.settings import Settings
@@ -34,6 +35,19 @@ from stashplex.stash.errors import (
 log = logging.getLogger(__name__)
 
 _REJECTED_CODES = {"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
+
+T = TypeVar("T")
+
+
+class _Answer(msgspec.Struct, Generic[T]):
+    """A GraphQL answer whose `data` msgspec decodes into a typed shape."""
+
+    data: T | None = None
+    errors: list[Any] | None = None
+
+
+class _Errors(msgspec.Struct):
+    errors: list[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +131,39 @@ class StashClient:
         retries: int | None = None,
     ) -> dict[str, Any]:
         """Run a named operation from `operations` and return its `data`."""
+        return self._execute(operation, variables, retries, None)
+
+    def execute_typed(
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None,
+        data_type: type[T],
+        *,
+        retries: int | None = None,
+    ) -> T:
+        """Like `execute`, with `data` decoded straight from the body into `data_type` (a
+        msgspec Struct); an answer of another shape raises StashBadResponse."""
+        return self._execute(operation, variables, retries, data_type)
+
+    def _execute(
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None,
+        retries: int | None,
+        data_type: type | None,
+    ) -> Any:
         body = {
             "operationName": operation,
             "query": operations.document(operation, legacy=self.legacy),
             "variables": dict(variables or {}),
         }
         return self._with_retries(
-            operation, lambda: self._post_graphql(operation, body), retries, variables
+            operation, lambda: self._post_graphql(operation, body, data_type), retries, variables
         )
 
-    def _post_graphql(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post_graphql(
+        self, operation: str, body: dict[str, Any], data_type: type | None = None
+    ) -> Any:
         response = self._send("POST", "/graphql", json=body)
         status = response.status_code
         if status == 401 or (status == 500 and response.text.strip().lower() == "unauthorized"):
@@ -136,6 +173,8 @@ class StashClient:
             raise StashError(f"Stash at {self.url} redirected /graphql to {where}; check the URL")
         if status >= 500:
             raise StashServerError(f"Stash at {self.url} answered HTTP {status} to {operation}")
+        if status == 200 and data_type is not None:
+            return self._typed(response, operation, data_type)
         payload = self._json(response, operation)
         if status in (400, 422):
             raise StashQueryRejected(self._rejection(operation, payload, status))
@@ -162,6 +201,33 @@ class StashClient:
         if not isinstance(payload, dict):
             raise StashBadResponse(f"Stash answered {operation} with JSON of the wrong shape")
         return payload
+
+    def _typed(self, response: httpx.Response, operation: str, data_type: type) -> Any:
+        try:
+            answer = msgspec.json.decode(response.content, type=_Answer[data_type], strict=False)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError as well
+            if not isinstance(exc, msgspec.ValidationError):
+                kind = response.headers.get("content-type", "unknown type")
+                raise StashBadResponse(
+                    f"Stash at {self.url} answered {operation} with something that is not JSON"
+                    f" ({kind})"
+                ) from None
+            # A failing resolver nulls part of `data`: its error is the news, not the shape.
+            errors = _errors_of(response.content)
+            if errors:
+                raise StashDataError(
+                    f"Stash reported an error for {operation}: {_first_message(errors)}"
+                ) from None
+            raise StashBadResponse(
+                f"Stash answered {operation} with unusable data ({exc})"
+            ) from None
+        if answer.errors:
+            raise StashDataError(
+                f"Stash reported an error for {operation}: {_first_message(answer.errors)}"
+            )
+        if answer.data is None:
+            raise StashBadResponse(f"Stash answered {operation} without data")
+        return answer.data
 
     def _rejection(self, operation: str, payload: dict[str, Any], status: int) -> str:
         errors = payload.get("errors") or []
@@ -252,6 +318,13 @@ class StashClient:
                 ms = (time.perf_counter() - started) * 1000
                 log.debug("stash %s %s %.0f ms", what, _vars(variables), ms)
             return result
+
+
+def _errors_of(content: bytes) -> list[Any] | None:
+    try:
+        return msgspec.json.decode(content, type=_Errors).errors
+    except msgspec.DecodeError:
+        return None
 
 
 def _first_message(errors: Any) -> str:
