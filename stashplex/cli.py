@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from stashplex import __version__
+from stashplex import __version__, redaction
 from stashplex.settings import Settings, SettingsError
 
 EXIT_OK = 0
@@ -103,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SettingsError as exc:
             print(f"stashplex: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        redaction.register(settings.secrets)  # before anything can print or log
     try:
         return int(args.func(args, settings) if settings is not None else args.func(args))
     except KeyboardInterrupt:
