@@ -115,7 +115,11 @@ def system_status(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
 
 def version(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     lib = _ctx(info).lib
-    return {"version": lib.reported_version, "hash": "5a5a5a5a", "build_time": "2025-01-01 00:00:00"}
+    return {
+        "version": lib.reported_version,
+        "hash": "5a5a5a5a",
+        "build_time": "2025-01-01 00:00:00",
+    }
 
 
 # -- mutations ------------------------------------------------------------------------------
