@@ -20,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from stashplex.mirror.db import Database
+from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
-from stashplex.plex.items import PlexLinks
-from stashplex.plex.refresh import PlexRefresher
-from stashplex.plex.server import PlexServer
-from stashplex.plex.upload import PosterUploader
+from stashplex.pms.client import PmsClient
+from stashplex.pms.refresher import PlexRefresher
+from stashplex.pms.uploader import PosterUploader
 from stashplex.posters.pipeline import PAUSE_SECONDS, PosterPipeline
 from stashplex.posters.service import PosterService
 from stashplex.settings import Settings
@@ -46,7 +46,7 @@ class Artwork:
     settings: Settings
     service: PosterService
     pipeline: PosterPipeline | None = None
-    pms: PlexServer | None = None
+    pms: PmsClient | None = None
     uploader: PosterUploader | None = None
     refresher: PlexRefresher | None = None
     owned_client: StashClient | None = None
@@ -81,7 +81,7 @@ class Artwork:
             assert plex_settings.url and plex_settings.token
             wants_upload = settings.server.poster_mode
             if wants_upload or plex_settings.refresh_on_change:
-                artwork.pms = PlexServer(
+                artwork.pms = PmsClient(
                     plex_settings.url, plex_settings.token, timeout=settings.stash.timeout
                 )
                 links = PlexLinks(db)

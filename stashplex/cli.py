@@ -148,7 +148,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
-    from stashplex.mirror import command
+    from stashplex import sync_command as command
 
     return command.run(args, settings)
 

@@ -1,8 +1,9 @@
 """Settings: one validated, frozen object built once from an INI file and the environment.
 
 The file format is the old project's `stashplexagent.config` extended with new sections, so a file
-written for it works unchanged. Every key is declared once in `KEYS`; parsing, typo detection, the
-environment overrides and the documentation checks all read that table.
+written for it works unchanged. Every key is declared once, as a field of its section's dataclass
+(`setting(...)`); `KEYS` is built from those fields, and parsing, typo detection, the environment
+overrides and the documentation checks all read it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import difflib
 import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 DEFAULT_FILES = ("settings.ini", "stashplexagent.config")
@@ -97,6 +98,13 @@ def _optional_url(raw: str) -> str | None:
     return _url(raw) if raw.strip() else None
 
 
+def _path(raw: str) -> Path:
+    value = raw.strip()
+    if not value:
+        raise ValueError("expected a file or folder path")
+    return Path(value)
+
+
 def _host(raw: str) -> str:
     value = raw.strip()
     if not value:
@@ -149,6 +157,8 @@ def _path_map(raw: str) -> tuple[tuple[str, str], ...]:
 
 @dataclass(frozen=True)
 class Key:
+    """One setting as it is written: where it lives in the file, how it is parsed, its docs."""
+
     section: str
     name: str
     parse: Callable[[str], Any]
@@ -162,115 +172,98 @@ class Key:
         return f"STASHPLEX_{self.section.upper()}_{self.name.upper()}"
 
 
-KEYS: tuple[Key, ...] = (
-    Key("plexagentserver", "host", _host, "0.0.0.0", doc="address to listen on"),
-    Key("plexagentserver", "port", _int_range(1, 65535), "7979", doc="port to listen on"),
+def setting(
+    default: str,
+    parse: Callable[[str], Any],
+    doc: str = "",
+    *,
+    env: tuple[str, ...] = (),
+    secret: bool = False,
+) -> Any:
+    """Declare a setting as a field of its section's dataclass: the one place a key is written.
+
+    The section and name come from the class and the field; `KEYS` is built from these fields.
+    """
+    spec = {"default": default, "parse": parse, "doc": doc, "env": env, "secret": secret}
+    return field(metadata={"setting": spec}, repr=not secret)
+
+
+class Section:
+    """Base of the section dataclasses: SECTION is the section's name in the file."""
+
+    SECTION: ClassVar[str]
+
+    @classmethod
+    def finish(cls, values: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        """Derive what depends on other keys or on where the file is; the identity by default."""
+        return values
+
+
+# --- the settings object: one dataclass per section, one field per key --------------------------
+
+
+@dataclass(frozen=True)
+class ServerSettings(Section):
+    SECTION: ClassVar[str] = "plexagentserver"
+
+    host: str = setting("0.0.0.0", _host, "address to listen on")
+    port: int = setting("7979", _int_range(1, 65535), "port to listen on")
     # 16: a thread waiting on Stash for an image must not leave metadata queued behind it
     # (scripts/bench_storm.py: p99 of matches 170 ms-1 s with 8 threads, 21 ms with 16).
-    Key("plexagentserver", "num_workers", _int_range(1, 64), "16", doc="request threads"),
-    Key(
-        "plexagentserver",
-        "poster_mode",
-        _bool,
-        "false",
-        env=("POSTER_MODE",),
-        doc="give Plex 2:3 posters instead of 16:9 screenshots",
-    ),
-    Key(
-        "plexagentserver",
-        "agent_base_url",
-        _optional_url,
+    num_workers: int = setting("16", _int_range(1, 64), "request threads")
+    poster_mode: bool = setting(
+        "false", _bool, "give Plex 2:3 posters instead of 16:9 screenshots", env=("POSTER_MODE",)
+    )
+    agent_base_url: str | None = setting(
         "",
+        _optional_url,
+        "URL at which Plex reaches stashplex; empty: taken from each request",
         env=("AGENT_BASE_URL",),
-        doc="URL at which Plex reaches stashplex; empty: taken from each request",
-    ),
-    Key(
-        "plexagentserver",
-        "allowed_networks",
-        _networks,
+    )
+    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = setting(
         "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10",
-        doc="client networks allowed to use the provider",
-    ),
-    Key("stash", "url", _optional_url, "", env=("STASH_HOST",), doc="full Stash URL"),
-    Key("stash", "ip", _host, "127.0.0.1", doc="Stash host, used when url is empty"),
-    Key("stash", "port", _int_range(1, 65535), "9999", doc="Stash port, used when url is empty"),
-    Key("stash", "api_key", _optional_text, "", env=("STASH_API_KEY",), secret=True),
-    Key("stash", "debug", _bool, "false", env=("DEBUG",), doc="log every Stash call"),
-    Key(
-        "stash",
-        "cache_ttl",
-        _int_range(0, 7 * 86400),
+        _networks,
+        "client networks allowed to use the provider",
+    )
+
+
+@dataclass(frozen=True)
+class StashSettings(Section):
+    SECTION: ClassVar[str] = "stash"
+
+    # Always set once loaded: `finish` builds it from ip and port when the file leaves it empty.
+    url: str = setting("", _optional_url, "full Stash URL", env=("STASH_HOST",))
+    ip: str = setting("127.0.0.1", _host, "Stash host, used when url is empty")
+    port: int = setting("9999", _int_range(1, 65535), "Stash port, used when url is empty")
+    api_key: str | None = setting("", _optional_text, env=("STASH_API_KEY",), secret=True)
+    debug: bool = setting("false", _bool, "log every Stash call", env=("DEBUG",))
+    cache_ttl: int = setting(
         "300",
+        _int_range(0, 7 * 86400),
+        "seconds to remember that Stash had nothing for a request; 0 disables",
         env=("CACHE_TTL",),
-        doc="seconds to remember that Stash had nothing for a request; 0 disables",
-    ),
-    Key(
-        "stash", "timeout", _number_range(0, 600, "seconds"), "10", doc="seconds to wait for Stash"
-    ),
-    Key("plex", "url", _optional_url, "", env=("PLEX_URL",), doc="Plex Media Server URL"),
-    Key("plex", "token", _optional_text, "", env=("PLEX_TOKEN",), secret=True),
-    Key(
-        "plex",
-        "refresh_on_change",
-        _bool,
-        "false",
-        doc="ask Plex to refresh items whose scene changed in Stash",
-    ),
-    Key("mirror", "database", _text, "data/stashplex.db", doc="SQLite mirror file"),
-    Key("mirror", "poster_dir", _text, "data/posters", doc="folder for rendered posters"),
-    Key("mirror", "poster_style", _choice(POSTER_STYLES), "letterbox", doc="poster style"),
-    Key(
-        "sync",
-        "interval_minutes",
-        _number_range(0.05, 7 * 24 * 60, "minutes"),
-        "15",
-        doc="minutes between incremental syncs",
-    ),
-    Key(
-        "sync", "sweep_hours", _int_range(1, 24 * 30), "24", doc="hours between full id/path sweeps"
-    ),
-    Key("sync", "page_size", _int_range(25, 5000), "500", doc="scenes per Stash request"),
-    Key("match", "path_map", _path_map, "", doc="'plex_prefix = stash_prefix' lines"),
-    Key("metadata", "content_rating", _text, "XXX", doc="content rating given to every item"),
-    Key("metadata", "ignore_tags", _word_list, "", doc="tags never sent as genres (comma list)"),
-    Key("metadata", "studio_as_collection", _bool, "false", doc="also file scenes by studio"),
-    Key("tv", "show_by", _choice(SHOW_BY), "studio", doc="what a TV show is"),
-)
+    )
+    timeout: float = setting("10", _number_range(0, 600, "seconds"), "seconds to wait for Stash")
 
-KEYS_BY_SECTION: dict[str, dict[str, Key]] = {}
-for _key in KEYS:
-    KEYS_BY_SECTION.setdefault(_key.section, {})[_key.name] = _key
-
-ENV_ONLY = {"DEV": "reload the service when its code changes (development)"}
-
-
-# --- the settings object -----------------------------------------------------------------------
+    @classmethod
+    def finish(cls, values: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        if values["url"] is None:
+            host = values["ip"]
+            if ":" in host and not host.startswith("["):  # a bare IPv6 address
+                host = f"[{host}]"
+            values["url"] = f"http://{host}:{values['port']}"
+        return values
 
 
 @dataclass(frozen=True)
-class ServerSettings:
-    host: str
-    port: int
-    num_workers: int
-    poster_mode: bool
-    agent_base_url: str | None
-    allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+class PlexSettings(Section):
+    SECTION: ClassVar[str] = "plex"
 
-
-@dataclass(frozen=True)
-class StashSettings:
-    url: str
-    api_key: str | None = field(repr=False)
-    debug: bool
-    cache_ttl: int
-    timeout: float
-
-
-@dataclass(frozen=True)
-class PlexSettings:
-    url: str | None
-    token: str | None = field(repr=False)
-    refresh_on_change: bool
+    url: str | None = setting("", _optional_url, "Plex Media Server URL", env=("PLEX_URL",))
+    token: str | None = setting("", _optional_text, env=("PLEX_TOKEN",), secret=True)
+    refresh_on_change: bool = setting(
+        "false", _bool, "ask Plex to refresh items whose scene changed in Stash"
+    )
 
     @property
     def enabled(self) -> bool:
@@ -278,34 +271,56 @@ class PlexSettings:
 
 
 @dataclass(frozen=True)
-class MirrorSettings:
-    database: Path
-    poster_dir: Path
-    poster_style: str
+class MirrorSettings(Section):
+    SECTION: ClassVar[str] = "mirror"
+
+    # Relative paths are resolved against the settings file's folder by `finish`.
+    database: Path = setting("data/stashplex.db", _path, "SQLite mirror file")
+    poster_dir: Path = setting("data/posters", _path, "folder for rendered posters")
+    poster_style: str = setting("letterbox", _choice(POSTER_STYLES), "poster style")
+
+    @classmethod
+    def finish(cls, values: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        for name in ("database", "poster_dir"):
+            path = values[name].expanduser()
+            values[name] = path if path.is_absolute() else base_dir / path
+        return values
 
 
 @dataclass(frozen=True)
-class SyncSettings:
-    interval_minutes: float
-    sweep_hours: int
-    page_size: int
+class SyncSettings(Section):
+    SECTION: ClassVar[str] = "sync"
+
+    interval_minutes: float = setting(
+        "15", _number_range(0.05, 7 * 24 * 60, "minutes"), "minutes between incremental syncs"
+    )
+    sweep_hours: int = setting("24", _int_range(1, 24 * 30), "hours between full id/path sweeps")
+    page_size: int = setting("500", _int_range(25, 5000), "scenes per Stash request")
 
 
 @dataclass(frozen=True)
-class MatchSettings:
-    path_map: tuple[tuple[str, str], ...]
+class MatchSettings(Section):
+    SECTION: ClassVar[str] = "match"
+
+    path_map: tuple[tuple[str, str], ...] = setting(
+        "", _path_map, "'plex_prefix = stash_prefix' lines"
+    )
 
 
 @dataclass(frozen=True)
-class MetadataSettings:
-    content_rating: str
-    ignore_tags: tuple[str, ...]
-    studio_as_collection: bool
+class MetadataSettings(Section):
+    SECTION: ClassVar[str] = "metadata"
+
+    content_rating: str = setting("XXX", _text, "content rating given to every item")
+    ignore_tags: tuple[str, ...] = setting("", _word_list, "tags never sent as genres (comma list)")
+    studio_as_collection: bool = setting("false", _bool, "also file scenes by studio")
 
 
 @dataclass(frozen=True)
-class TvSettings:
-    show_by: str
+class TvSettings(Section):
+    SECTION: ClassVar[str] = "tv"
+
+    show_by: str = setting("studio", _choice(SHOW_BY), "what a TV show is")
 
 
 @dataclass(frozen=True)
@@ -325,6 +340,37 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs, errors or responses."""
         return tuple(s for s in (self.stash.api_key, self.plex.token) if s)
+
+
+def _sections() -> dict[str, type[Section]]:
+    """Attribute of Settings -> its section class, in declaration order."""
+    found: dict[str, type[Section]] = {}
+    for f in fields(Settings):
+        kind = f.type if isinstance(f.type, type) else globals().get(str(f.type))
+        if isinstance(kind, type) and issubclass(kind, Section):
+            found[f.name] = kind
+    return found
+
+
+SECTIONS = _sections()
+
+
+def _keys() -> tuple[Key, ...]:
+    keys = []
+    for kind in SECTIONS.values():
+        for f in fields(kind):  # type: ignore[arg-type]  # every Section subclass is a dataclass
+            spec = f.metadata["setting"]
+            keys.append(Key(kind.SECTION, f.name, **spec))
+    return tuple(keys)
+
+
+KEYS: tuple[Key, ...] = _keys()
+
+KEYS_BY_SECTION: dict[str, dict[str, Key]] = {}
+for _key in KEYS:
+    KEYS_BY_SECTION.setdefault(_key.section, {})[_key.name] = _key
+
+ENV_ONLY = {"DEV": "reload the service when its code changes (development)"}
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -363,84 +409,29 @@ def load(
         raw = _read_file(file)
     label = str(file) if file is not None else "settings"
 
-    values: dict[tuple[str, str], Any] = {}
+    values: dict[str, dict[str, Any]] = {}
     for key in KEYS:
+        section = values.setdefault(key.section, {})
         env_name, env_value = _env_override(key, environ)
         if env_value is not None:
-            values[key.section, key.name] = _parse(key, env_value, f"environment {env_name}")
+            section[key.name] = _parse(key, env_value, f"environment {env_name}")
         elif key.name in raw.get(key.section, {}):
-            values[key.section, key.name] = _parse(
+            section[key.name] = _parse(
                 key, raw[key.section][key.name], f"{label}: [{key.section}] {key.name}"
             )
         else:
-            values[key.section, key.name] = _parse(
-                key, key.default, f"default [{key.section}] {key.name}"
-            )
-
-    base_dir = file.parent if file is not None else Path.cwd()
-    return _build(values, environ, base_dir, file)
-
-
-def _build(
-    v: dict[tuple[str, str], Any], environ: Mapping[str, str], base_dir: Path, file: Path | None
-) -> Settings:
-    stash_url = v["stash", "url"]
-    if stash_url is None:
-        host = v["stash", "ip"]
-        if ":" in host and not host.startswith("["):  # a bare IPv6 address
-            host = f"[{host}]"
-        stash_url = f"http://{host}:{v['stash', 'port']}"
-
-    def resolve(text: str) -> Path:
-        p = Path(text).expanduser()
-        return p if p.is_absolute() else (base_dir / p)
+            section[key.name] = _parse(key, key.default, f"default [{key.section}] {key.name}")
 
     try:
         dev = _bool(_env(environ, "DEV") or "false")
     except ValueError as exc:
         raise SettingsError(f"environment DEV = {_env(environ, 'DEV')!r}: {exc}") from None
 
-    return Settings(
-        server=ServerSettings(
-            host=v["plexagentserver", "host"],
-            port=v["plexagentserver", "port"],
-            num_workers=v["plexagentserver", "num_workers"],
-            poster_mode=v["plexagentserver", "poster_mode"],
-            agent_base_url=v["plexagentserver", "agent_base_url"],
-            allowed_networks=v["plexagentserver", "allowed_networks"],
-        ),
-        stash=StashSettings(
-            url=stash_url,
-            api_key=v["stash", "api_key"],
-            debug=v["stash", "debug"],
-            cache_ttl=v["stash", "cache_ttl"],
-            timeout=v["stash", "timeout"],
-        ),
-        plex=PlexSettings(
-            url=v["plex", "url"],
-            token=v["plex", "token"],
-            refresh_on_change=v["plex", "refresh_on_change"],
-        ),
-        mirror=MirrorSettings(
-            database=resolve(v["mirror", "database"]),
-            poster_dir=resolve(v["mirror", "poster_dir"]),
-            poster_style=v["mirror", "poster_style"],
-        ),
-        sync=SyncSettings(
-            interval_minutes=v["sync", "interval_minutes"],
-            sweep_hours=v["sync", "sweep_hours"],
-            page_size=v["sync", "page_size"],
-        ),
-        match=MatchSettings(path_map=v["match", "path_map"]),
-        metadata=MetadataSettings(
-            content_rating=v["metadata", "content_rating"],
-            ignore_tags=v["metadata", "ignore_tags"],
-            studio_as_collection=v["metadata", "studio_as_collection"],
-        ),
-        tv=TvSettings(show_by=v["tv", "show_by"]),
-        dev=dev,
-        source=file,
-    )
+    base_dir = file.parent if file is not None else Path.cwd()
+    built = {
+        attr: kind(**kind.finish(values[kind.SECTION], base_dir)) for attr, kind in SECTIONS.items()
+    }
+    return Settings(**built, dev=dev, source=file)
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:
@@ -522,15 +513,14 @@ def describe(settings: Settings) -> str:
     return "\n".join(lines)
 
 
-_ATTRS = {"plexagentserver": "server"}
+_ATTRS = {kind.SECTION: attr for attr, kind in SECTIONS.items()}
 
 
 def _show(settings: Settings, key: Key) -> str:
-    group = getattr(settings, _ATTRS.get(key.section, key.section))
-    attr = key.name
+    group = getattr(settings, _ATTRS[key.section])
     if key.section == "stash" and key.name in ("ip", "port"):
-        return "(see url)" if settings.stash.url else ""
-    value = getattr(group, attr)
+        return "(see url)"  # url is always set once loaded; ip and port only build it
+    value = getattr(group, key.name)
     if key.secret:
         return "<set>" if value else "<not set>"
     if value is None:

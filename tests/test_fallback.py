@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from stashplex.fallback import Fallback, basename_pattern, regex_literal
 from stashplex.flight import Busy, ExpiringSet, SingleFlight
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.samplestash.names import TRAP_BY_ID
+from stashplex.web.fallback import Fallback, basename_pattern, regex_literal
 from tests.webkit import Provider, synced_provider  # noqa: F401
 
 ROUTE = "/library/metadata/matches"

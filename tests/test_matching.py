@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from stashplex.mirror import pathkeys
+from stashplex.plex import pathkeys
 from stashplex.plex.matching import (
     CERTAIN,
     MAX_CANDIDATES,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from stashplex.mirror import pathkeys as pk
+from stashplex.plex import pathkeys as pk
 
 
 def test_reversed_path_splits_both_separators_and_drops_empties() -> None:

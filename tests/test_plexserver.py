@@ -11,16 +11,16 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from stashplex.artwork import Artwork
+from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.sync import Syncer, SyncReport
-from stashplex.plex.items import PlexLinks
-from stashplex.plex.refresh import PlexRefresher
-from stashplex.plex.server import (
+from stashplex.pms.client import (
     PlexAuthError,
-    PlexServer,
     PlexUnreachable,
+    PmsClient,
     legacy_scene_guid,
 )
-from stashplex.plex.upload import PosterUploader
+from stashplex.pms.refresher import PlexRefresher
+from stashplex.pms.uploader import PosterUploader
 from stashplex.posters.service import PosterService
 from stashplex.stash.client import StashClient
 from tests.plugins.fake_pms import TOKEN, FakePMS
@@ -31,14 +31,14 @@ QUICK = (0.05, 0.1, 0.1, 0.1)  # retry delays short enough for tests
 
 
 @pytest.fixture
-def pms(fake_pms: FakePMS) -> Iterator[PlexServer]:
-    server = PlexServer(fake_pms.url, TOKEN, timeout=2)
+def pms(fake_pms: FakePMS) -> Iterator[PmsClient]:
+    server = PmsClient(fake_pms.url, TOKEN, timeout=2)
     yield server
     server.close()
 
 
 @pytest.fixture
-def side(mirrored: Mirrored, pms: PlexServer) -> Iterator[Callable[..., PosterUploader]]:
+def side(mirrored: Mirrored, pms: PmsClient) -> Iterator[Callable[..., PosterUploader]]:
     """`make(**kwargs)`: an uploader over the mirror with its own poster service."""
     made: list[tuple[PosterUploader, StashClient]] = []
 
@@ -69,7 +69,7 @@ def sha(data: bytes) -> str:
 # --- the client --------------------------------------------------------------------------------
 
 
-def test_finds_items_by_guid_in_movie_sections_only(fake_pms: FakePMS, pms: PlexServer) -> None:
+def test_finds_items_by_guid_in_movie_sections_only(fake_pms: FakePMS, pms: PmsClient) -> None:
     key = fake_pms.add_scene(5, section="3")
     fake_pms.add_scene(6, section="2")  # a TV section: never searched
     legacy = fake_pms.add_scene(7, guid=legacy_scene_guid(7))
@@ -88,7 +88,7 @@ def test_finds_items_by_guid_in_movie_sections_only(fake_pms: FakePMS, pms: Plex
     assert all(TOKEN not in str(s.query) for s in fake_pms.seen)
 
 
-def test_title_fallback_when_the_guid_filter_is_ignored(fake_pms: FakePMS, pms: PlexServer) -> None:
+def test_title_fallback_when_the_guid_filter_is_ignored(fake_pms: FakePMS, pms: PmsClient) -> None:
     fake_pms.ignore_guid_filter = True
     for n in range(60):  # more than one search page of other items
         fake_pms.add_scene(100 + n, title=f"Other {n}")
@@ -98,7 +98,7 @@ def test_title_fallback_when_the_guid_filter_is_ignored(fake_pms: FakePMS, pms: 
     assert item is not None and item.key == key
 
 
-def test_upload_and_refresh_requests(fake_pms: FakePMS, pms: PlexServer) -> None:
+def test_upload_and_refresh_requests(fake_pms: FakePMS, pms: PmsClient) -> None:
     key = fake_pms.add_scene(5)
     pms.upload_poster(key, b"\xff\xd8\xffposter")
     pms.refresh(key)
@@ -111,12 +111,12 @@ def test_upload_and_refresh_requests(fake_pms: FakePMS, pms: PlexServer) -> None
 
 
 def test_errors_are_typed_and_never_show_the_token(fake_pms: FakePMS) -> None:
-    wrong = PlexServer(fake_pms.url, "not-the-token-123", timeout=2)
+    wrong = PmsClient(fake_pms.url, "not-the-token-123", timeout=2)
     with pytest.raises(PlexAuthError) as auth:
         wrong.sections()
     assert "not-the-token" not in str(auth.value) and "not-the-token" not in repr(wrong)
     wrong.close()
-    gone = PlexServer(f"http://127.0.0.1:{free_port()}", TOKEN, timeout=1)
+    gone = PmsClient(f"http://127.0.0.1:{free_port()}", TOKEN, timeout=1)
     with pytest.raises(PlexUnreachable) as down:
         gone.sections()
     assert TOKEN not in str(down.value) and TOKEN not in repr(gone)
@@ -233,7 +233,7 @@ def test_scenes_without_a_poster_are_looked_up_only_for_refreshes(
 
 
 def test_refresh_only_changed_matched_scenes_rate_limited(
-    mirrored: Mirrored, fake_pms: FakePMS, pms: PlexServer
+    mirrored: Mirrored, fake_pms: FakePMS, pms: PmsClient
 ) -> None:
     links = PlexLinks(mirrored.db)
     ids = sorted(mirrored.scenes())
@@ -268,7 +268,7 @@ def test_refresh_only_changed_matched_scenes_rate_limited(
 
 
 def test_nothing_refreshed_for_an_unchanged_pass(
-    mirrored: Mirrored, fake_pms: FakePMS, pms: PlexServer
+    mirrored: Mirrored, fake_pms: FakePMS, pms: PmsClient
 ) -> None:
     links = PlexLinks(mirrored.db)
     for scene_id in sorted(mirrored.scenes())[:5]:

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from stashplex.diskio import atomic_write, shard
-from stashplex.imagecache import ImageCache, version_tag
 from stashplex.posters.store import PosterStore
 from stashplex.stash.client import StashImage
+from stashplex.web.imagecache import ImageCache, version_tag
 from stashplex.web.images import stash_image_path
 from tests.webkit import Provider, hand_provider, synced_provider  # noqa: F401
 

@@ -20,7 +20,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from stashplex.mirror import heldsqlite, pathkeys
+from stashplex.mirror import heldsqlite
+from stashplex.plex import pathkeys
 from stashplex.plex.matching import Hit, NamedFile
 
 ROW_LIMIT = 64  # more files than this with one name are not worth ranking

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from stashplex.mirror import pathkeys
 from stashplex.model import (
     Fingerprint,
     Group,
@@ -23,6 +22,7 @@ from stashplex.model import (
     Tag,
     VideoFile,
 )
+from stashplex.plex import pathkeys
 
 E = TypeVar("E", Studio, Performer, Tag, Group)
 

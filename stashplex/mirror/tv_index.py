@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, select
 
-from stashplex.mirror import models, pathkeys
+from stashplex.mirror import models
 from stashplex.mirror.store import EntityCache, chunks, load_scenes
 from stashplex.model import Group, Scene, SceneGroup, Studio, VideoFile
-from stashplex.plex import tv_shape
+from stashplex.plex import pathkeys, tv_shape
 from stashplex.plex.identity import SPECIALS, show_rating_key
 from stashplex.plex.tv_shape import Placement
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stashplex.mirror import pathkeys
 from stashplex.mirror.lookups import ROW_LIMIT, ReadConnections
+from stashplex.plex import pathkeys
 from stashplex.plex.identity import parse_show_rating_key
 from stashplex.plex.tv_mapping import EpisodeRow, ShowRow
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from stashplex.mirror import pathkeys
+from stashplex.plex import pathkeys
 from stashplex.plex.identity import parse_scene_guid, scene_id_in_filename
 
 MAX_CANDIDATES = 10

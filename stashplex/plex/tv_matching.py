@@ -20,8 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from stashplex.mirror import pathkeys
-from stashplex.plex import matching
+from stashplex.plex import matching, pathkeys
 from stashplex.plex.identity import (
     MAX_SEASON,
     parse_episode_rating_key,

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import falcon
 
-from stashplex.fallback import Fallback
-from stashplex.imagecache import DEFAULT_MAX_BYTES, ImageCache
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import MirrorLookups, ReadConnections
 from stashplex.posters.service import PosterService
@@ -26,7 +24,9 @@ from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
 from stashplex.web.context import Context
+from stashplex.web.fallback import Fallback
 from stashplex.web.health import HealthResource, StashLiveness
+from stashplex.web.imagecache import DEFAULT_MAX_BYTES, ImageCache
 from stashplex.web.images import ImageResource, ImageSource
 from stashplex.web.matches import MatchesResource
 from stashplex.web.metadata import ExtrasResource, ImagesResource, MetadataResource

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 import falcon
 
-from stashplex.fallback import Fallback
 from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import MirrorLookups
 from stashplex.plex.identity import MOVIE_PROVIDER_ID
 from stashplex.settings import Settings
 from stashplex.web.baseurl import BaseUrl
+from stashplex.web.fallback import Fallback
 from stashplex.web.misses import RecentMisses
 
 

@@ -21,7 +21,6 @@ from typing import Any
 import falcon
 
 from stashplex.flight import Busy, ExpiringSet, SingleFlight
-from stashplex.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
@@ -35,6 +34,7 @@ from stashplex.stash.errors import (
 from stashplex.trouble import Trouble
 from stashplex.web.context import Context
 from stashplex.web.errors import not_found
+from stashplex.web.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
 
 log = logging.getLogger(__name__)
 

@@ -84,7 +84,7 @@ def legacy_scene_guid(scene_id: int, provider_id: str = MOVIE_PROVIDER_ID) -> st
     return make_guid(provider_id, "movie", f"{LEGACY_SCENE_PREFIX}{int(scene_id)}")
 
 
-class PlexServer:
+class PmsClient:
     def __init__(
         self,
         url: str,
@@ -116,12 +116,12 @@ class PlexServer:
         )
 
     def __repr__(self) -> str:
-        return f"PlexServer({self.url!r})"
+        return f"PmsClient({self.url!r})"
 
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> PlexServer:
+    def __enter__(self) -> PmsClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

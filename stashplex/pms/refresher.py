@@ -13,9 +13,9 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.sync import SyncReport
-from stashplex.plex.items import PlexLinks
-from stashplex.plex.server import PlexAuthError, PlexError, PlexNotFound, PlexServer
+from stashplex.pms.client import PlexAuthError, PlexError, PlexNotFound, PmsClient
 from stashplex.worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class PlexRefresher(BackgroundWorker):
 
     def __init__(
         self,
-        pms: PlexServer,
+        pms: PmsClient,
         links: PlexLinks,
         *,
         per_second: float = PER_SECOND,

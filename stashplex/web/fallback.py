@@ -28,11 +28,12 @@ from collections.abc import Callable
 from typing import Any
 
 from stashplex.flight import Busy, ExpiringSet, SingleFlight
-from stashplex.mirror import documents, pathkeys
+from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.model import Scene
+from stashplex.plex import pathkeys
 from stashplex.plex.matching import MatchRequest, file_basenames, wanted_ids
 from stashplex.settings import Settings
 from stashplex.stash import parse

@@ -7,7 +7,7 @@ failing) for one background thread that:
 
 1. skips the scene if the poster version recorded as uploaded is the current one (a restart
    uploads nothing again; a changed poster is uploaded again);
-2. finds the PMS item by its guid (`PlexServer.find_scene`). PMS asks for metadata while it is
+2. finds the PMS item by its guid (`PmsClient.find_scene`). PMS asks for metadata while it is
    still ingesting a new item, so "not found yet" is retried with growing delays, a bounded
    number of times; the next metadata request starts over;
 3. uploads the poster and records (scene, Plex key, poster version) in the mirror.
@@ -24,8 +24,8 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from stashplex.plex.items import PlexLinks
-from stashplex.plex.server import PlexAuthError, PlexError, PlexNotFound, PlexServer
+from stashplex.mirror.plex_links import PlexLinks
+from stashplex.pms.client import PlexAuthError, PlexError, PlexNotFound, PmsClient
 from stashplex.posters.service import PosterService, PosterUnavailable
 from stashplex.worker import BackgroundWorker
 
@@ -42,7 +42,7 @@ class PosterUploader(BackgroundWorker):
 
     def __init__(
         self,
-        pms: PlexServer,
+        pms: PmsClient,
         links: PlexLinks,
         posters: PosterService | None,
         *,

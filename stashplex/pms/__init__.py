@@ -1,0 +1,1 @@
+"""The Plex Media Server side: its HTTP client, the poster uploader and the refresher."""
