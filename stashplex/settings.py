@@ -19,10 +19,14 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from stashplex.redaction import hide_url_password, redact, url_password
+from stashplex.titleformat import DEFAULT as DEFAULT_TITLE_FORMAT
+from stashplex.titleformat import TitleFormat, compile_format
 
 DEFAULT_FILES = ("settings.ini", "stashplexagent.config")
 POSTER_STYLES = ("letterbox", "blur")
 SHOW_BY = ("studio", "parent_studio", "group")
+RATING_AS = ("audience", "user", "off")
+CAST_ORDERS = ("stash", "name", "female_first", "male_first")
 
 
 class SettingsError(Exception):
@@ -124,6 +128,20 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def _title_format(raw: str) -> TitleFormat:
+    return compile_format(raw)
+
+
+def _cast_role(raw: str) -> str:
+    """ "disambiguation", "none", or a fixed text given to every performer."""
+    value = " ".join(raw.split())
+    if value.lower() in ("disambiguation", "none", ""):
+        return value.lower() or "none"
+    if len(value) > 100:
+        raise ValueError("expected disambiguation, none, or a text of at most 100 characters")
+    return value
 
 
 def _word_list(raw: str) -> tuple[str, ...]:
@@ -316,6 +334,16 @@ class MetadataSettings(Section):
     content_rating: str = setting("XXX", _text, "content rating given to every item")
     ignore_tags: tuple[str, ...] = setting("", _word_list, "tags never sent as genres (comma list)")
     studio_as_collection: bool = setting("false", _bool, "also file scenes by studio")
+    title_format: TitleFormat = setting(
+        DEFAULT_TITLE_FORMAT, _title_format, "the title Plex shows, e.g. [{studio} - ]{title}"
+    )
+    rating: str = setting(
+        "audience", _choice(RATING_AS), "Stash's rating as Plex's audience or user rating"
+    )
+    cast_role: str = setting(
+        "disambiguation", _cast_role, "text under each performer: disambiguation, none or fixed"
+    )
+    cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
 
 
 @dataclass(frozen=True)
