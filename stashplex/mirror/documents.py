@@ -13,8 +13,8 @@ import functools
 import hashlib
 import json
 
-from stashplex.model import SceneBundle
 from stashplex.plex.mapping import MappingOptions, scene_metadata
+from stashplex.records import SceneBundle
 from stashplex.settings import Settings
 
 BASE_TOKEN = "\x00"
