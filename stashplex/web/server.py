@@ -33,7 +33,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 from waitress.task import ErrorTask
 
 from stashplex.settings import Settings
-from stashplex.web.errors import body
+from stashplex.web.json_errors import body
 
 log = logging.getLogger(__name__)
 
