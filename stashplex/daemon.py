@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeAlias
 
 import waitress
 from waitress import trigger, wasyncore
@@ -45,7 +45,7 @@ WAITRESS_MAX_BODY = 16 * 1024 * 1024
 STASH_CALLS_IN_FLIGHT = 3
 STOP_GRACE_SECONDS = 5.0
 
-Server = BaseWSGIServer | MultiSocketServer
+Server: TypeAlias = BaseWSGIServer | MultiSocketServer
 
 
 def responder_client(settings: Settings) -> StashClient:

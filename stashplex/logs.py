@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 REDACTED = "<redacted>"
 _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -60,7 +61,7 @@ def redactor() -> RedactingFilter:
 def setup(
     debug: bool = False,
     secrets: Iterable[str | None] = (),
-    stream=None,
+    stream: TextIO | None = None,
     *,
     quiet: bool = False,
 ) -> None:

@@ -80,7 +80,7 @@ def create_app(
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
     status page.
     """
-    middleware: list[object] = []
+    middleware: list[AllowedNetworks | BodyLimit] = []
     if settings.server.allowed_networks:
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
