@@ -12,12 +12,12 @@ import json
 import falcon
 
 from stashplex.mirror import documents
-from stashplex.mirror.store import load_bundle
-from stashplex.model import SceneBundle
+from stashplex.mirror.scene_reader import load_bundle
 from stashplex.plex.identity import parse_scene_rating_key
 from stashplex.plex.mapping import container, image_container, scene_images, trim_metadata
+from stashplex.records import SceneBundle
 from stashplex.web.context import Context
-from stashplex.web.errors import not_found
+from stashplex.web.json_errors import not_found
 
 # PMS's trimming parameters, by `trim_metadata`'s argument names.
 _HINTS = {

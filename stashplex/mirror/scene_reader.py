@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from stashplex.mirror import models, rows
-from stashplex.model import (
+from stashplex.records import (
     Group,
     Performer,
     Scene,
