@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from stashplex.change_queue import ChangeQueue
 from stashplex.changes import Changes
 from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncReport
+from stashplex.redaction import redact
 from stashplex.stash.errors import StashError
 from stashplex.trouble import Trouble
 
@@ -169,10 +170,10 @@ class SyncScheduler:
         except StashError as exc:
             # The same problem in other words ("refused", then "reset" while Stash restarts)
             # is still the same problem: it is told by its class, not by its message.
-            self._failed(kind, started, str(exc), type(exc))
+            self._failed(kind, started, redact(str(exc)), type(exc))
             return
         except Exception as exc:  # a bug (or a full disk) must not stop future syncs
-            message = f"internal error: {type(exc).__name__}: {exc}"
+            message = redact(f"internal error: {type(exc).__name__}: {exc}")
             self._failed(kind, started, message, (type(exc), str(exc)), exc_info=exc)
             return
         finally:

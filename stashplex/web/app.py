@@ -16,6 +16,7 @@ import falcon
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import MirrorLookups, ReadConnections
 from stashplex.posters.service import PosterService
+from stashplex.redaction import register
 from stashplex.scheduler import SyncStatus
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
@@ -85,6 +86,7 @@ def create_app(
     status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
     (both: the scheduler's; None: this app runs no syncs).
     """
+    register(settings.secrets)  # error bodies, /status and /health are redacted
     middleware: list[object] = []
     if settings.server.allowed_networks:
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
@@ -128,7 +130,7 @@ def create_app(
         app.add_route(path, ImageResource(images, kind))
     add_tv_routes(app, context, connections)
     liveness = StashLiveness(stash) if stash is not None else None
-    health = HealthResource(connections, liveness)
+    health = HealthResource(connections, liveness, sync_status=sync_status)
     app.add_route("/health", health)
     form_token = FormToken()
     app.add_route(

@@ -1,9 +1,8 @@
 """The HTML of `/status`: one self-contained page (inline CSS, no scripts, no external assets).
 
+Pure: `render(view)` turns a `StatusView` into HTML, redacting and escaping every value, so the
+page can be tested without a server and never breaks on odd file names or leaks a secret.
 While a sync runs or waits, the page reloads every few seconds to show its progress.
-
-Pure: `render(view)` turns a `StatusView` into HTML, escaping every value, so the page can be
-tested without a server and never breaks on odd file names.
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
+
+from stashplex.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class StatusView:
     failing_since: float | None
     last_error: str | None
     runs: list[SyncRun] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why the service is degraded
     unmatched: list[Unmatched] = field(default_factory=list)
     sync_progress: tuple[str, int, int | None] | None = None
     sync_queued: tuple[str, ...] = ()
@@ -87,8 +89,8 @@ def _progress(progress: tuple[str, int, int | None] | None) -> str:
         return ""
     phase, done, total = progress
     if total:
-        return f": {escape(phase)} {done:,} of {total:,} ({done / total:.0%})"
-    return f": {escape(phase)} {done:,}"
+        return f": {e(phase)} {done:,} of {total:,} ({done / total:.0%})"
+    return f": {e(phase)} {done:,}"
 
 
 def _controls(view: StatusView) -> str:
@@ -141,8 +143,13 @@ def _state(ok: bool | None, yes: str, no: str, unknown: str = "unknown") -> str:
     )
 
 
+def e(value: object) -> str:
+    """Any value as page text: redacted (it may be Stash's or a setting's words), encodable
+    (lone surrogates replaced) and escaped."""
+    return escape(redact(str(value)))
+
+
 def render(view: StatusView) -> str:
-    e = escape
     now = view.now
     cards = "".join(
         f'<div class="card"><b>{count:,}</b>{e(name)}</div>' for name, count in view.counts.items()
@@ -207,6 +214,14 @@ def render(view: StatusView) -> str:
     )
     busy = bool(view.sync_running or view.sync_queued)
     refresh = BUSY_REFRESH_SECONDS if busy else IDLE_REFRESH_SECONDS
+    if view.problems:
+        health = (
+            '<p><span class="bad">Degraded</span>: '
+            + "; ".join(e(problem) for problem in view.problems)
+            + ".</p>"
+        )
+    else:
+        health = '<p><span class="ok">Healthy</span>.</p>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -215,6 +230,7 @@ def render(view: StatusView) -> str:
 <body>
 <h1>stashplex</h1>
 <p class="muted">version {e(view.version)} · page refreshes every {refresh} s</p>
+{health}
 
 <h2>Stash</h2>
 <p><code>{e(view.stash_url)}</code> —
