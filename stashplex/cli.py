@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.set_defaults(func=_cmd_sync)
 
     sample = sub.add_parser("sample-stash", help="run the sample Stash server (tests, demos)")
-    from stashplex.samplestash import command as sample_command
+    from stashplex.samplestash import main as sample_command
 
     sample_command.add_arguments(sample)
     sample.set_defaults(func=sample_command.run, needs_settings=False)

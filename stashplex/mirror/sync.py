@@ -34,7 +34,7 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.kinds import EntityKind, entity_kinds
 from stashplex.mirror.writer import MirrorWriter, PageResult, count_scenes, get_state, set_state
-from stashplex.model import Scene
+from stashplex.records import Scene
 from stashplex.redaction import redact_optional, register
 from stashplex.settings import Settings
 from stashplex.stash import parse

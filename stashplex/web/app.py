@@ -20,7 +20,7 @@ from stashplex.redaction import register
 from stashplex.scheduler import SyncStatus
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
-from stashplex.web import errors
+from stashplex.web import json_errors
 from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
@@ -29,8 +29,8 @@ from stashplex.web.fallback import Fallback
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.imagecache import DEFAULT_MAX_BYTES, ImageCache
 from stashplex.web.images import ImageResource, ImageSource
-from stashplex.web.matches import MatchesResource
-from stashplex.web.metadata import ExtrasResource, ImagesResource, MetadataResource
+from stashplex.web.movie_matches import MatchesResource
+from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
 from stashplex.web.status import StatusResource
 from stashplex.web.sync_controls import FormToken, RunSync, StatusSyncForm, SyncApiResource
@@ -93,8 +93,8 @@ def create_app(
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
     app = ProviderApp(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
-    app.set_error_serializer(errors.serialize)
-    app.add_error_handler(Exception, errors.unexpected)
+    app.set_error_serializer(json_errors.serialize)
+    app.add_error_handler(Exception, json_errors.unexpected)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:

@@ -13,7 +13,7 @@ from typing import Any
 
 import falcon
 
-from stashplex.web.errors import bad_request
+from stashplex.web.json_errors import bad_request
 
 MAX_BODY = 1024 * 1024
 MAX_TEXT = 4096  # PATH_MAX: no real file name or title is longer

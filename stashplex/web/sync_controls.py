@@ -18,7 +18,7 @@ import falcon
 
 from stashplex.scheduler import KINDS
 from stashplex.web.body import read_json_object
-from stashplex.web.errors import bad_request
+from stashplex.web.json_errors import bad_request
 
 RunSync = Callable[[str], None]
 FORM_LIMIT = 4096

@@ -14,7 +14,7 @@ import falcon
 
 from stashplex.changes import Changes, EventError, parse_events
 from stashplex.web.body import read_json_object
-from stashplex.web.errors import bad_request
+from stashplex.web.json_errors import bad_request
 
 QueueChanges = Callable[[Changes, int], None]
 
