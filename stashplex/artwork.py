@@ -23,7 +23,7 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
-from stashplex.pms.client import PmsClient
+from stashplex.pms.api import PmsClient
 from stashplex.pms.refresher import PlexRefresher
 from stashplex.pms.uploader import PosterUploader
 from stashplex.posters.pipeline import PAUSE_SECONDS, PosterPipeline

@@ -64,7 +64,7 @@ def _speak_like(source: StashClient, target: StashClient) -> Callable[[SyncRepor
     probed it itself (it only does for live lookups)."""
 
     def hook(report: SyncReport) -> None:
-        target.legacy = source.legacy
+        target.features = source.features
 
     return hook
 

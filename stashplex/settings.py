@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from stashplex.redaction import hide_url_password, redact, url_password
 from stashplex.titleformat import DEFAULT as DEFAULT_TITLE_FORMAT
 from stashplex.titleformat import TitleFormat, compile_format
 
@@ -369,8 +370,16 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in logs, errors or responses."""
-        return tuple(s for s in (self.stash.api_key, self.plex.token) if s)
+        """Values that must never appear in logs, errors or responses: every key declared
+        `secret=True`, and the password of any URL setting."""
+        found: list[str] = []
+        for key in KEYS:
+            value = getattr(getattr(self, _ATTRS[key.section]), key.name)
+            if key.secret and isinstance(value, str) and value:
+                found.append(value)
+            elif isinstance(value, str) and "://" in value:
+                found.append(url_password(value) or "")
+        return tuple(s for s in found if s)
 
 
 def _sections() -> dict[str, type[Section]]:
@@ -483,7 +492,7 @@ def _parse(key: Key, raw: str, where: str) -> Any:
     try:
         return key.parse(raw)
     except ValueError as exc:
-        shown = "<hidden>" if key.secret else repr(raw.strip())
+        shown = "<hidden>" if key.secret else redact(repr(raw.strip()))
         raise SettingsError(f"{where} = {shown}: {exc}") from None
 
 
@@ -518,7 +527,7 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
                 secret = (hint is not None and known[hint].secret) or any(
                     word in name for word in ("key", "token", "pass", "secret")
                 )
-                shown = "<hidden>" if secret else repr(value.strip())
+                shown = "<hidden>" if secret else redact(repr(value.strip()))
                 where = f"{path}: [{section}] {name} = {shown}"
                 if hint:
                     raise SettingsError(f"{where}: unknown key (did you mean '{hint}'?)")
@@ -564,4 +573,4 @@ def _show(settings: Settings, key: Key) -> str:
         return "".join(f"\n    {plex} = {stash}" for plex, stash in value)
     if isinstance(value, tuple):
         return ", ".join(str(item) for item in value)
-    return str(value)
+    return hide_url_password(str(value))

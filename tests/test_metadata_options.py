@@ -13,7 +13,7 @@ from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
 from stashplex.mirror.writer import MirrorWriter
-from stashplex.model import Group, Performer, SceneGroup, StashId, Studio, Tag
+from stashplex.records import Group, Performer, SceneGroup, StashId, Studio, Tag
 from stashplex.web.app import create_app
 from tests.test_fallback import Calls
 from tests.webkit import Provider, hand_scene, hand_settings, synced_provider  # noqa: F401

@@ -13,7 +13,7 @@ import pytest
 from stashplex.artwork import Artwork
 from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.sync import Syncer, SyncReport
-from stashplex.pms.client import (
+from stashplex.pms.api import (
     PlexAuthError,
     PlexUnreachable,
     PmsClient,

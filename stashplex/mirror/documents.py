@@ -15,8 +15,8 @@ import hashlib
 import json
 from typing import Any
 
-from stashplex.model import SceneBundle
 from stashplex.plex.mapping import MappingOptions, hidden_by, scene_metadata
+from stashplex.records import SceneBundle
 from stashplex.settings import Settings
 
 BASE_TOKEN = "\x00"

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from stashplex.model import Performer, Scene, SceneBundle, StashId
 from stashplex.plex.identity import (
     MOVIE_PROVIDER_ID,
     is_valid_provider_id,
@@ -25,6 +24,7 @@ from stashplex.plex.identity import (
     scene_key,
     scene_rating_key,
 )
+from stashplex.records import Performer, Scene, SceneBundle, StashId
 from stashplex.titleformat import DEFAULT_FORMAT, TitleFormat
 
 IDENTITY_KEYS: frozenset[str] = frozenset({"ratingKey", "key", "guid", "type", "title"})

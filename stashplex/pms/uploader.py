@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from stashplex.mirror.plex_links import PlexLinks
-from stashplex.pms.client import PlexAuthError, PlexError, PlexNotFound, PmsClient
+from stashplex.pms.api import PlexAuthError, PlexError, PlexNotFound, PmsClient
 from stashplex.posters.service import PosterService, PosterUnavailable
 from stashplex.worker import BackgroundWorker
 

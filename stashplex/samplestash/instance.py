@@ -17,10 +17,10 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-from .app import SampleApp
 from .engine import Engine
 from .faults import Faults
 from .library import Library
+from .routes import SampleApp
 from .server import HTTPServer
 
 Op = Callable[["SampleStash", dict[str, Any]], Any]

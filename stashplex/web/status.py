@@ -7,7 +7,7 @@ from collections.abc import Callable
 import falcon
 
 from stashplex import __version__
-from stashplex.mirror.store import gate_counts
+from stashplex.mirror.scene_reader import gate_counts
 from stashplex.posters.state import PosterStates
 from stashplex.scheduler import SyncStatus
 from stashplex.web.context import Context
@@ -59,6 +59,7 @@ class StatusResource:
         ]
         status = self.sync_status() if self.sync_status is not None else SyncStatus()
         reachable = self.liveness.status()[0] if self.liveness is not None else None
+        problems = self.health.problems(facts, {"reachable": reachable})
         base = ctx.base(req).rstrip("/")
         last_success = facts["sync"].get("last_success_epoch")
         gates = ctx.settings.metadata
@@ -89,6 +90,7 @@ class StatusResource:
             failing_since=status.failing_since,
             last_error=status.last_error,
             runs=runs,
+            problems=problems,
             unmatched=[Unmatched(m.when, m.filename, m.title) for m in ctx.misses.recent()],
             hidden=hidden,
         )

@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run without the stashplex CLI: ``python -m stashplex.samplestash.command``."""
+    """Run without the stashplex CLI: ``python -m stashplex.samplestash.main``."""
     parser = argparse.ArgumentParser(prog="sample-stash", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))
