@@ -15,7 +15,7 @@ from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.records import Group, Performer, SceneGroup, StashId, Studio, Tag
 from stashplex.web.app import create_app
-from tests.webkit import Provider, hand_scene, hand_settings
+from tests.plugins.webkit import Provider, hand_scene, hand_settings
 
 STUDIOS_ = [Studio(1, "Site", parent_id=2), Studio(2, "Network", parent_id=3), Studio(3, "Corp")]
 PERFORMERS_ = [
