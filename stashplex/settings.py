@@ -344,6 +344,8 @@ class MetadataSettings(Section):
         "disambiguation", _cast_role, "text under each performer: disambiguation, none or fixed"
     )
     cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
+    require_organized: bool = setting("false", _bool, "offer Plex only scenes marked organized")
+    require_stash_id: bool = setting("false", _bool, "offer Plex only scenes with a stash-box id")
 
 
 @dataclass(frozen=True)

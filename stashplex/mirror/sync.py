@@ -384,8 +384,7 @@ class Syncer:
             self._check_stop()
             chunk = ids[start : start + self.page_size]
             try:
-                data = self.client.execute("FindScenesByIds", {"ids": [str(i) for i in chunk]})
-                scenes = [parse.scene(s) for s in parse.listing(data, "findScenes", "scenes")]
+                scenes = [parse.scene(s) for s in self.client.find_scenes_by_ids(chunk)]
             except StashDataError:
                 # One id deleted since we looked fails the whole query: ask one by one.
                 scenes = []

@@ -18,7 +18,7 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import EntityKind
 from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
 from stashplex.mirror.tv_index import TvIndex
-from stashplex.plex.mapping import MappingOptions
+from stashplex.plex.mapping import MappingOptions, hidden_by
 from stashplex.records import Scene
 
 
@@ -62,7 +62,7 @@ class MirrorWriter:
         self.options = options
         with db.reader.connect() as connection:
             self.cache = EntityCache.load(connection)
-            self.tv = TvIndex.load(connection)
+            self.tv = TvIndex.load(connection, shown=lambda s: not hidden_by(s, options))
 
     # --- scenes ------------------------------------------------------------------------------
 

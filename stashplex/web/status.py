@@ -7,6 +7,7 @@ from collections.abc import Callable
 import falcon
 
 from stashplex import __version__
+from stashplex.mirror.scene_reader import gate_counts
 from stashplex.posters.state import PosterStates
 from stashplex.scheduler import SyncStatus
 from stashplex.web.context import Context
@@ -61,6 +62,13 @@ class StatusResource:
         problems = self.health.problems(facts, {"reachable": reachable})
         base = ctx.base(req).rstrip("/")
         last_success = facts["sync"].get("last_success_epoch")
+        gates = ctx.settings.metadata
+        with ctx.db.reader.connect() as connection:
+            hidden = gate_counts(
+                connection,
+                require_organized=gates.require_organized,
+                require_stash_id=gates.require_stash_id,
+            )
         return StatusView(
             version=__version__,
             register_url=base,
@@ -84,6 +92,7 @@ class StatusResource:
             runs=runs,
             problems=problems,
             unmatched=[Unmatched(m.when, m.filename, m.title) for m in ctx.misses.recent()],
+            hidden=hidden,
         )
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

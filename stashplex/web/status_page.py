@@ -52,6 +52,7 @@ class StatusView:
     runs: list[SyncRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # why the service is degraded
     unmatched: list[Unmatched] = field(default_factory=list)
+    hidden: dict[str, int] = field(default_factory=dict)  # gate -> scenes it hides from Plex
     now: float = field(default_factory=time.time)
 
 
@@ -118,6 +119,18 @@ def render(view: StatusView) -> str:
         )
     else:
         poster_line = "Poster mode is off: Plex gets Stash's 16:9 screenshots."
+
+    gate_names = {
+        "organized": "not organized (<code>require_organized</code>)",
+        "stash_id": "without a stash-box id (<code>require_stash_id</code>)",
+    }
+    hidden_line = (
+        "<p>Hidden from Plex: "
+        + ", ".join(f"{count:,} {gate_names[gate]}" for gate, count in view.hidden.items())
+        + ".</p>"
+        if view.hidden
+        else ""
+    )
 
     if view.sync_running:
         sync_state = f'<span class="ok">running now ({e(view.sync_running)})</span>'
@@ -187,6 +200,7 @@ def render(view: StatusView) -> str:
 
 <h2>Mirror</h2>
 <div class="grid">{cards}</div>
+{hidden_line}
 <p>{poster_line}</p>
 
 <h2>Sync</h2>

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from stashplex.mirror import models
 from stashplex.mirror.sync import SyncBusy, since
 from stashplex.samplestash.names import TRAP_IDS
+from stashplex.stash import features
 from stashplex.stash.errors import (
     StashAuthError,
     StashBadResponse,
@@ -310,7 +311,7 @@ def test_a_query_this_stash_rejects_names_its_version(mirrored_factory) -> None:
     from stashplex.stash.errors import StashQueryRejected
 
     m = mirrored_factory(sync=False, stash_version="v0.26.2")
-    m.client.legacy = False  # as if feature detection had failed
+    m.client.features = features.NEWEST  # as if feature detection had failed
     with pytest.raises(StashQueryRejected, match=r"Stash v0\.26\.2 rejected query FindScenesPage"):
         m.client.version = "v0.26.2"
         m.client.execute("FindScenesPage", {"filter": {"per_page": 1}})

@@ -230,7 +230,7 @@ def test_stopping_a_server_whose_wake_up_pipe_is_gone(sample: Provider) -> None:
     closed it closes the sockets itself instead of raising."""
     from waitress import trigger
 
-    from stashplex.daemon import _socket_map, create_server, stop_server
+    from stashplex.web.server import _socket_map, create_server, stop_server
 
     server = create_server(sample.app, sample.settings, host=LOOPBACK, port=0)
     sockets = _socket_map(server)

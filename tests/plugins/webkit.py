@@ -16,7 +16,7 @@ import pytest
 from falcon import testing
 
 from stashplex import settings as settings_module
-from stashplex.daemon import create_server, responder_client, stop_server
+from stashplex.daemon import responder_client
 from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
@@ -25,6 +25,7 @@ from stashplex.records import Group, Performer, Scene, SceneGroup, Studio, Tag, 
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web.app import ProviderApp, create_app
+from stashplex.web.server import close_server, create_server, stop_server
 from tests.plugins.mirror import Mirrored, make_settings
 from tests.plugins.net import LOOPBACK
 
@@ -179,7 +180,7 @@ def serving(app: Any, settings: Settings) -> Iterator[str]:
     finally:
         stop_server(server)
         thread.join(10)
-        server.task_dispatcher.shutdown()
+        close_server(server)
 
 
 __all__ = [

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from stashplex.stash import operations, parse
+from stashplex.stash import features, operations, parse
 from stashplex.stash.errors import StashBadResponse
 
 SCENE = {
@@ -125,12 +125,18 @@ def test_entities() -> None:
 
 def test_every_operation_is_a_document_with_its_fragments() -> None:
     for name in operations.OPERATIONS:
-        for legacy in (False, True):
-            doc = operations.document(name, legacy=legacy)
+        for version in ((0, 24, 0), (0, 26, 0), (0, 30, 1)):
+            found = features.for_version(version)
+            if not operations.sendable(name, found):
+                with pytest.raises(operations.Unsupported, match=name):
+                    operations.document(name, found)
+                continue
+            doc = operations.document(name, found)
             assert re.search(rf"\bquery {name}\b", doc), name
             for spread in re.findall(r"\.\.\.\s*(\w+)", doc):
                 assert f"fragment {spread} on" in doc
-    assert "movies {" in operations.document("FindScenesPage", legacy=True)
+    old = features.for_version((0, 26, 2))
+    assert "movies {" in operations.document("FindScenesPage", old)
     assert "groups {" in operations.document("FindScenesPage")
     with pytest.raises(KeyError):
         operations.document("Nope")
