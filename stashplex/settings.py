@@ -316,6 +316,12 @@ class SyncSettings(Section):
     )
     sweep_hours: int = setting("24", _int_range(1, 24 * 30), "hours between full id/path sweeps")
     page_size: int = setting("500", _int_range(25, 5000), "scenes per Stash request")
+    webhook_token: str | None = setting(
+        "",
+        _optional_text,
+        "token Stash's stashplex plugin sends to POST /sync/events; empty: the webhook is off",
+        secret=True,
+    )
 
 
 @dataclass(frozen=True)

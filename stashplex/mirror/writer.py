@@ -222,6 +222,11 @@ class MirrorWriter:
                 del target[entity_id]
         return gone
 
+    def delete_entities(self, kind: EntityKind, ids: Iterable[int]) -> set[int]:
+        """Delete these entities of this kind; returns the ids the mirror had."""
+        target = self.cache.of(kind.name)
+        return self.delete_entities_except(kind, set(target) - set(ids))
+
     def scenes_showing(self, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
         with self.db.reader.connect() as connection:
             return scenes_linked_to(connection, kind_name, entity_ids)
