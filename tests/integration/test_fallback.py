@@ -15,7 +15,7 @@ from stashplex.flight import Busy, ExpiringSet, SingleFlight
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.samplestash.names import TRAP_BY_ID
 from stashplex.web.fallback import Fallback, basename_pattern, regex_literal
-from tests.webkit import Provider, synced_provider  # noqa: F401
+from tests.plugins.webkit import Provider
 
 ROUTE = "/library/metadata/matches"
 
@@ -48,7 +48,7 @@ class Calls:
 
 
 @pytest.fixture
-def provider(synced_provider: Callable[..., Provider]) -> Provider:  # noqa: F811
+def provider(synced_provider: Callable[..., Provider]) -> Provider:
     return synced_provider()
 
 
@@ -115,7 +115,7 @@ def test_absence_is_remembered(provider: Provider, monkeypatch) -> None:
 
 
 def test_cache_ttl_zero_asks_every_time(
-    synced_provider: Callable[..., Provider],  # noqa: F811
+    synced_provider: Callable[..., Provider],
     monkeypatch,
 ) -> None:
     provider = synced_provider(env={"CACHE_TTL": "0"})
@@ -183,7 +183,7 @@ def test_stash_down_answers_from_the_mirror_fast(provider: Provider, monkeypatch
 
 
 def test_slow_stash_is_bounded_by_the_timeout(
-    synced_provider: Callable[..., Provider],  # noqa: F811
+    synced_provider: Callable[..., Provider],
 ) -> None:
     provider = synced_provider(env={"STASHPLEX_STASH_TIMEOUT": "0.5"})
     provider.app.context.fallback._probed = True

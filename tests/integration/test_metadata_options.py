@@ -15,7 +15,8 @@ from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.records import Group, Performer, SceneGroup, StashId, Studio, Tag
 from stashplex.web.app import create_app
-from tests.webkit import Provider, hand_scene, hand_settings
+from tests.integration.test_fallback import Calls
+from tests.plugins.webkit import Provider, hand_scene, hand_settings
 
 STUDIOS_ = [Studio(1, "Site", parent_id=2), Studio(2, "Network", parent_id=3), Studio(3, "Corp")]
 PERFORMERS_ = [
@@ -53,6 +54,8 @@ SCENES = (
         tag_ids=(),
         groups=(),
     ),
+    # Unorganized, without a stash-box id, in the same studio as scene 1 (a TV episode).
+    hand_scene(3, "/data/Site/rough.cut.mp4", title="Rough Cut", organized=False, date="2024-06"),
 )
 
 
@@ -70,6 +73,7 @@ def provider(tmp_path: Path) -> Iterator[Callable[..., Provider]]:
         writer.apply_entities(TAGS, TAGS_)
         writer.apply_entities(GROUPS, GROUPS_)
         writer.apply_scenes(SCENES)
+        writer.rebuild_tv(settings.tv.show_by)
         app = create_app(settings, db=db)
         made.append(Provider(settings, db, app, testing.TestClient(app)))
         return made[-1]
@@ -194,3 +198,81 @@ def test_cast_role_and_order(provider, role: str, order: str, expected: list) ->
 def test_cast_order_also_orders_performers_in_the_title(provider) -> None:
     p = provider(**env(cast_order="name", title_format="{title} ({performers})"))
     assert metadata(p, 1)["title"] == "Pool Day (Ann, Bea, Zed)"
+
+
+# --- gates --------------------------------------------------------------------------------------
+
+
+def status(p: Provider, path: str) -> int:
+    response = p.client.simulate_get(path)
+    if response.status_code == 404:
+        assert response.json["error"]["status"] == 404
+    return response.status_code
+
+
+@pytest.mark.parametrize("gate", ["require_organized", "require_stash_id"])
+def test_a_scene_failing_a_gate_is_not_offered(provider, gate: str) -> None:
+    p = provider(**env(**{gate: "true"}))
+    for route in ("", "/images", "/extras"):
+        assert status(p, f"/library/metadata/scene-1{route}") == 200
+        assert status(p, f"/library/metadata/scene-3{route}") == 404
+    # No candidate for its file, its id or its guid, nor by its title in a Fix Match.
+    assert p.match(filename="/mnt/Site/rough.cut.mp4") == []
+    assert p.match(filename="/mnt/x/scene-3.mp4") == []
+    assert p.match(guid="tv.plex.agents.custom.stashplex://movie/scene-3", manual=1) == []
+    assert p.match(title="Rough Cut", manual=1) == []
+    assert [c["ratingKey"] for c in p.match(filename="/mnt/Site/pool.day.1080p.mp4")] == ["scene-1"]
+
+
+def test_without_gates_every_scene_is_offered(provider) -> None:
+    p = provider()
+    assert status(p, "/library/metadata/scene-3") == 200
+    assert [c["ratingKey"] for c in p.match(filename="/mnt/Site/rough.cut.mp4")] == ["scene-3"]
+
+
+def test_a_hidden_file_is_not_listed_as_unmatched(provider) -> None:
+    p = provider(**env(require_organized="true"))
+    assert p.match(filename="/mnt/Site/rough.cut.mp4") == []
+    assert p.match(filename="/mnt/Site/unknown.mp4") == []
+    assert [m.filename for m in p.app.context.misses.recent()] == ["/mnt/Site/unknown.mp4"]
+
+
+def episodes(p: Provider) -> list[str]:
+    response = p.client.simulate_get("/tv/library/metadata/studio-1/grandchildren")
+    assert response.status_code == 200, response.text
+    return [e["ratingKey"] for e in response.json["MediaContainer"]["Metadata"]]
+
+
+def test_the_tv_library_follows_the_gates(provider) -> None:
+    assert sorted(episodes(provider())) == ["scene-1", "scene-3"]
+    p = provider(**env(require_organized="true"))
+    assert episodes(p) == ["scene-1"]
+    assert status(p, "/tv/library/metadata/scene-3") == 404
+    assert status(p, "/tv/library/metadata/scene-1") == 200
+
+
+def test_status_counts_what_each_gate_hides(provider) -> None:
+    page = provider(**env(require_organized="true", require_stash_id="1")).client.simulate_get(
+        "/status"
+    )
+    assert "Hidden from Plex: 2 not organized" in page.text
+    assert "2 without a stash-box id" in page.text
+    assert "Hidden from Plex" not in provider().client.simulate_get("/status").text
+
+
+def test_the_live_fallback_follows_the_gates(synced_provider, monkeypatch) -> None:
+    p = synced_provider(env=env(require_organized="true"))
+    library = p.mirrored.stash.library
+    (hidden,) = library.add_scenes(1, title="Not Organized Yet")
+    library.edit_scene(hidden, organized=False)
+    (shown,) = library.add_scenes(1, title="Organized Arrival")
+    library.edit_scene(shown, organized=True)
+    calls = Calls(p, monkeypatch)
+    assert status(p, f"/library/metadata/scene-{hidden}") == 404
+    assert status(p, f"/library/metadata/scene-{shown}") == 200
+    assert calls.lookups() == 2
+    # Now mirrored: known, and hidden, so Stash is not asked again (by id or by file).
+    assert status(p, f"/library/metadata/scene-{hidden}") == 404
+    path = library.scene_paths(hidden)[0]
+    assert p.match(filename="/mnt/plex/" + path.rsplit("/", 1)[-1]) == []
+    assert calls.lookups() == 2
