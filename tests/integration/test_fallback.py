@@ -126,7 +126,7 @@ def test_cache_ttl_zero_asks_every_time(
 
 
 def test_concurrent_identical_misses_share_one_call(
-    synced_provider: Callable[..., Provider],  # noqa: F811
+    synced_provider: Callable[..., Provider],
     monkeypatch,
 ) -> None:
     # 32 request threads: 8 may wait on Stash at once, so all eight requests do.
@@ -311,7 +311,7 @@ MIRROR_BOUND = STASH_DELAY / 2  # a mirrored answer must come far sooner: no loa
 
 
 def test_a_flood_of_unknown_names_cannot_delay_mirrored_answers(
-    synced_provider: Callable[..., Provider],  # noqa: F811
+    synced_provider: Callable[..., Provider],
 ) -> None:
     """32 clients send file names nobody knows to a real server (16 request threads) while
     Stash takes 10 s per call: a mirrored scene's metadata still answers at once."""
