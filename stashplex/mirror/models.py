@@ -229,6 +229,24 @@ class PlexItemRow(Base):
     refreshed_at: Mapped[float | None] = mapped_column(Float)
 
 
+class PlexUploadRow(Base):
+    """An image uploaded into a Plex Media Server item (`pms.uploader`): one per item and kind.
+
+    `item` is our guid the PMS item carried, `source` our image path with its version (what the
+    item's `thumb` or `art` names), `digest` a hash of the bytes sent. A changed source whose
+    bytes hash the same is not sent again.
+    """
+
+    __tablename__ = "plex_uploads"
+
+    plex_key: Mapped[str] = mapped_column(String, primary_key=True)  # PMS's ratingKey
+    kind: Mapped[str] = mapped_column(String, primary_key=True)  # poster, art
+    item: Mapped[str] = mapped_column(String, index=True)
+    source: Mapped[str] = mapped_column(String)
+    digest: Mapped[str] = mapped_column(String)
+    uploaded_at: Mapped[float] = mapped_column(Float)
+
+
 class TvEpisodeRow(Base):
     """Where a scene sits in the TV library: its show, season and episode index.
 
@@ -278,5 +296,6 @@ sync_state = SyncStateRow.__table__
 sync_runs = SyncRunRow.__table__
 posters = PosterRow.__table__
 plex_items = PlexItemRow.__table__
+plex_uploads = PlexUploadRow.__table__
 tv_episodes = TvEpisodeRow.__table__
 tv_shows = TvShowRow.__table__
