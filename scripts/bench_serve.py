@@ -48,7 +48,7 @@ from stashplex.mirror import documents  # noqa: E402
 from stashplex.mirror.db import Database  # noqa: E402
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS  # noqa: E402
 from stashplex.mirror.writer import MirrorWriter, count_scenes  # noqa: E402
-from stashplex.model import (  # noqa: E402
+from stashplex.records import (  # noqa: E402
     Group,
     Performer,
     Scene,

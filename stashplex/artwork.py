@@ -27,7 +27,7 @@ from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.plex_uploads import PlexUploads
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
-from stashplex.pms.client import PmsClient
+from stashplex.pms.api import PmsClient
 from stashplex.pms.pictures import Pictures
 from stashplex.pms.refresher import PlexRefresher
 from stashplex.pms.sender import ArtworkSender, PictureUnavailable

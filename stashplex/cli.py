@@ -1,4 +1,4 @@
-"""Command line: `stashplex serve | sync | sample-stash | demo | db upgrade | settings`.
+"""Command line: `stashplex serve | sync | sample-stash | demo | db upgrade | health | settings`.
 
 `stashplex-sync` is the sync subcommand's own entry point. Modules are imported per command so
 `stashplex --help` and the sample Stash start fast and never touch the mirror.
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from stashplex import __version__
+from stashplex import __version__, redaction
 from stashplex.settings import Settings, SettingsError
 
 EXIT_OK = 0
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.set_defaults(func=_cmd_sync)
 
     sample = sub.add_parser("sample-stash", help="run the sample Stash server (tests, demos)")
-    from stashplex.samplestash import command as sample_command
+    from stashplex.samplestash import main as sample_command
 
     sample_command.add_arguments(sample)
     sample.set_defaults(func=sample_command.run, needs_settings=False)
@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="migrate the mirror to the current schema")
     _settings_option(upgrade)
     upgrade.set_defaults(func=_cmd_db_upgrade)
+
+    health = sub.add_parser(
+        "health", help="ask the running service's /health (exit 0 when it answers)"
+    )
+    _settings_option(health)
+    health.set_defaults(func=_cmd_health)
 
     show = sub.add_parser("settings", help="check the settings and print them (secrets hidden)")
     _settings_option(show)
@@ -94,8 +100,28 @@ def _scene_id(text: str) -> int:
     return int(text)
 
 
+def build_sync_parser() -> argparse.ArgumentParser:
+    """`stashplex-sync`: the sync subcommand as a command of its own."""
+    parser = argparse.ArgumentParser(
+        prog="stashplex-sync", description="Sync the stashplex mirror from Stash once, then exit."
+    )
+    parser.add_argument("--version", action="version", version=f"stashplex-sync {__version__}")
+    _settings_option(parser)
+    _sync_arguments(parser)
+    parser.set_defaults(func=_cmd_sync)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return _run(build_parser().parse_args(argv))
+
+
+def sync_main(argv: Sequence[str] | None = None) -> int:
+    """`stashplex-sync`: the same as `stashplex sync`."""
+    return _run(build_sync_parser().parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = None
     if getattr(args, "needs_settings", True):
         try:
@@ -103,15 +129,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SettingsError as exc:
             print(f"stashplex: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        redaction.register(settings.secrets)  # before anything can print or log
     try:
         return int(args.func(args, settings) if settings is not None else args.func(args))
     except KeyboardInterrupt:
         return 130
-
-
-def sync_main(argv: Sequence[str] | None = None) -> int:
-    """`stashplex-sync`: the same as `stashplex sync`."""
-    return main(["sync", *(sys.argv[1:] if argv is None else argv)])
 
 
 def _load_settings(args: argparse.Namespace) -> Settings:
@@ -146,6 +168,12 @@ def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     revision = db.migrate_to_head(settings.mirror.database)
     print(f"{settings.mirror.database}: schema at revision {revision}")
     return EXIT_OK
+
+
+def _cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from stashplex import healthcheck
+
+    return healthcheck.run(settings)
 
 
 def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:

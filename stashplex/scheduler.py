@@ -19,6 +19,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncReport
+from stashplex.redaction import redact
 from stashplex.stash.errors import StashError
 from stashplex.trouble import Trouble
 
@@ -131,10 +132,10 @@ class SyncScheduler:
         except StashError as exc:
             # The same problem in other words ("refused", then "reset" while Stash restarts)
             # is still the same problem: it is told by its class, not by its message.
-            self._failed(kind, started, str(exc), type(exc))
+            self._failed(kind, started, redact(str(exc)), type(exc))
             return
         except Exception as exc:  # a bug (or a full disk) must not stop future syncs
-            message = f"internal error: {type(exc).__name__}: {exc}"
+            message = redact(f"internal error: {type(exc).__name__}: {exc}")
             self._failed(kind, started, message, (type(exc), str(exc)), exc_info=exc)
             return
         finally:

@@ -18,9 +18,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from stashplex.redaction import hide_url_password, redact, url_password
+from stashplex.titleformat import DEFAULT as DEFAULT_TITLE_FORMAT
+from stashplex.titleformat import TitleFormat, compile_format
+
 DEFAULT_FILES = ("settings.ini", "stashplexagent.config")
 POSTER_STYLES = ("letterbox", "blur")
 SHOW_BY = ("studio", "parent_studio", "group")
+RATING_AS = ("audience", "user", "off")
+CAST_ORDERS = ("stash", "name", "female_first", "male_first")
 
 
 class SettingsError(Exception):
@@ -122,6 +128,20 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def _title_format(raw: str) -> TitleFormat:
+    return compile_format(raw)
+
+
+def _cast_role(raw: str) -> str:
+    """ "disambiguation", "none", or a fixed text given to every performer."""
+    value = " ".join(raw.split())
+    if value.lower() in ("disambiguation", "none", ""):
+        return value.lower() or "none"
+    if len(value) > 100:
+        raise ValueError("expected disambiguation, none, or a text of at most 100 characters")
+    return value
 
 
 def _word_list(raw: str) -> tuple[str, ...]:
@@ -333,6 +353,16 @@ class MetadataSettings(Section):
     content_rating: str = setting("XXX", _text, "content rating given to every item")
     ignore_tags: tuple[str, ...] = setting("", _word_list, "tags never sent as genres (comma list)")
     studio_as_collection: bool = setting("false", _bool, "also file scenes by studio")
+    title_format: TitleFormat = setting(
+        DEFAULT_TITLE_FORMAT, _title_format, "the title Plex shows, e.g. [{studio} - ]{title}"
+    )
+    rating: str = setting(
+        "audience", _choice(RATING_AS), "Stash's rating as Plex's audience or user rating"
+    )
+    cast_role: str = setting(
+        "disambiguation", _cast_role, "text under each performer: disambiguation, none or fixed"
+    )
+    cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
 
 
 @dataclass(frozen=True)
@@ -358,8 +388,16 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in logs, errors or responses."""
-        return tuple(s for s in (self.stash.api_key, self.plex.token) if s)
+        """Values that must never appear in logs, errors or responses: every key declared
+        `secret=True`, and the password of any URL setting."""
+        found: list[str] = []
+        for key in KEYS:
+            value = getattr(getattr(self, _ATTRS[key.section]), key.name)
+            if key.secret and isinstance(value, str) and value:
+                found.append(value)
+            elif isinstance(value, str) and "://" in value:
+                found.append(url_password(value) or "")
+        return tuple(s for s in found if s)
 
 
 def _sections() -> dict[str, type[Section]]:
@@ -472,7 +510,7 @@ def _parse(key: Key, raw: str, where: str) -> Any:
     try:
         return key.parse(raw)
     except ValueError as exc:
-        shown = "<hidden>" if key.secret else repr(raw.strip())
+        shown = "<hidden>" if key.secret else redact(repr(raw.strip()))
         raise SettingsError(f"{where} = {shown}: {exc}") from None
 
 
@@ -507,7 +545,7 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
                 secret = (hint is not None and known[hint].secret) or any(
                     word in name for word in ("key", "token", "pass", "secret")
                 )
-                shown = "<hidden>" if secret else repr(value.strip())
+                shown = "<hidden>" if secret else redact(repr(value.strip()))
                 where = f"{path}: [{section}] {name} = {shown}"
                 if hint:
                     raise SettingsError(f"{where}: unknown key (did you mean '{hint}'?)")
@@ -553,4 +591,4 @@ def _show(settings: Settings, key: Key) -> str:
         return "".join(f"\n    {plex} = {stash}" for plex, stash in value)
     if isinstance(value, tuple):
         return ", ".join(str(item) for item in value)
-    return str(value)
+    return hide_url_password(str(value))

@@ -36,6 +36,8 @@ def test_dockerfile_copies_files_that_exist() -> None:
     copies = [rest for word, rest in dockerfile_instructions() if word == "COPY"]
     assert copies
     for rest in copies:
+        if rest.startswith("--from="):
+            continue  # from the build stage, not the repository
         *sources, _destination = shlex.split(rest)
         for source in sources:
             assert (ROOT / source).exists(), f"COPY {source}: missing from the repository"
@@ -53,7 +55,10 @@ def test_dockerfile_runs_our_commands_as_non_root_with_a_data_volume() -> None:
     assert argv[0] == "stashplex"
     cli_accepts(argv[1:])
     health = dict(instructions)["HEALTHCHECK"]
-    assert "/health" in health
+    check = health.split(" CMD ", 1)[1]
+    argv = [a.strip('" ') for a in check.strip().strip("[]").split(",")]
+    assert argv[0] == "stashplex" and argv[1] == "health"
+    cli_accepts(argv[1:])
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'stashplex = "stashplex.cli:main"' in pyproject
     assert 'stashplex-sync = "stashplex.cli:sync_main"' in pyproject
@@ -81,3 +86,17 @@ def test_compose_builds_this_dockerfile_and_mounts_settings() -> None:
     assert '"7979:7979"' in compose
     for name in re.findall(r"- ([A-Z_]+)=", compose):
         assert name in {e for k in KEYS for e in k.env}, name
+
+
+def test_health_command_reports_a_service_that_does_not_answer(capsys) -> None:
+    from stashplex import healthcheck
+    from stashplex.settings import load
+    from tests.plugins.net import free_port
+
+    port = free_port()  # nothing listens there
+    settings = load(environ={"STASHPLEX_PLEXAGENTSERVER_PORT": str(port)}, search=False)
+    assert healthcheck.health_url(settings) == f"http://127.0.0.1:{port}/health"
+    assert healthcheck.run(settings, timeout=5) == 1
+    assert f"no answer from http://127.0.0.1:{port}/health" in capsys.readouterr().err
+    v6 = load(environ={"STASHPLEX_PLEXAGENTSERVER_HOST": "::"}, search=False)
+    assert healthcheck.health_url(v6) == "http://[::1]:7979/health"

@@ -16,9 +16,9 @@ from stashplex.mirror import documents, heldsqlite
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import ROW_LIMIT, SQL, MirrorLookups, ReadConnections
 from stashplex.mirror.writer import MirrorWriter
-from stashplex.model import Scene, VideoFile
 from stashplex.plex.mapping import MappingOptions
 from stashplex.plex.matching import Hit
+from stashplex.records import Scene, VideoFile
 
 PATHS = {
     1: ["/data/stash/Site/2020/x.mp4"],

@@ -11,17 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stashplex.model import (
-    Group,
-    Performer,
-    Scene,
-    SceneBundle,
-    SceneGroup,
-    StashId,
-    Studio,
-    Tag,
-    VideoFile,
-)
 from stashplex.plex.identity import MAX_ID, MOVIE_PROVIDER_ID, parse_scene_rating_key
 from stashplex.plex.mapping import (
     MappingOptions,
@@ -38,6 +27,17 @@ from stashplex.plex.mapping import (
     stash_box_scheme,
     studio_image_path,
     trim_metadata,
+)
+from stashplex.records import (
+    Group,
+    Performer,
+    Scene,
+    SceneBundle,
+    SceneGroup,
+    StashId,
+    Studio,
+    Tag,
+    VideoFile,
 )
 
 BASE = "http://192.168.1.81:7979"

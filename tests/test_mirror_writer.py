@@ -12,10 +12,10 @@ from stashplex.mirror import db as dbmod
 from stashplex.mirror import documents, models
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import PERFORMERS, STUDIOS, TAGS
-from stashplex.mirror.store import load_scenes
+from stashplex.mirror.scene_reader import load_scenes
 from stashplex.mirror.writer import MirrorWriter
-from stashplex.model import Performer, Scene, SceneGroup, Studio, Tag, VideoFile
 from stashplex.plex.mapping import MappingOptions
+from stashplex.records import Performer, Scene, SceneGroup, Studio, Tag, VideoFile
 
 OPTIONS = MappingOptions(base_url=documents.BASE_TOKEN)
 

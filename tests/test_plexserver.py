@@ -18,7 +18,7 @@ from stashplex.mirror.plex_uploads import PlexUploads
 from stashplex.mirror.sync import Syncer, SyncReport
 from stashplex.mirror.tv_lookups import TvLookups
 from stashplex.plex.identity import tv_guid
-from stashplex.pms.client import (
+from stashplex.pms.api import (
     EPISODE,
     SEASON,
     SHOW,

@@ -229,8 +229,8 @@ def test_projection_matches_the_plain_executor(sample_stash: SampleStash) -> Non
     """The fast projecting executor must answer exactly like graphql-core's own."""
     from graphql import execute, parse
 
+    from stashplex.samplestash.gql_rows import RowBuilder
     from stashplex.samplestash.resolvers import Context
-    from stashplex.samplestash.rows import RowBuilder
 
     engine: Engine = sample_stash.app.engine
     lib = sample_stash.library

@@ -70,6 +70,24 @@ def test_shipped_sample_lists_every_key_and_parses_to_defaults() -> None:
     assert from_file.metadata == defaults.metadata
 
 
+def test_every_key_has_a_comment_in_the_sample_and_a_row_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    # A comment covers the keys right below it (host and port share one).
+    commented, section, under_comment = set(), "", False
+    for line in (REPO / "settings.ini").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            under_comment = True
+        elif line.startswith("["):
+            section, under_comment = line.strip("[]"), False
+        elif "=" in line and not line.startswith(" ") and under_comment:
+            commented.add((section, line.split("=")[0].strip()))
+        elif not line.startswith(" "):
+            under_comment = False
+    for key in S.KEYS:
+        assert f"| `[{key.section}]` | `{key.name}` |" in readme, key.name
+        assert (key.section, key.name) in commented, f"settings.ini: no comment on {key.name}"
+
+
 def test_stash_url_wins_over_ip_and_port(tmp_path: Path) -> None:
     path = write(tmp_path, "[stash]\nurl = https://stash.example.lan/\nip = 10.0.0.1\nport = 1\n")
     assert load(path, {}).stash.url == "https://stash.example.lan"

@@ -7,7 +7,7 @@ import dataclasses
 from stashplex.mirror import documents
 from stashplex.mirror.kinds import GROUPS, STUDIOS
 from stashplex.mirror.writer import MirrorWriter
-from stashplex.model import Group, SceneGroup, Studio
+from stashplex.records import Group, SceneGroup, Studio
 from tests.tvkit import HAND_SCENES, TvMirror, tv_mirror, tv_scene  # noqa: F401
 
 

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from stashplex.model import SceneBundle
 from stashplex.plex.identity import TV_PROVIDER_ID
 from stashplex.plex.mapping import MappingOptions, scene_metadata
 from stashplex.plex.tv_mapping import (
@@ -20,6 +19,7 @@ from stashplex.plex.tv_mapping import (
     tv_candidate,
     with_children,
 )
+from stashplex.records import SceneBundle
 from tests.tvkit import HAND_PERFORMERS, HAND_STUDIOS, HAND_TAGS, tv_scene
 
 BASE = "http://stash.lan:9999"

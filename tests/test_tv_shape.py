@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from stashplex.model import Group, SceneGroup, Studio
 from stashplex.plex import tv_shape
+from stashplex.records import Group, SceneGroup, Studio
 from tests.tvkit import HAND_GROUPS, HAND_STUDIOS, tv_scene
 
 STUDIOS = {s.id: s for s in HAND_STUDIOS}

@@ -14,8 +14,8 @@ from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
 from stashplex.mirror.writer import MirrorWriter
-from stashplex.model import Group, Performer, Scene, SceneGroup, Studio, Tag, VideoFile
 from stashplex.plex.identity import TV_PROVIDER_ID
+from stashplex.records import Group, Performer, Scene, SceneGroup, Studio, Tag, VideoFile
 from stashplex.settings import Settings
 from stashplex.web.app import ProviderApp, create_app
 from tests.webkit import hand_settings

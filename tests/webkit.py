@@ -21,7 +21,7 @@ from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
 from stashplex.mirror.writer import MirrorWriter
-from stashplex.model import Group, Performer, Scene, SceneGroup, Studio, Tag, VideoFile
+from stashplex.records import Group, Performer, Scene, SceneGroup, Studio, Tag, VideoFile
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web.app import ProviderApp, create_app

@@ -9,12 +9,14 @@ quotes and backslashes are escaped), so `absolute()` is one plain string replace
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
+from typing import Any
 
-from stashplex.model import SceneBundle
 from stashplex.plex.mapping import MappingOptions, scene_metadata
+from stashplex.records import SceneBundle
 from stashplex.settings import Settings
 
 BASE_TOKEN = "\x00"
@@ -30,20 +32,32 @@ def mapping_options(settings: Settings) -> MappingOptions:
         poster_mode=settings.server.poster_mode,
         ignore_tags=frozenset(t.casefold() for t in settings.metadata.ignore_tags),
         studio_as_collection=settings.metadata.studio_as_collection,
+        title_format=settings.metadata.title_format,
+        rating=settings.metadata.rating,
+        cast_role=settings.metadata.cast_role,
+        cast_order=settings.metadata.cast_order,
     )
 
 
 def fingerprint(options: MappingOptions) -> str:
-    """Changes whenever stored documents would render differently."""
-    parts = [
-        str(MAPPING_REVISION),
-        options.content_rating,
-        str(options.poster_mode),
-        ",".join(sorted(options.ignore_tags)),
-        str(options.studio_as_collection),
-        options.provider_id,
-    ]
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+    """Changes whenever stored documents would render differently: every option but the base
+    URL (stored documents hold a token for it), so a new option is covered without a change."""
+    values = {
+        f.name: _stable(getattr(options, f.name))
+        for f in dataclasses.fields(options)
+        if f.name != "base_url"
+    }
+    text = json.dumps([MAPPING_REVISION, values], sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _stable(value: Any) -> Any:
+    """The same JSON in every process: sets are sorted (their order follows string hashing)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(_stable(v) for v in value)
+    if isinstance(value, (tuple, list)):
+        return [_stable(v) for v in value]
+    return value
 
 
 def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str, bytes]:

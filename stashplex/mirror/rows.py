@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from stashplex.model import (
+from stashplex.plex import pathkeys
+from stashplex.records import (
     Fingerprint,
     Group,
     Performer,
@@ -22,7 +23,6 @@ from stashplex.model import (
     Tag,
     VideoFile,
 )
-from stashplex.plex import pathkeys
 
 E = TypeVar("E", Studio, Performer, Tag, Group)
 

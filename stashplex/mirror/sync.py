@@ -33,7 +33,8 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.kinds import EntityKind, entity_kinds
 from stashplex.mirror.writer import MirrorWriter, PageResult, count_scenes
-from stashplex.model import Scene
+from stashplex.records import Scene
+from stashplex.redaction import redact_optional, register
 from stashplex.settings import Settings
 from stashplex.stash import parse
 from stashplex.stash.client import StashClient
@@ -145,6 +146,7 @@ class Syncer:
         self.client = client
         self.db = db
         self.settings = settings
+        register(settings.secrets)  # the run errors stored in the mirror are redacted
         self.page_size = settings.sync.page_size
         self.progress = progress or (lambda phase, done, total: None)
         self.after_page = list(after_page)
@@ -190,7 +192,7 @@ class Syncer:
                 raise
             finally:
                 report.seconds = time.monotonic() - started
-                writer.finish_run(run_id, _as_page(report), error)
+                writer.finish_run(run_id, _as_page(report), redact_optional(error))
                 if error is None:
                     writer.set_state({"last_success": str(time.time()), "last_kind": kind})
             return report

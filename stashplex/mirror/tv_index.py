@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, select
 
 from stashplex.mirror import models
-from stashplex.mirror.store import EntityCache, chunks, load_scenes
-from stashplex.model import Group, Scene, SceneGroup, Studio, VideoFile
+from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes
 from stashplex.plex import pathkeys, tv_shape
 from stashplex.plex.identity import SPECIALS, show_rating_key
 from stashplex.plex.tv_shape import Placement
+from stashplex.records import Group, Scene, SceneGroup, Studio, VideoFile
 
 log = logging.getLogger(__name__)
 

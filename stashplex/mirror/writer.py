@@ -16,10 +16,10 @@ from sqlalchemy.dialects.sqlite import insert
 from stashplex.mirror import documents, models, rows
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import EntityKind
-from stashplex.mirror.store import EntityCache, chunks, load_scenes, scenes_linked_to
+from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
 from stashplex.mirror.tv_index import TvIndex
-from stashplex.model import Scene
 from stashplex.plex.mapping import MappingOptions
+from stashplex.records import Scene
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], upsert_key: str | None = None) -> str:

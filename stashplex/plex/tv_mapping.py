@@ -51,6 +51,7 @@ _FROM_MOVIE = (
     "Director",
     "Guid",
     "Rating",
+    "userRating",
 )
 _TV_CANDIDATE_KEYS = (
     *CANDIDATE_KEYS,

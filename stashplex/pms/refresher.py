@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.sync import SyncReport
-from stashplex.pms.client import PlexAuthError, PlexError, PlexNotFound, PmsClient
+from stashplex.pms.api import PlexAuthError, PlexError, PlexNotFound, PmsClient
 from stashplex.worker import BackgroundWorker
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from stashplex.mirror.plex_uploads import PlexUploads
-from stashplex.pms.client import PmsClient
+from stashplex.pms.api import PmsClient
 from stashplex.pms.pictures import Pictures
 
 log = logging.getLogger(__name__)

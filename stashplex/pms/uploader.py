@@ -33,7 +33,7 @@ from stashplex.plex.identity import (
     parse_tv_guid,
     scene_guid,
 )
-from stashplex.pms.client import EPISODE, SEASON, SHOW, PlexAuthError, PlexError, PlexNotFound
+from stashplex.pms.api import EPISODE, SEASON, SHOW, PlexAuthError, PlexError, PlexNotFound
 from stashplex.pms.sender import ArtworkSender, PictureUnavailable
 from stashplex.worker import BackgroundWorker
 

@@ -35,9 +35,9 @@ from graphql import (
 )
 from graphql.execution import Executor
 
+from .gql_rows import ROW_TYPES, RowBuilder
 from .library import Library
 from .resolvers import ERRORS, Context, attach
-from .rows import ROW_TYPES, RowBuilder
 from .schema import build_schema
 
 _QUOTED_NAME = re.compile(r"'([$_A-Za-z][_0-9A-Za-z.]*)'")

@@ -68,6 +68,7 @@ class BaseData:
         version: StashVersion,
         windows: bool,
         fmt: TimeFormat,
+        root: str | None = None,
     ) -> None:
         if scenes < 0:
             raise ValueError("scenes must be >= 0")
@@ -77,7 +78,7 @@ class BaseData:
         self.windows = windows
         self.fmt = fmt
         self.sep = "\\" if windows else "/"
-        self.root = "C:\\Stash\\Library" if windows else "/data/stash"
+        self.root = (root or ("C:\\Stash\\Library" if windows else "/data/stash")).rstrip("\\/")
         self._salt = mix(seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019)
         # Every untouched scene was created after the entities, batch by batch.
         self.t0 = fmt.local(2022, 1, 3, 9, 0)

@@ -17,10 +17,10 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-from .app import SampleApp
 from .engine import Engine
 from .faults import Faults
 from .library import Library
+from .routes import SampleApp
 from .server import HTTPServer
 
 Op = Callable[["SampleStash", dict[str, Any]], Any]
@@ -85,6 +85,8 @@ CONTROL_OPS: dict[str, Op] = {
     "delete_scene": _lib("delete_scene", "id"),
     "add_scenes": _lib("add_scenes"),
     "advance": _lib("advance", "seconds"),
+    "set_status": _lib("set_status", "status"),
+    "report_version": _lib("report_version", "text"),
     "now": _lib("now"),
     # reads
     "scene": _lib("scene", "id"),
@@ -121,9 +123,10 @@ class SampleStash:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: str = "manual",
+        root: str | None = None,
     ) -> None:
         self.api_key = api_key or None
-        self.library = Library(scenes, seed, stash_version, os_name, utc_offset, clock)
+        self.library = Library(scenes, seed, stash_version, os_name, utc_offset, clock, root)
         self.faults = Faults(on_down=self._down, on_up=self._up)
         self.app = SampleApp(self.library, self.faults, self.api_key, self.control)
         self._server = HTTPServer(self.app, host, port)

@@ -45,13 +45,18 @@ class Library:
         os_name: str = "linux",
         utc_offset: str = "+02:00",
         clock: str = "manual",
+        root: str | None = None,
     ) -> None:
         if os_name not in ("linux", "windows", "darwin"):
             raise ValueError("os_name must be linux, windows or darwin")
         self.version = StashVersion.parse(stash_version)
         self.os_name = os_name
         self.fmt = TimeFormat(parse_offset(utc_offset))
-        self.base = BaseData(scenes, seed, self.version, os_name == "windows", self.fmt)
+        self.base = BaseData(scenes, seed, self.version, os_name == "windows", self.fmt, root)
+        # What systemStatus and version report: a Stash mid-setup or mid-migration, or a
+        # development build without a version, behave like this one otherwise.
+        self.status = "OK"
+        self.reported_version: str | None = self.version.text
         self.sep = self.base.sep
         # Changes start well after every generated timestamp, at a fixed wall time.
         start = max(self.fmt.local(2024, 6, 1, 12, 0), self.base.last_base_updated() + 86400)
@@ -250,6 +255,16 @@ class Library:
 
     def now(self) -> str:
         return self.stamp(self.clock.now())
+
+    def set_status(self, status: str) -> None:
+        """What ``systemStatus.status`` reports: OK, SETUP or NEEDS_MIGRATION."""
+        if status not in ("OK", "SETUP", "NEEDS_MIGRATION"):
+            raise ValueError("status must be OK, SETUP or NEEDS_MIGRATION")
+        self.status = status
+
+    def report_version(self, text: str | None) -> None:
+        """What ``version.version`` reports (None: a development build without one)."""
+        self.reported_version = text
 
     def edit_scene(self, sid: int, **fields: Any) -> str:
         """Change scene fields the way ``sceneUpdate`` does; bumps ``updated_at``.

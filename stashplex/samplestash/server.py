@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .app import Request, Response, SampleApp
+from .routes import Request, Response, SampleApp
 
 MAX_BODY = 64 * 1024 * 1024
 _local = threading.local()  # the connection a handler thread serves (spared by a stop)

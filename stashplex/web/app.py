@@ -16,10 +16,11 @@ import falcon
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import MirrorLookups, ReadConnections
 from stashplex.posters.service import PosterService
+from stashplex.redaction import register
 from stashplex.scheduler import SyncStatus
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
-from stashplex.web import errors
+from stashplex.web import json_errors
 from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
@@ -28,8 +29,8 @@ from stashplex.web.fallback import Fallback
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.imagecache import ImageCache
 from stashplex.web.images import ImageResource, ImageSource
-from stashplex.web.matches import MatchesResource
-from stashplex.web.metadata import ExtrasResource, ImagesResource, MetadataResource
+from stashplex.web.movie_matches import MatchesResource
+from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
 from stashplex.web.status import StatusResource
 from stashplex.web.tv import add_tv_routes
@@ -95,14 +96,15 @@ def create_app(
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
     status page.
     """
+    register(settings.secrets)  # error bodies, /status and /health are redacted
     middleware: list[object] = []
     if settings.server.allowed_networks:
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
     app = ProviderApp(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
-    app.set_error_serializer(errors.serialize)
-    app.add_error_handler(Exception, errors.unexpected)
+    app.set_error_serializer(json_errors.serialize)
+    app.add_error_handler(Exception, json_errors.unexpected)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:
@@ -135,7 +137,7 @@ def create_app(
         app.add_route(path, ImageResource(images, kind))
     add_tv_routes(app, context, connections)
     liveness = StashLiveness(stash) if stash is not None else None
-    health = HealthResource(connections, liveness)
+    health = HealthResource(connections, liveness, sync_status=sync_status)
     app.add_route("/health", health)
     app.add_route(
         "/status",

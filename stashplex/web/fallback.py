@@ -32,9 +32,9 @@ from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.writer import MirrorWriter
-from stashplex.model import Scene
 from stashplex.plex import pathkeys
 from stashplex.plex.matching import MatchRequest, file_basenames, wanted_ids
+from stashplex.records import Scene
 from stashplex.settings import Settings
 from stashplex.stash import parse
 from stashplex.stash.client import StashClient

@@ -34,8 +34,8 @@ from stashplex.stash.errors import (
     StashUnreachable,
 )
 from stashplex.trouble import Trouble
-from stashplex.web.errors import not_found
 from stashplex.web.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
+from stashplex.web.json_errors import not_found
 
 log = logging.getLogger(__name__)
 

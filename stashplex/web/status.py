@@ -58,6 +58,7 @@ class StatusResource:
         ]
         status = self.sync_status() if self.sync_status is not None else SyncStatus()
         reachable = self.liveness.status()[0] if self.liveness is not None else None
+        problems = self.health.problems(facts, {"reachable": reachable})
         base = ctx.base(req).rstrip("/")
         last_success = facts["sync"].get("last_success_epoch")
         return StatusView(
@@ -81,6 +82,7 @@ class StatusResource:
             failing_since=status.failing_since,
             last_error=status.last_error,
             runs=runs,
+            problems=problems,
             unmatched=[Unmatched(m.when, m.filename, m.title) for m in ctx.misses.recent()],
         )
 

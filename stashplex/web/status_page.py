@@ -1,7 +1,7 @@
 """The HTML of `/status`: one self-contained page (inline CSS, no scripts, no external assets).
 
-Pure: `render(view)` turns a `StatusView` into HTML, escaping every value, so the page can be
-tested without a server and never breaks on odd file names.
+Pure: `render(view)` turns a `StatusView` into HTML, redacting and escaping every value, so the
+page can be tested without a server and never breaks on odd file names or leaks a secret.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
+
+from stashplex.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class StatusView:
     failing_since: float | None
     last_error: str | None
     runs: list[SyncRun] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why the service is degraded
     unmatched: list[Unmatched] = field(default_factory=list)
     now: float = field(default_factory=time.time)
 
@@ -93,8 +96,13 @@ def _state(ok: bool | None, yes: str, no: str, unknown: str = "unknown") -> str:
     )
 
 
+def e(value: object) -> str:
+    """Any value as page text: redacted (it may be Stash's or a setting's words), encodable
+    (lone surrogates replaced) and escaped."""
+    return escape(redact(str(value)))
+
+
 def render(view: StatusView) -> str:
-    e = escape
     now = view.now
     cards = "".join(
         f'<div class="card"><b>{count:,}</b>{e(name)}</div>' for name, count in view.counts.items()
@@ -154,6 +162,14 @@ def render(view: StatusView) -> str:
         if view.tv_register_url
         else ""
     )
+    if view.problems:
+        health = (
+            '<p><span class="bad">Degraded</span>: '
+            + "; ".join(e(problem) for problem in view.problems)
+            + ".</p>"
+        )
+    else:
+        health = '<p><span class="ok">Healthy</span>.</p>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -162,6 +178,7 @@ def render(view: StatusView) -> str:
 <body>
 <h1>stashplex</h1>
 <p class="muted">version {e(view.version)} · page refreshes every 30 s</p>
+{health}
 
 <h2>Stash</h2>
 <p><code>{e(view.stash_url)}</code> —

@@ -13,7 +13,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
-from stashplex.web.errors import body
+from stashplex.web.json_errors import body
 
 
 class JsonErrorTask(ErrorTask):

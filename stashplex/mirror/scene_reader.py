@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from stashplex.mirror import models, rows
-from stashplex.model import Group, Performer, Scene, SceneBundle, SceneGroup, Studio, Tag
+from stashplex.records import Group, Performer, Scene, SceneBundle, SceneGroup, Studio, Tag
 
 _CHUNK = 500  # ids per IN (...) query
 

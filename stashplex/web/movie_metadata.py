@@ -13,12 +13,12 @@ import falcon
 from sqlalchemy import select
 
 from stashplex.mirror import documents, models, rows
-from stashplex.mirror.store import load_scenes
-from stashplex.model import Group, Performer, SceneBundle, Studio, Tag
+from stashplex.mirror.scene_reader import load_scenes
 from stashplex.plex.identity import parse_scene_rating_key
 from stashplex.plex.mapping import container, image_container, scene_images, trim_metadata
+from stashplex.records import Group, Performer, SceneBundle, Studio, Tag
 from stashplex.web.context import Context
-from stashplex.web.errors import not_found
+from stashplex.web.json_errors import not_found
 
 # PMS's trimming parameters, by `trim_metadata`'s argument names.
 _HINTS = {

@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--os", dest="os_name", default="linux", choices=("linux", "windows"))
     parser.add_argument("--utc-offset", default="+02:00", help="server local offset (+02:00)")
+    parser.add_argument(
+        "--root", default=None, help="library folder (default /data/stash, C:\\Stash\\Library)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         clock="real",
+        root=args.root,
     )
     stash.start()
     stopping = threading.Event()
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run without the stashplex CLI: ``python -m stashplex.samplestash.command``."""
+    """Run without the stashplex CLI: ``python -m stashplex.samplestash.main``."""
     parser = argparse.ArgumentParser(prog="sample-stash", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from .engine import Engine, dumps
 from .faults import Faults
-from .images import DEFAULT_SVG, SCENE_PLACEHOLDER_SVG, ImageCache, etag
 from .library import Library
+from .pictures import DEFAULT_SVG, SCENE_PLACEHOLDER_SVG, ImageCache, etag
 
 CONTROL_PATH = "/__sample/control"
 LOGIN_HTML = (
@@ -202,7 +202,7 @@ class SampleApp:
         return json_response(status, body)
 
     def _image(self, req: Request, kind: str, raw_id: str, endpoint: str) -> Response:
-        if kind == "group" and not self.lib.version.has_groups:
+        if kind == "group" and "Group" not in self.engine.schema.type_map:  # v0.27+
             return text(404, "404 page not found\n")
         if endpoint not in _IMAGE_ENDPOINTS[kind]:
             return text(404, "404 page not found\n")

@@ -8,13 +8,16 @@ from typing import Any
 
 import falcon
 
+from stashplex.redaction import redact
+
 log = logging.getLogger(__name__)
 
 
 def body(status: int, title: str, reason: str | None = None) -> bytes:
+    """An error answer's JSON; the reason is redacted (it may quote Stash or a setting)."""
     payload: dict[str, Any] = {"error": {"status": status, "title": title}}
     if reason:
-        payload["error"]["reason"] = reason
+        payload["error"]["reason"] = redact(reason)
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 

@@ -11,7 +11,7 @@ from stashplex.plex.mapping import container, match_candidate
 from stashplex.plex.matching import MatchRequest, MatchResult, exact_tiers, settle
 from stashplex.web.body import int_field, read_json_object, text_field
 from stashplex.web.context import Context
-from stashplex.web.errors import bad_request
+from stashplex.web.json_errors import bad_request
 
 MOVIE = 1
 TV_TYPES = {2: "show", 3: "season", 4: "episode"}

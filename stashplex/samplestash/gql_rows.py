@@ -58,7 +58,6 @@ class RowBuilder:
         self.lib = lib
         self.base = base_url
         self.api_key = api_key
-        self.version = lib.version
         self.stamp = lib.fmt.stamp
         # Entity rows never change until the library does: callers may share this cache
         # between requests with the same base URL and library generation.
@@ -238,9 +237,9 @@ class RowBuilder:
                 "updated_at": self.stamp(s["updated"]),
             }
         )
+        # Both: the served schema decides which one a client may select (urls from v0.30).
         row["url"] = s["urls"][0] if s["urls"] else None
-        if self.version.studio_urls:
-            row["urls"] = list(s["urls"])
+        row["urls"] = list(s["urls"])
         return row
 
     def tag(self, tid: int) -> dict[str, Any]:
@@ -285,10 +284,9 @@ class RowBuilder:
                 "updated_at": self.stamp(g["updated"]),
             }
         )
-        if kind == "group":
-            row["urls"] = []
-        else:
-            row["url"] = None
+        # Movies kept `url` next to the groups' `urls` from v0.27 (the schema picks what shows).
+        row["urls"] = []
+        row["url"] = None
         return row
 
 
