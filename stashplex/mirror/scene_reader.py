@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from stashplex.mirror import models, rows
 from stashplex.records import Group, Performer, Scene, SceneBundle, SceneGroup, Studio, Tag
@@ -155,3 +155,22 @@ def scenes_linked_to(connection: Connection, kind_name: str, entity_ids: Iterabl
             query = select(table.c.scene_id).where(table.c[column].in_(chunk)).distinct()
         found.update(connection.execute(query).scalars())
     return found
+
+
+def gate_counts(
+    connection: Connection, *, require_organized: bool, require_stash_id: bool
+) -> dict[str, int]:
+    """How many mirrored scenes each enabled gate hides from Plex (a scene failing both
+    counts under both); a scan of the scenes, for the status page."""
+    scenes = models.scenes
+    where = {
+        "organized": (require_organized, scenes.c.organized.is_not(True)),
+        "stash_id": (require_stash_id, scenes.c.stash_ids.is_(None)),
+    }
+    return {
+        gate: connection.execute(
+            select(func.count()).select_from(scenes).where(condition)
+        ).scalar_one()
+        for gate, (enabled, condition) in where.items()
+        if enabled
+    }

@@ -18,7 +18,7 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import EntityKind
 from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
 from stashplex.mirror.tv_index import TvIndex
-from stashplex.plex.mapping import MappingOptions
+from stashplex.plex.mapping import MappingOptions, hidden_by
 from stashplex.records import Scene
 
 
@@ -62,7 +62,7 @@ class MirrorWriter:
         self.options = options
         with db.reader.connect() as connection:
             self.cache = EntityCache.load(connection)
-            self.tv = TvIndex.load(connection)
+            self.tv = TvIndex.load(connection, shown=lambda s: not hidden_by(s, options))
 
     # --- scenes ------------------------------------------------------------------------------
 
@@ -221,6 +221,11 @@ class MirrorWriter:
             for entity_id in gone:
                 del target[entity_id]
         return gone
+
+    def delete_entities(self, kind: EntityKind, ids: Iterable[int]) -> set[int]:
+        """Delete these entities of this kind; returns the ids the mirror had."""
+        target = self.cache.of(kind.name)
+        return self.delete_entities_except(kind, set(target) - set(ids))
 
     def scenes_showing(self, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
         with self.db.reader.connect() as connection:

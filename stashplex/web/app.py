@@ -33,7 +33,9 @@ from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
 from stashplex.web.status import StatusResource
+from stashplex.web.sync_controls import FormToken, RunSync, StatusSyncForm, SyncApiResource
 from stashplex.web.tv import add_tv_routes
+from stashplex.web.webhook import QueueChanges, SyncEventsResource
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,8 @@ def create_app(
     on_metadata: Callable[[int], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
+    queue_changes: QueueChanges | None = None,
+    run_sync: RunSync | None = None,
 ) -> ProviderApp:
     """The provider app over `db`.
 
@@ -94,7 +98,8 @@ def create_app(
     `posters` renders and stores posters (default: one over `stash`); `images` serves the image
     routes (default: one of the app's own, closed with it); `on_metadata` hears of
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
-    status page.
+    status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
+    (both: the scheduler's; None: this app runs no syncs).
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
     middleware: list[object] = []
@@ -139,10 +144,19 @@ def create_app(
     liveness = StashLiveness(stash) if stash is not None else None
     health = HealthResource(connections, liveness, sync_status=sync_status)
     app.add_route("/health", health)
+    form_token = FormToken()
     app.add_route(
         "/status",
         StatusResource(
-            context, health, liveness, sync_status=sync_status, stash_version=stash_version
+            context,
+            health,
+            liveness,
+            sync_status=sync_status,
+            stash_version=stash_version,
+            form_token=form_token if run_sync is not None else None,
         ),
     )
+    app.add_route("/status/sync", StatusSyncForm(run_sync, form_token))
+    app.add_route("/api/sync", SyncApiResource(run_sync))
+    app.add_route("/sync/events", SyncEventsResource(settings.sync.webhook_token, queue_changes))
     return app

@@ -41,6 +41,7 @@ from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
     StashAuthError,
     StashError,
+    StashNotReady,
     StashQueryRejected,
     StashUnreachable,
 )
@@ -149,14 +150,15 @@ class Fallback:
     def _guarded(self, key: tuple[Any, ...], fetch: Callable[[], bool]) -> bool:
         try:
             if not self._probed:
-                probe(self.client)  # which API generation (groups or movies) to speak
+                probe(self.client)  # which features (groups or movies, ids...) to speak
                 self._probed = True
             found = fetch()
         except StashError as exc:
             if isinstance(exc, StashQueryRejected):
                 self._probed = False  # Stash was replaced by another version: ask again
-            # Unreachable, failing, rejecting the key: all mean "not now", never "absent".
-            if exc.retryable or isinstance(exc, StashAuthError):
+            # Unreachable, failing, rejecting the key, mid-setup or mid-migration: all mean
+            # "not now", never "absent".
+            if exc.retryable or isinstance(exc, (StashAuthError, StashNotReady)):
                 self._down_until = self._clock() + self.down_for
             self.trouble.failed(
                 type(exc), "live Stash lookup failed: %s; answering from the mirror alone", exc

@@ -60,9 +60,12 @@ class MetadataResource:
     def stored_doc(self, scene_id: int) -> str | None:
         ctx = self.context
         doc = ctx.lookups.doc(scene_id)
-        if doc is None and ctx.fallback is not None and ctx.fallback.scene(scene_id):
-            doc = ctx.lookups.doc(scene_id)
-        return doc
+        if doc is not None or ctx.fallback is None:
+            return doc
+        # A mirrored scene without a document fails a gate: not offered, and not asked live.
+        if ctx.lookups.scene(scene_id) is None and ctx.fallback.scene(scene_id):
+            return ctx.lookups.doc(scene_id)
+        return None
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
         ctx = self.context
@@ -146,7 +149,8 @@ class ExtrasResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
         ctx = self.context
         scene_id = _scene_id(rating_key)
-        if ctx.lookups.scene(scene_id) is None:
+        hit = ctx.lookups.scene(scene_id)
+        if hit is None or hit.hidden:
             raise not_found(f"no scene {scene_id} in Stash")
         resp.content_type = falcon.MEDIA_JSON
         resp.data = json.dumps(container([], identifier=ctx.identifier)).encode("utf-8")
