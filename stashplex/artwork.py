@@ -29,9 +29,9 @@ from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
 from stashplex.pms.api import PmsClient
 from stashplex.pms.pictures import Pictures
-from stashplex.pms.refresher import PlexRefresher
+from stashplex.pms.refresher import FAILURE_PAUSE, PlexRefresher
 from stashplex.pms.sender import ArtworkSender, PictureUnavailable
-from stashplex.pms.uploader import ArtworkUploader
+from stashplex.pms.uploader import RETRY_DELAYS, ArtworkUploader
 from stashplex.posters.pipeline import PAUSE_SECONDS, PosterPipeline
 from stashplex.posters.service import PosterService
 from stashplex.settings import Settings
@@ -111,12 +111,12 @@ class Artwork:
             artwork.uploader = ArtworkUploader(
                 artwork.sender,
                 links,
-                **({"retry_delays": ()} if one_shot else {}),
+                retry_delays=() if one_shot else RETRY_DELAYS,
             )
             service.on_rendered.append(artwork.uploader.poster_changed)
             if plex_settings.refresh_on_change:
                 artwork.refresher = PlexRefresher(
-                    artwork.pms, links, **({"failure_pause": 1.0} if one_shot else {})
+                    artwork.pms, links, failure_pause=1.0 if one_shot else FAILURE_PAUSE
                 )
         return artwork
 

@@ -102,7 +102,7 @@ def create_app(
     (both: the scheduler's; None: this app runs no syncs).
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
-    middleware: list[object] = []
+    middleware: list[AllowedNetworks | BodyLimit] = []
     if settings.server.allowed_networks:
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
