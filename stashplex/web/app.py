@@ -25,7 +25,7 @@ from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
 from stashplex.web.context import Context
-from stashplex.web.fallback import Fallback
+from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.imagecache import ImageCache
 from stashplex.web.images import ImageResource, ImageSource
@@ -55,6 +55,14 @@ class ProviderApp(falcon.App):
         if self.owns_images:
             self.images.close()
         self.connections.close()
+
+
+def _busy(req: falcon.Request, resp: falcon.Response, ex: LookupsBusy, params: object) -> None:
+    raise falcon.HTTPServiceUnavailable(
+        title="Service Unavailable",
+        description=f"Stash is being asked about other files; try again shortly ({ex})",
+        retry_after=ex.retry_after,
+    )
 
 
 def image_cache_dir(settings: Settings) -> Path:
@@ -110,6 +118,7 @@ def create_app(
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(json_errors.serialize)
     app.add_error_handler(Exception, json_errors.unexpected)
+    app.add_error_handler(LookupsBusy, _busy)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:
