@@ -118,9 +118,12 @@ class Service:
             db=db,
             stash=client,
             posters=artwork.service,
+            images=artwork.images,
             on_metadata=artwork.on_metadata,
             sync_status=lambda: scheduler.status,
             stash_version=lambda: syncer.info.version if syncer.info else None,
+            queue_changes=scheduler.queue_changes,
+            run_sync=scheduler.run_now,
         )
         try:
             server = create_server(app, settings, host=host, port=port)

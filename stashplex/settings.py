@@ -342,6 +342,12 @@ class PlexSettings(Section):
     refresh_on_change: bool = setting(
         "false", _bool, "ask Plex to refresh items whose scene changed in Stash"
     )
+    verify_tls: bool = setting(
+        "true", _bool, "check the certificate of an https:// Plex URL; false accepts any"
+    )
+    uploads_per_second: float = setting(
+        "4", _number_range(0, 100, "uploads"), "most images uploaded to Plex per second"
+    )
 
     @property
     def enabled(self) -> bool:
@@ -366,6 +372,19 @@ class MirrorSettings(Section):
 
 
 @dataclass(frozen=True)
+class ImagesSettings(Section):
+    SECTION: ClassVar[str] = "images"
+
+    cache_mb: int = setting(
+        "2048", _int_range(16, 1024 * 1024), "megabytes of Stash images kept on disk"
+    )
+
+    @property
+    def cache_bytes(self) -> int:
+        return self.cache_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class SyncSettings(Section):
     SECTION: ClassVar[str] = "sync"
 
@@ -374,6 +393,12 @@ class SyncSettings(Section):
     )
     sweep_hours: int = setting("24", _int_range(1, 24 * 30), "hours between full id/path sweeps")
     page_size: int = setting("500", _int_range(25, 5000), "scenes per Stash request")
+    webhook_token: str | None = setting(
+        "",
+        _optional_text,
+        "token Stash's stashplex plugin sends to POST /sync/events; empty: the webhook is off",
+        secret=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -435,6 +460,7 @@ class Settings:
     stash: StashSettings
     plex: PlexSettings
     mirror: MirrorSettings
+    images: ImagesSettings
     sync: SyncSettings
     match: MatchSettings
     metadata: MetadataSettings
@@ -542,7 +568,7 @@ def load(
         raise SettingsError(f"environment DEV = {_env(environ, 'DEV')!r}: {exc}") from None
 
     base_dir = file.parent if file is not None else Path.cwd()
-    built = {
+    built: dict[str, Any] = {  # each attribute gets its own section class (see SECTIONS)
         attr: kind(**kind.finish(values[kind.SECTION], base_dir)) for attr, kind in SECTIONS.items()
     }
     return Settings(**built, dev=dev, source=file)

@@ -13,6 +13,7 @@ from stashplex.scheduler import SyncStatus
 from stashplex.web.context import Context
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.status_page import StatusView, SyncRun, Unmatched, render
+from stashplex.web.sync_controls import FormToken
 from stashplex.web.tv import PREFIX as TV_PREFIX
 
 _RUNS = (
@@ -30,12 +31,14 @@ class StatusResource:
         *,
         sync_status: Callable[[], SyncStatus] | None = None,
         stash_version: Callable[[], str | None] | None = None,
+        form_token: FormToken | None = None,
     ) -> None:
         self.context = context
         self.health = health
         self.liveness = liveness
         self.sync_status = sync_status
         self.stash_version = stash_version
+        self.form_token = form_token
         self.posters = PosterStates(context.db)
 
     def view(self, req: falcon.Request) -> StatusView:
@@ -85,6 +88,10 @@ class StatusResource:
             },
             poster_mode=ctx.settings.server.poster_mode,
             sync_running=status.running,
+            sync_progress=status.progress,
+            sync_queued=tuple(status.queued),
+            form_token=self.form_token.value if self.form_token is not None else None,
+            webhook_on=bool(ctx.settings.sync.webhook_token),
             last_success=last_success,
             next_runs=status.next_runs,
             failing_since=status.failing_since,
