@@ -474,7 +474,7 @@ def load(
         raise SettingsError(f"environment DEV = {_env(environ, 'DEV')!r}: {exc}") from None
 
     base_dir = file.parent if file is not None else Path.cwd()
-    built = {
+    built: dict[str, Any] = {  # each attribute gets its own section class (see SECTIONS)
         attr: kind(**kind.finish(values[kind.SECTION], base_dir)) for attr, kind in SECTIONS.items()
     }
     return Settings(**built, dev=dev, source=file)

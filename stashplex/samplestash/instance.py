@@ -67,6 +67,10 @@ def _plugin_settings(stash: SampleStash, args: dict[str, Any]) -> None:
         stash.library.plugin_settings[plugin] = values
 
 
+def _after(stash: SampleStash, args: dict[str, Any]) -> Any:
+    return stash.faults.after(int(args["requests"]), args["fault"], **(args.get("args") or {}))
+
+
 def _info(stash: SampleStash, args: dict[str, Any]) -> dict[str, Any]:
     lib = stash.library
     return {
@@ -121,9 +125,7 @@ CONTROL_OPS: dict[str, Op] = {
     "graphql_errors": _faults("graphql_errors"),
     "unauthorized": _faults("unauthorized"),
     "drop": _faults("drop"),
-    "after": lambda stash, args: stash.faults.after(
-        int(args["requests"]), args["fault"], **(args.get("args") or {})
-    ),
+    "after": _after,
     "down": _down,
     "clear": _faults("clear"),
 }

@@ -25,7 +25,7 @@ from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
 from stashplex.web.context import Context
-from stashplex.web.fallback import Fallback
+from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.imagecache import DEFAULT_MAX_BYTES, ImageCache
 from stashplex.web.images import ImageResource, ImageSource
@@ -53,6 +53,14 @@ class ProviderApp(falcon.App):
             self.fallback.close()
         self.images.close()
         self.connections.close()
+
+
+def _busy(req: falcon.Request, resp: falcon.Response, ex: LookupsBusy, params: object) -> None:
+    raise falcon.HTTPServiceUnavailable(
+        title="Service Unavailable",
+        description=f"Stash is being asked about other files; try again shortly ({ex})",
+        retry_after=ex.retry_after,
+    )
 
 
 def image_cache_dir(settings: Settings) -> Path:
@@ -87,7 +95,7 @@ def create_app(
     (both: the scheduler's; None: this app runs no syncs).
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
-    middleware: list[object] = []
+    middleware: list[AllowedNetworks | BodyLimit] = []
     if settings.server.allowed_networks:
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
@@ -95,6 +103,7 @@ def create_app(
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(json_errors.serialize)
     app.add_error_handler(Exception, json_errors.unexpected)
+    app.add_error_handler(LookupsBusy, _busy)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:

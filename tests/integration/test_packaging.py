@@ -29,7 +29,7 @@ from tests.plugins.net import LOOPBACK, free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Source folders and the package each installs as.
 SOURCES = {"stashplex": "stashplex", "migrations": "stashplex_migrations"}
 

@@ -8,10 +8,10 @@ from stashplex.mirror import documents
 from stashplex.mirror.kinds import GROUPS, STUDIOS
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.records import Group, SceneGroup, Studio
-from tests.tvkit import HAND_SCENES, TvMirror, tv_mirror, tv_scene  # noqa: F401
+from tests.plugins.tvkit import HAND_SCENES, TvMirror, tv_scene
 
 
-def test_rebuild_numbers_each_day_by_title(tv_mirror) -> None:  # noqa: F811
+def test_rebuild_numbers_each_day_by_title(tv_mirror) -> None:
     m: TvMirror = tv_mirror()
     assert m.placements() == {
         2: ("studio-2", 2024, 50101),  # "Alpha" before "Bravo" on the same day
@@ -24,7 +24,7 @@ def test_rebuild_numbers_each_day_by_title(tv_mirror) -> None:  # noqa: F811
     }  # scene 7 has no studio: no episode
 
 
-def test_shows_have_titles_for_matching(tv_mirror) -> None:  # noqa: F811
+def test_shows_have_titles_for_matching(tv_mirror) -> None:
     m = tv_mirror()
     with m.db.reader.connect() as connection:
         shows = dict(connection.exec_driver_sql("SELECT show, title_key FROM tv_shows").all())
@@ -36,7 +36,7 @@ def test_shows_have_titles_for_matching(tv_mirror) -> None:  # noqa: F811
     }
 
 
-def test_adding_and_deleting_scenes_never_renumbers_others(tv_mirror) -> None:  # noqa: F811
+def test_adding_and_deleting_scenes_never_renumbers_others(tv_mirror) -> None:
     m = tv_mirror()
     before = m.placements()
     # Same show and day as 1 and 2, with a title that sorts first: it goes after them.
@@ -57,7 +57,7 @@ def test_adding_and_deleting_scenes_never_renumbers_others(tv_mirror) -> None:  
     assert m.placements()[1] == ("studio-2", 2024, 50102)
 
 
-def test_edits_that_keep_the_day_keep_the_index(tv_mirror) -> None:  # noqa: F811
+def test_edits_that_keep_the_day_keep_the_index(tv_mirror) -> None:
     m = tv_mirror()
     before = m.placements()
     edited = dataclasses.replace(HAND_SCENES[0], title="Zulu", details="new", tag_ids=(3,))
@@ -68,7 +68,7 @@ def test_edits_that_keep_the_day_keep_the_index(tv_mirror) -> None:  # noqa: F81
         assert title.scalar() == "Zulu"
 
 
-def test_moves_take_a_new_index(tv_mirror) -> None:  # noqa: F811
+def test_moves_take_a_new_index(tv_mirror) -> None:
     m = tv_mirror()
     m.writer.apply_scenes(
         [
@@ -87,7 +87,7 @@ def test_moves_take_a_new_index(tv_mirror) -> None:  # noqa: F811
     assert placed[4] == ("studio-2", 2024, 50101)  # its day is free again
 
 
-def test_a_crowded_day_keeps_indexes_unique(tv_mirror) -> None:  # noqa: F811
+def test_a_crowded_day_keeps_indexes_unique(tv_mirror) -> None:
     m = tv_mirror(scenes=[tv_scene(i, "2024-01-01", title=f"T{i:03d}") for i in range(1, 151)])
     m.writer.apply_scenes([tv_scene(200, "2024-01-02"), tv_scene(201, "2024-01-01")])
     placed = m.placements()
@@ -98,7 +98,7 @@ def test_a_crowded_day_keeps_indexes_unique(tv_mirror) -> None:  # noqa: F811
     assert placed[150][2] == 10250 and placed[201][2] == 10251 and placed[200][2] == 10252
 
 
-def test_parent_studio_mode_follows_a_changed_hierarchy(tv_mirror) -> None:  # noqa: F811
+def test_parent_studio_mode_follows_a_changed_hierarchy(tv_mirror) -> None:
     m = tv_mirror("parent_studio")
     placed = m.placements()
     assert {placed[i][0] for i in (1, 2, 3, 4, 5, 8)} == {"studio-1"}
@@ -113,7 +113,7 @@ def test_parent_studio_mode_follows_a_changed_hierarchy(tv_mirror) -> None:  # n
     assert m.match(type=2, title="site a renamed")[0]["ratingKey"] == "studio-2"
 
 
-def test_group_mode(tv_mirror) -> None:  # noqa: F811
+def test_group_mode(tv_mirror) -> None:
     m = tv_mirror("group")
     assert m.placements() == {
         3: ("group-1", 2024, 61001),
@@ -125,7 +125,7 @@ def test_group_mode(tv_mirror) -> None:  # noqa: F811
     assert m.match(type=2, title="Series Two Again")[0]["ratingKey"] == "group-2"
 
 
-def test_a_writer_without_a_live_layout_places_nothing(tv_mirror) -> None:  # noqa: F811
+def test_a_writer_without_a_live_layout_places_nothing(tv_mirror) -> None:
     m = tv_mirror()
     with m.db.writer.begin() as connection:
         connection.exec_driver_sql("UPDATE sync_state SET value = '0:x' WHERE key = 'tv_layout'")
@@ -138,7 +138,7 @@ def test_a_writer_without_a_live_layout_places_nothing(tv_mirror) -> None:  # no
     assert writer.tv.live and m.placements()[30] == ("studio-2", 2024, 50103)
 
 
-def test_rerender_places_scenes_whose_group_went_away(tv_mirror) -> None:  # noqa: F811
+def test_rerender_places_scenes_whose_group_went_away(tv_mirror) -> None:
     m = tv_mirror("group")
     m.writer.delete_entities_except(GROUPS, {2})
     m.writer.rerender([3, 7])

@@ -9,13 +9,13 @@ import falcon
 import pytest
 
 from stashplex.plex.identity import parse_scene_guid
-from tests.webkit import GUID_PREFIX, IDENTIFIER, Provider, hand_provider  # noqa: F401
+from tests.plugins.webkit import GUID_PREFIX, IDENTIFIER, Provider
 
 RATING_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @pytest.fixture
-def provider(hand_provider) -> Provider:  # noqa: F811
+def provider(hand_provider) -> Provider:
     return hand_provider()
 
 
@@ -134,7 +134,7 @@ def test_wellformed_hosts_are_used(provider: Provider, host: str) -> None:
     assert thumb.startswith(f"http://{host.lower()}/stash/scene/1/")
 
 
-def test_agent_base_url_wins_over_host(hand_provider) -> None:  # noqa: F811
+def test_agent_base_url_wins_over_host(hand_provider) -> None:
     provider = hand_provider(AGENT_BASE_URL="https://plex-agent.lan:8443/")
     response = provider.client.simulate_get(
         "/library/metadata/scene-1", headers={"Host": "other:1"}
@@ -143,7 +143,7 @@ def test_agent_base_url_wins_over_host(hand_provider) -> None:  # noqa: F811
     assert thumb == "https://plex-agent.lan:8443/stash/scene/1/screenshot?v=1700000000"
 
 
-def test_poster_mode_points_thumb_at_the_poster(hand_provider) -> None:  # noqa: F811
+def test_poster_mode_points_thumb_at_the_poster(hand_provider) -> None:
     provider = hand_provider(POSTER_MODE="true")
     item = provider.client.simulate_get("/library/metadata/scene-1").json["MediaContainer"][
         "Metadata"
@@ -211,7 +211,7 @@ def test_an_unexpected_error_is_a_bare_json_500(provider: Provider, monkeypatch,
     assert "secret detail" in caplog.text  # the log has it
 
 
-def test_allowed_networks_use_the_peer_address(hand_provider) -> None:  # noqa: F811
+def test_allowed_networks_use_the_peer_address(hand_provider) -> None:
     provider = hand_provider(STASHPLEX_PLEXAGENTSERVER_ALLOWED_NETWORKS="192.168.0.0/16")
     client = provider.client
     assert_json_error(client.simulate_get("/", remote_addr="127.0.0.1"), 403)

@@ -23,9 +23,9 @@ import pytest
 from PIL import Image
 
 from stashplex.posters import service as poster_service
+from tests.integration.test_faults_stash import warnings
 from tests.plugins.daemon import mounts_available, wait_until
-from tests.test_faults_stash import warnings
-from tests.webkit import Provider, synced_provider  # noqa: F401
+from tests.plugins.webkit import Provider
 
 
 def size_of(content: bytes) -> tuple[int, int]:
@@ -71,7 +71,7 @@ def test_a_poster_folder_refusing_writes(
 
 
 def test_the_poster_route_degrades_and_recovers_in_process(
-    synced_provider: Callable[..., Provider],  # noqa: F811
+    synced_provider: Callable[..., Provider],
     tmp_path,
     caplog,
 ) -> None:
@@ -99,7 +99,7 @@ def test_the_poster_route_degrades_and_recovers_in_process(
 
 
 def test_images_are_served_when_the_image_cache_cannot_store_them(
-    synced_provider: Callable[..., Provider],  # noqa: F811
+    synced_provider: Callable[..., Provider],
     tmp_path,
     caplog,
 ) -> None:

@@ -15,7 +15,7 @@ from falcon import testing
 from stashplex.changes import Changes
 from stashplex.mirror.db import Database
 from stashplex.web.app import ProviderApp, create_app
-from tests.webkit import hand_settings
+from tests.plugins.webkit import hand_settings
 
 TOKEN = "hook-token-5b1e0c2d9a"
 

@@ -18,7 +18,7 @@ from stashplex.samplestash import SampleStash
 from stashplex.samplestash.names import TRAP_BY_ID
 from stashplex.web.app import create_app
 from tests.plugins.net import LOOPBACK, free_port, wait_for_port
-from tests.webkit import GUID_PREFIX, Provider, serving, synced_sample
+from tests.plugins.webkit import GUID_PREFIX, Provider, serving, synced_sample
 
 PLEX_ROOT = "/volume1/Porn"
 
@@ -206,7 +206,7 @@ def test_serve_reports_a_port_in_use(
     import socket
 
     from stashplex import daemon
-    from tests.webkit import hand_settings
+    from tests.plugins.webkit import hand_settings
 
     # serve() configures the root logger for a process; keep this test process's as it is.
     monkeypatch.setattr(daemon.logs, "setup", lambda *args, **kwargs: None)

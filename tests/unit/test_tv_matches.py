@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from tests.tvkit import EPISODE_GUID, SEASON_GUID, SHOW_GUID, TV, TvMirror, tv_mirror  # noqa: F401
+from tests.plugins.tvkit import EPISODE_GUID, SEASON_GUID, SHOW_GUID, TV, TvMirror
 
 
 @pytest.fixture
-def m(tv_mirror) -> TvMirror:  # noqa: F811
+def m(tv_mirror) -> TvMirror:
     return tv_mirror(STASHPLEX_MATCH_PATH_MAP="/volume1/media = /data/stash")
 
 

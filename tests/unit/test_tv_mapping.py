@@ -20,7 +20,7 @@ from stashplex.plex.tv_mapping import (
     with_children,
 )
 from stashplex.records import SceneBundle
-from tests.tvkit import HAND_PERFORMERS, HAND_STUDIOS, HAND_TAGS, tv_scene
+from tests.plugins.tvkit import HAND_PERFORMERS, HAND_STUDIOS, HAND_TAGS, tv_scene
 
 BASE = "http://stash.lan:9999"
 OPTS = MappingOptions(base_url=BASE, ignore_tags=frozenset({"boring"}), provider_id=TV_PROVIDER_ID)

@@ -11,7 +11,7 @@ import pytest
 from stashplex import settings as S
 from stashplex.settings import SettingsError, load
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 SEED_CONFIG = """\
 [plexagentserver]

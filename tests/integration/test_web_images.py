@@ -15,11 +15,11 @@ from stashplex.posters.store import PosterStore
 from stashplex.stash.client import StashImage
 from stashplex.web.imagecache import ImageCache, version_tag
 from stashplex.web.images import stash_image_path
-from tests.webkit import Provider, hand_provider, synced_provider  # noqa: F401
+from tests.plugins.webkit import Provider
 
 
 @pytest.fixture
-def provider(synced_provider: Callable[..., Provider]) -> Provider:  # noqa: F811
+def provider(synced_provider: Callable[..., Provider]) -> Provider:
     return synced_provider()
 
 
@@ -128,7 +128,7 @@ def test_entities_without_an_image_are_404_without_asking_stash(provider: Provid
         "/stash/group/1/back",
     ],
 )
-def test_ids_are_digits_only(hand_provider, path: str) -> None:  # noqa: F811
+def test_ids_are_digits_only(hand_provider, path: str) -> None:
     provider = hand_provider()
     fake = FakeStash(StashImage("ok", b"\xff\xd8\xff", "image/jpeg"))
     provider.app.images.client = fake
@@ -213,7 +213,7 @@ def test_an_older_version_is_served_while_stash_cannot_send_the_current_one(
 
 
 def test_login_page_and_wrong_key_are_never_passed_on(
-    synced_provider: Callable[..., Provider],  # noqa: F811
+    synced_provider: Callable[..., Provider],
 ) -> None:
     provider = synced_provider(api_key="the-right-key", env={"STASH_API_KEY": "the-right-key"})
     provider.stash._http.headers.pop("ApiKey")  # as if the key were wrong or missing
@@ -249,7 +249,7 @@ class FakeStash:
         StashImage("missing"),
     ],
 )
-def test_only_real_images_are_served(hand_provider, answer: StashImage) -> None:  # noqa: F811
+def test_only_real_images_are_served(hand_provider, answer: StashImage) -> None:
     provider = hand_provider()
     fake = FakeStash(answer)
     provider.app.images.client = fake

@@ -8,14 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from stashplex.samplestash.names import TRAP_BY_ID
-from tests.webkit import (  # noqa: F401
-    GUID_PREFIX,
-    IDENTIFIER,
-    Provider,
-    hand_provider,
-    synced_provider,
-    synced_sample,
-)
+from tests.plugins.webkit import GUID_PREFIX, IDENTIFIER, Provider, synced_sample
 
 ROUTE = "/library/metadata/matches"
 ROOT = "/data/stash"  # the sample library's root folder (Linux)
@@ -23,7 +16,7 @@ PLEX_ROOT = "/mnt/media/porn"  # where a PMS on another machine mounts the same 
 
 
 @pytest.fixture
-def hand(hand_provider) -> Provider:  # noqa: F811
+def hand(hand_provider) -> Provider:
     return hand_provider()
 
 
@@ -35,7 +28,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
 
 
 @pytest.fixture
-def provider(synced_provider) -> Provider:  # noqa: F811
+def provider(synced_provider) -> Provider:
     return synced_provider()
 
 
@@ -174,7 +167,7 @@ def test_manual_may_come_as_a_query_parameter(hand: Provider) -> None:
     assert len(response.json["MediaContainer"]["Metadata"]) == 3
 
 
-def test_path_map(hand_provider) -> None:  # noqa: F811
+def test_path_map(hand_provider) -> None:
     provider = hand_provider(STASHPLEX_MATCH_PATH_MAP="/plex/media = /data/stash")
     items = provider.match(filename="/plex/media/A/same.mp4", manual=1)
     assert [(i["ratingKey"], i["score"]) for i in items] == [("scene-3", 100)]

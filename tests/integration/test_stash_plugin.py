@@ -23,7 +23,7 @@ from tests.plugins.daemon import Daemon, wait_until
 from tests.plugins.fake_pms import TOKEN as PLEX_TOKEN
 from tests.plugins.fake_pms import FakePMS
 
-PLUGIN = Path(__file__).resolve().parent.parent / "stash-plugin" / "stashplex"
+PLUGIN = Path(__file__).resolve().parents[2] / "stash-plugin" / "stashplex"
 TOKEN = "plugin-webhook-token-7c41d9"
 TRIGGERS = {
     f"{kind}.{action}.Post"

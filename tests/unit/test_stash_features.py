@@ -16,7 +16,7 @@ from stashplex.stash import features, operations
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import StashDataError, StashNotReady
 from stashplex.stash.version import parse_version, probe
-from tests.test_samplestash_versions import VERSIONS
+from tests.integration.test_samplestash_versions import VERSIONS
 
 
 def client_for(stash: SampleStash) -> StashClient:

@@ -18,7 +18,7 @@ from stashplex.plex.identity import TV_PROVIDER_ID
 from stashplex.records import Group, Performer, Scene, SceneGroup, Studio, Tag, VideoFile
 from stashplex.settings import Settings
 from stashplex.web.app import ProviderApp, create_app
-from tests.webkit import hand_settings
+from tests.plugins.webkit import hand_settings
 
 TV = "/tv/library/metadata"
 SHOW_GUID = TV_PROVIDER_ID + "://show/"

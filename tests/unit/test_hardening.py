@@ -15,13 +15,13 @@ from stashplex.redaction import Redactor, encodable, hide_url_password
 from stashplex.scheduler import SyncStatus
 from stashplex.settings import describe
 from stashplex.web.status_page import StatusView, SyncRun, Unmatched, render
-from tests.webkit import Provider, hand_provider, hand_settings  # noqa: F401
+from tests.plugins.webkit import Provider, hand_settings
 
 SURROGATE_BODY = b'{"type": %d, "filename": "/a/\\ud800.mp4", "title": "x"}'
 
 
 @pytest.fixture
-def provider(hand_provider) -> Provider:  # noqa: F811
+def provider(hand_provider) -> Provider:
     return hand_provider()
 
 
@@ -146,7 +146,7 @@ def test_a_bad_url_setting_does_not_show_its_password(tmp_path) -> None:
     assert "S3cretPass" not in str(caught.value) and "me:***@" in str(caught.value)
 
 
-def test_error_bodies_and_health_are_redacted(hand_provider) -> None:  # noqa: F811
+def test_error_bodies_and_health_are_redacted(hand_provider) -> None:
     provider = hand_provider(STASHPLEX_STASH_API_KEY="api-key-Zq81xYw")
     status = SyncStatus(last_kind="full", last_ok=False, last_error="Stash said api-key-Zq81xYw")
     # The app registered the settings' secrets on creation.
@@ -166,7 +166,7 @@ def test_health_and_status_say_degraded_from_the_schedulers_memory(tmp_path) -> 
 
     from stashplex.mirror.db import Database
     from stashplex.web.app import create_app
-    from tests.webkit import fill_hand_mirror
+    from tests.plugins.webkit import fill_hand_mirror
 
     settings = hand_settings(tmp_path)
     db = Database.open(settings.mirror.database)

@@ -25,11 +25,11 @@ from stashplex.samplestash import SampleStash
 from stashplex.stash.client import StashClient
 from stashplex.web.access import AllowedNetworks
 from stashplex.web.app import create_app
+from tests.integration.test_fuzz_routes import TRICKY_SEGMENTS, exchange, request
 from tests.plugins.daemon import wait_until
 from tests.plugins.mirror import make_settings
 from tests.plugins.net import LOOPBACK
-from tests.test_fuzz_routes import TRICKY_SEGMENTS, exchange, request
-from tests.webkit import Provider, serving
+from tests.plugins.webkit import Provider, serving
 
 IMAGE_ROUTES = (
     "/stash/scene/{}/screenshot",

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from stashplex.web.app import create_app
 from stashplex.web.body import MAX_BODY
 from tests.plugins.net import LOOPBACK
-from tests.webkit import Provider, serving, synced_sample
+from tests.plugins.webkit import Provider, serving, synced_sample
 
 FUZZ = settings(
     max_examples=300,

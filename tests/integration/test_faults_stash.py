@@ -20,7 +20,7 @@ import pytest
 from stashplex.samplestash import SampleStash
 from tests.plugins.daemon import Daemon, wait_until
 from tests.plugins.net import LOOPBACK
-from tests.webkit import Provider, synced_provider  # noqa: F401
+from tests.plugins.webkit import Provider
 
 API_KEY = "faults-api-key-5150"
 # Test-only, to keep these tests short: the sync client's retries back off in milliseconds
@@ -307,7 +307,7 @@ def test_an_older_stash_without_groups(sample_stash_factory, daemon_factory) -> 
 
 
 def test_live_lookups_follow_a_stash_replaced_by_an_older_one(
-    synced_provider: Callable[..., Provider],  # noqa: F811
+    synced_provider: Callable[..., Provider],
 ) -> None:
     """Stash restored from an older release on the same address: the live lookups, which
     learnt the API generation once, learn it again instead of failing forever."""

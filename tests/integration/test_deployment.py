@@ -11,7 +11,7 @@ import pytest
 from stashplex.cli import build_parser
 from stashplex.settings import KEYS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:

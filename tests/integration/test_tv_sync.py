@@ -17,8 +17,8 @@ from stashplex.samplestash import SampleStash
 from stashplex.stash.client import StashClient
 from stashplex.web.app import create_app
 from tests.plugins.mirror import Mirrored, make_settings
-from tests.tvkit import EPISODE_GUID, TV
-from tests.webkit import serving
+from tests.plugins.tvkit import EPISODE_GUID, TV
+from tests.plugins.webkit import serving
 
 
 def placements(db: Database) -> dict[int, tuple[str, int, int]]:

@@ -16,7 +16,7 @@ from stashplex.samplestash import SampleStash
 from stashplex.stash.client import StashClient
 from stashplex.web.app import create_app
 from tests.plugins.mirror import make_settings
-from tests.tvkit import TV
+from tests.plugins.tvkit import TV
 
 SCENES, DAYS = 3000, 300
 BIG = "studio-2"

@@ -15,8 +15,8 @@ from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.records import Group, Performer, SceneGroup, StashId, Studio, Tag
 from stashplex.web.app import create_app
-from tests.test_fallback import Calls
-from tests.webkit import Provider, hand_scene, hand_settings, synced_provider  # noqa: F401
+from tests.integration.test_fallback import Calls
+from tests.plugins.webkit import Provider, hand_scene, hand_settings
 
 STUDIOS_ = [Studio(1, "Site", parent_id=2), Studio(2, "Network", parent_id=3), Studio(3, "Corp")]
 PERFORMERS_ = [
@@ -260,7 +260,7 @@ def test_status_counts_what_each_gate_hides(provider) -> None:
     assert "Hidden from Plex" not in provider().client.simulate_get("/status").text
 
 
-def test_the_live_fallback_follows_the_gates(synced_provider, monkeypatch) -> None:  # noqa: F811
+def test_the_live_fallback_follows_the_gates(synced_provider, monkeypatch) -> None:
     p = synced_provider(env=env(require_organized="true"))
     library = p.mirrored.stash.library
     (hidden,) = library.add_scenes(1, title="Not Organized Yet")

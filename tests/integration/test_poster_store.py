@@ -13,7 +13,7 @@ import pytest
 
 from stashplex.posters.store import TMP_PREFIX, PosterStore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_layout_is_sharded_by_integer_id(tmp_path: Path) -> None:

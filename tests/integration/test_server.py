@@ -20,14 +20,14 @@ from waitress.task import ErrorTask
 from stashplex.web import server as web_server
 from stashplex.web.server import close_server, create_server, limits, stop_server
 from tests.plugins.net import LOOPBACK
-from tests.webkit import Provider, hand_provider, serving  # noqa: F401
+from tests.plugins.webkit import Provider, serving
 
 HELD = 120  # idle, trickling and half-sent connections, a third each
 PATIENCE = 20.0  # seconds a fresh request may take while they are held: far above any load
 
 
 @pytest.fixture
-def provider(hand_provider) -> Provider:  # noqa: F811
+def provider(hand_provider) -> Provider:
     return hand_provider()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from stashplex.plex import tv_shape
 from stashplex.records import Group, SceneGroup, Studio
-from tests.tvkit import HAND_GROUPS, HAND_STUDIOS, tv_scene
+from tests.plugins.tvkit import HAND_GROUPS, HAND_STUDIOS, tv_scene
 
 STUDIOS = {s.id: s for s in HAND_STUDIOS}
 GROUPS = {g.id: g for g in HAND_GROUPS}

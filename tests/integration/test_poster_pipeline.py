@@ -427,7 +427,7 @@ def test_ensure_renders_on_demand_and_survives_stash_going_away(posters) -> None
 
 
 def test_sync_command_renders_posters_unless_told_not_to(tmp_path: Path, sample_stash) -> None:
-    from tests.test_sync_command import run_sync, sync_env
+    from tests.integration.test_sync_command import run_sync, sync_env
 
     lib = sample_stash.library
     covers = sum(lib.has_cover(i) for i in lib.scene_ids())

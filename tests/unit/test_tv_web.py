@@ -6,21 +6,14 @@ import re
 
 import pytest
 
-from tests.tvkit import (  # noqa: F401
-    EPISODE_GUID,
-    SEASON_GUID,
-    SHOW_GUID,
-    TV,
-    TvMirror,
-    tv_mirror,
-)
+from tests.plugins.tvkit import EPISODE_GUID, SEASON_GUID, SHOW_GUID, TvMirror
 
 RATING_KEY = re.compile(r"[A-Za-z0-9_-]+")
 HOST = {"Host": "plex-helper.lan:7979"}
 
 
 @pytest.fixture
-def m(tv_mirror) -> TvMirror:  # noqa: F811
+def m(tv_mirror) -> TvMirror:
     return tv_mirror()
 
 
@@ -302,7 +295,7 @@ def test_extras_are_empty(m: TvMirror, key: str) -> None:
 # --- show_by modes ------------------------------------------------------------------------------
 
 
-def test_parent_studio_mode(tv_mirror) -> None:  # noqa: F811
+def test_parent_studio_mode(tv_mirror) -> None:
     m = tv_mirror("parent_studio")
     assert keys(m.get("/studio-1/children")) == ["studio-1-0", "studio-1-2019", "studio-1-2024"]
     assert keys(m.get("/studio-1-2024/children")) == ["scene-8", "scene-2", "scene-1", "scene-3"]
@@ -310,7 +303,7 @@ def test_parent_studio_mode(tv_mirror) -> None:  # noqa: F811
     json_error(m.get("/studio-2"), 404)  # a child studio is no show of its own now
 
 
-def test_group_mode(tv_mirror) -> None:  # noqa: F811
+def test_group_mode(tv_mirror) -> None:
     m = tv_mirror("group")
     show = one(m.get("/group-1"))
     assert (show["title"], show["summary"], show["originallyAvailableAt"]) == (
