@@ -284,6 +284,12 @@ class PlexSettings(Section):
     refresh_on_change: bool = setting(
         "false", _bool, "ask Plex to refresh items whose scene changed in Stash"
     )
+    verify_tls: bool = setting(
+        "true", _bool, "check the certificate of an https:// Plex URL; false accepts any"
+    )
+    uploads_per_second: float = setting(
+        "4", _number_range(0, 100, "uploads"), "most images uploaded to Plex per second"
+    )
 
     @property
     def enabled(self) -> bool:
@@ -305,6 +311,19 @@ class MirrorSettings(Section):
             path = values[name].expanduser()
             values[name] = path if path.is_absolute() else base_dir / path
         return values
+
+
+@dataclass(frozen=True)
+class ImagesSettings(Section):
+    SECTION: ClassVar[str] = "images"
+
+    cache_mb: int = setting(
+        "2048", _int_range(16, 1024 * 1024), "megabytes of Stash images kept on disk"
+    )
+
+    @property
+    def cache_bytes(self) -> int:
+        return self.cache_mb * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -367,6 +386,7 @@ class Settings:
     stash: StashSettings
     plex: PlexSettings
     mirror: MirrorSettings
+    images: ImagesSettings
     sync: SyncSettings
     match: MatchSettings
     metadata: MetadataSettings
