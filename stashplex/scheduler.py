@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -23,7 +23,7 @@ from stashplex.changes import Changes
 from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncReport
 from stashplex.redaction import redact
 from stashplex.stash.errors import StashError
-from stashplex.trouble import Trouble
+from stashplex.trouble import Problem, Trouble
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class SyncScheduler:
         kind: str,
         started: float,
         message: str,
-        problem: Hashable,
+        problem: Problem,
         exc_info: BaseException | None = None,
     ) -> None:
         if self.status.failing_since is None:

@@ -128,7 +128,7 @@ class ReadConnections:
             held = getattr(self._local, "held", None)
             if held is None:
                 held = self._local.held = self._open_held()
-            if held is not False:
+            if isinstance(held, heldsqlite.HeldConnection):
                 try:
                     return held.rows(sql, params, kinds, first=first)
                 except heldsqlite.HeldSqliteError:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from stashplex.mirror import models
 from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes
 from stashplex.plex import pathkeys, tv_shape
-from stashplex.plex.identity import SPECIALS, show_rating_key
+from stashplex.plex.identity import SPECIALS, ShowKind, show_rating_key
 from stashplex.plex.tv_shape import Placement
 from stashplex.records import Group, Scene, SceneGroup, StashId, Studio, VideoFile
 
@@ -159,7 +159,7 @@ class TvIndex:
         parent changed (its whole subtree: a chain of any depth ends at a new top)."""
         if self.show_by is None or kind_name not in ("studio", "group"):
             return
-        kind = "group" if kind_name == "group" else "studio"
+        kind: ShowKind = "group" if kind_name == "group" else "studio"
         titles = [(tv_shape.show_title(kind, r.id, r.name), r.id) for r in records]
         connection.exec_driver_sql(
             "UPDATE tv_shows SET title = ?, title_key = ? WHERE show = ?",
@@ -195,10 +195,10 @@ class TvIndex:
         groups: dict[int, list[SceneGroup]] = defaultdict(list)
         if show_by == "group":
             link = models.scene_groups
-            for row in connection.execute(
+            for link_row in connection.execute(
                 select(link.c.scene_id, link.c.group_id).order_by(link.c.scene_id, link.c.position)
             ):
-                groups[row.scene_id].append(SceneGroup(row.group_id))
+                groups[link_row.scene_id].append(SceneGroup(link_row.group_id))
         placed: list[tuple[int, Placement]] = []
         for row in connection.exec_driver_sql(_REBUILD_SOURCE):
             (scene_id, updated_at, title, code, date, created_at) = row[:6]

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects.sqlite import insert
 
 from stashplex.mirror import documents, models, rows
@@ -100,7 +100,7 @@ class MirrorWriter:
                         select(models.scenes.c.id).where(
                             models.scenes.c.id > low,
                             models.scenes.c.id <= high,
-                            models.scenes.c.id.not_in(list(by_id)) if by_id else True,
+                            models.scenes.c.id.not_in(list(by_id)) if by_id else true(),
                         )
                     )
                     .scalars()
@@ -284,9 +284,11 @@ class MirrorWriter:
 
     def start_run(self, kind: str) -> int:
         with self.db.writer.begin() as connection:
-            return connection.execute(
+            key = connection.execute(
                 insert(models.sync_runs).values(kind=kind, started_at=time.time())
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None  # a single-row INSERT always has one
+            return int(key[0])
 
     def finish_run(self, run_id: int, result: PageResult, error: str | None) -> None:
         with self.db.writer.begin() as connection:

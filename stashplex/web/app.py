@@ -25,9 +25,9 @@ from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
 from stashplex.web.context import Context
-from stashplex.web.fallback import Fallback
+from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
-from stashplex.web.imagecache import DEFAULT_MAX_BYTES, ImageCache
+from stashplex.web.imagecache import ImageCache
 from stashplex.web.images import ImageResource, ImageSource
 from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
@@ -46,18 +46,40 @@ class ProviderApp(falcon.App):
     context: Context
     fallback: Fallback | None
     images: ImageSource
+    owns_images: bool
     connections: ReadConnections
 
     def close(self) -> None:
         if self.fallback is not None:
             self.fallback.close()
-        self.images.close()
+        if self.owns_images:
+            self.images.close()
         self.connections.close()
+
+
+def _busy(req: falcon.Request, resp: falcon.Response, ex: LookupsBusy, params: object) -> None:
+    raise falcon.HTTPServiceUnavailable(
+        title="Service Unavailable",
+        description=f"Stash is being asked about other files; try again shortly ({ex})",
+        retry_after=ex.retry_after,
+    )
 
 
 def image_cache_dir(settings: Settings) -> Path:
     """Stash's images are cached next to the mirror file."""
     return settings.mirror.database.parent / "images"
+
+
+def image_source(
+    settings: Settings,
+    connections: ReadConnections,
+    posters: PosterService,
+    stash: StashClient | None,
+) -> ImageSource:
+    """The image routes' source over the disk cache (`[images] cache_mb`); the artwork side
+    makes one to share with the app, so uploads and prefetching use the same cache."""
+    cache = ImageCache(image_cache_dir(settings), settings.images.cache_bytes)
+    return ImageSource(settings, MirrorLookups(connections), cache, posters, stash)
 
 
 def create_app(
@@ -67,9 +89,9 @@ def create_app(
     stash: StashClient | None = None,
     live_fallback: bool = True,
     listen_url: str | None = None,
-    image_cache_bytes: int | None = DEFAULT_MAX_BYTES,
     fallback: Fallback | None = None,
     posters: PosterService | None = None,
+    images: ImageSource | None = None,
     on_metadata: Callable[[int], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
@@ -81,13 +103,14 @@ def create_app(
     `stash` is the client for misses, images and `/health` (None: the mirror alone). Make it
     with `retries=0`: a Plex request never waits for retries. `listen_url` is the base URL used
     when a request's Host header is unusable (default: from the settings' host and port).
-    `posters` renders and stores posters (default: one over `stash`); `on_metadata` hears of
+    `posters` renders and stores posters (default: one over `stash`); `images` serves the image
+    routes (default: one of the app's own, closed with it); `on_metadata` hears of
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
     status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
     (both: the scheduler's; None: this app runs no syncs).
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
-    middleware: list[object] = []
+    middleware: list[AllowedNetworks | BodyLimit] = []
     if settings.server.allowed_networks:
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
@@ -95,6 +118,7 @@ def create_app(
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(json_errors.serialize)
     app.add_error_handler(Exception, json_errors.unexpected)
+    app.add_error_handler(LookupsBusy, _busy)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:
@@ -107,12 +131,9 @@ def create_app(
     context.on_metadata = on_metadata
     if posters is None:
         posters = PosterService.from_settings(settings, db, stash)
-    images = ImageSource(
-        context,
-        ImageCache(image_cache_dir(settings), image_cache_bytes),
-        posters,
-        stash,
-    )
+    app.owns_images = images is None
+    if images is None:
+        images = image_source(settings, connections, posters, stash)
     app.context, app.fallback, app.images, app.connections = context, fallback, images, connections
 
     app.add_route("/", ProviderResource(context.identifier))

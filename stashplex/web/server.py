@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from typing import Any
+from typing import Any, TypeAlias
 
 import waitress
 from waitress import trigger, wasyncore
@@ -37,7 +37,7 @@ from stashplex.web.json_errors import body
 
 log = logging.getLogger(__name__)
 
-Server = BaseWSGIServer | MultiSocketServer
+Server: TypeAlias = BaseWSGIServer | MultiSocketServer
 
 # The app answers bodies over 1 MB with a JSON 413; waitress buffers a body before the app sees
 # it, so it gets a hard cap of its own (its plain-text 413 only meets absurd uploads).

@@ -61,6 +61,11 @@ class FormToken:
         return given is not None and hmac.compare_digest(given.encode(), self.value.encode())
 
 
+def _first(form: dict[str, list[str]], name: str) -> str | None:
+    values = form.get(name)
+    return values[0] if values else None
+
+
 def _unavailable() -> falcon.HTTPServiceUnavailable:
     return falcon.HTTPServiceUnavailable(
         title="Service Unavailable", description="this process runs no syncs"
@@ -100,11 +105,11 @@ class StatusSyncForm:
         if len(raw) > FORM_LIMIT:
             raise bad_request("the form is too large")
         form = parse_qs(raw.decode("utf-8", "replace"))
-        if not self.token.check((form.get("token") or [None])[0]):
+        if not self.token.check(_first(form, "token")):
             raise falcon.HTTPForbidden(
                 title="Forbidden", description="the form is stale: reload /status and try again"
             )
-        kind = _check_kind((form.get("kind") or [None])[0])
+        kind = _check_kind(_first(form, "kind"))
         if self.run is None:
             raise _unavailable()
         self.run(kind)

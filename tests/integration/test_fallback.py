@@ -125,7 +125,12 @@ def test_cache_ttl_zero_asks_every_time(
     assert calls.ops["FindScenesByPath"] == 3
 
 
-def test_concurrent_identical_misses_share_one_call(provider: Provider, monkeypatch) -> None:
+def test_concurrent_identical_misses_share_one_call(
+    synced_provider: Callable[..., Provider],
+    monkeypatch,
+) -> None:
+    # 32 request threads: 8 may wait on Stash at once, so all eight requests do.
+    provider = synced_provider(env={"STASHPLEX_PLEXAGENTSERVER_NUM_WORKERS": "32"})
     scene_id, path = new_scene(provider)
     calls = Calls(provider, monkeypatch)
     provider.app.context.fallback._probed = True  # count only the lookups themselves
@@ -140,12 +145,24 @@ def test_distinct_misses_keep_few_calls_in_flight(provider: Provider, monkeypatc
     calls = Calls(provider, monkeypatch)
     provider.app.context.fallback._probed = True
     provider.mirrored.stash.faults.latency(0.05)
+    route = "/library/metadata/matches"
     with ThreadPoolExecutor(16) as pool:
-        results = list(
-            pool.map(lambda i: provider.match(filename=f"/m/unknown {i}.mp4"), range(40))
+        answers = list(
+            pool.map(
+                lambda i: provider.client.simulate_post(
+                    route, json={"type": 1, "filename": f"/m/unknown {i}.mp4"}
+                ),
+                range(40),
+            )
         )
-    assert results == [[]] * 40
     assert calls.peak <= 3
+    # At most a quarter of the 16 request threads wait on Stash; the others are told to come
+    # back (an empty answer would be kept by PMS as "unmatched").
+    found = [a for a in answers if a.status_code == 200]
+    busy = [a for a in answers if a.status_code == 503]
+    assert len(found) + len(busy) == 40 and found and busy
+    assert all(a.json["MediaContainer"]["size"] == 0 for a in found)
+    assert all(a.headers["Retry-After"] == "5" and "error" in a.json for a in busy)
 
 
 def test_stash_down_answers_from_the_mirror_fast(provider: Provider, monkeypatch) -> None:
@@ -287,3 +304,57 @@ def test_stash_is_asked_before_settling_for_a_title(provider: Provider) -> None:
     provider.mirrored.stash.faults.down()
     items = provider.match(filename="/m/gone.mp4", title="CamelCase Regex Target", manual=1)
     assert {i["ratingKey"] for i in items} == {"scene-14", f"scene-{scene_id}"}
+
+
+STASH_DELAY = 10.0  # seconds the sample Stash takes for every call during the flood
+MIRROR_BOUND = STASH_DELAY / 2  # a mirrored answer must come far sooner: no load eats this
+
+
+def test_a_flood_of_unknown_names_cannot_delay_mirrored_answers(
+    synced_provider: Callable[..., Provider],
+) -> None:
+    """32 clients send file names nobody knows to a real server (16 request threads) while
+    Stash takes 10 s per call: a mirrored scene's metadata still answers at once."""
+    import httpx
+
+    from tests.plugins.webkit import serving
+
+    provider = synced_provider(env={"STASHPLEX_STASH_TIMEOUT": "30"})
+    provider.app.context.fallback._probed = True
+    faults = provider.mirrored.stash.faults
+    stop = threading.Event()
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def flood(url: str, n: int) -> None:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                answer = client.post(
+                    ROUTE, json={"type": 1, "filename": f"/flood/{n}/unknown {i}.mp4"}
+                )
+                with lock:
+                    statuses[answer.status_code] += 1
+                if answer.status_code == 503:
+                    assert answer.headers["Retry-After"]
+                    stop.wait(0.1)
+
+    with serving(provider.app, provider.settings) as url:
+        faults.latency(STASH_DELAY)
+        threads = [threading.Thread(target=flood, args=(url, n), daemon=True) for n in range(32)]
+        for thread in threads:
+            thread.start()
+        try:
+            time.sleep(1.5)  # every thread allowed to wait on Stash is waiting now
+            started = time.monotonic()
+            answer = httpx.get(f"{url}/library/metadata/scene-14", timeout=60)
+            elapsed = time.monotonic() - started
+        finally:
+            stop.set()
+            faults.latency(0)
+            for thread in threads:
+                thread.join(STASH_DELAY * 3)
+    assert answer.status_code == 200
+    assert elapsed < MIRROR_BOUND, f"a mirrored answer took {elapsed:.1f}s"
+    assert statuses[503] > 0 and set(statuses) <= {200, 503}
