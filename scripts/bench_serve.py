@@ -234,8 +234,8 @@ def serve(database: Path, port: int, threads: int, which: str, stdlib_reads: boo
     """The child process: run one app under waitress until killed."""
     import logging
 
-    from stashplex.daemon import create_server
     from stashplex.web.app import create_app
+    from stashplex.web.server import create_server
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as `stashplex serve` does
     settings = bench_settings(database, port, threads)

@@ -24,8 +24,8 @@ from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
 from stashplex.pms.api import PmsClient
-from stashplex.pms.refresher import PlexRefresher
-from stashplex.pms.uploader import PosterUploader
+from stashplex.pms.refresher import FAILURE_PAUSE, PlexRefresher
+from stashplex.pms.uploader import RETRY_DELAYS, PosterUploader
 from stashplex.posters.pipeline import PAUSE_SECONDS, PosterPipeline
 from stashplex.posters.service import PosterService
 from stashplex.settings import Settings
@@ -91,13 +91,13 @@ class Artwork:
                     service,
                     upload=wants_upload,
                     learn_keys=plex_settings.refresh_on_change,
-                    **({"retry_delays": ()} if one_shot else {}),
+                    retry_delays=() if one_shot else RETRY_DELAYS,
                 )
                 if wants_upload:
                     service.on_rendered.append(artwork.uploader.poster_changed)
                 if plex_settings.refresh_on_change:
                     artwork.refresher = PlexRefresher(
-                        artwork.pms, links, **({"failure_pause": 1.0} if one_shot else {})
+                        artwork.pms, links, failure_pause=1.0 if one_shot else FAILURE_PAUSE
                     )
         return artwork
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 from stashplex import redaction
 
@@ -36,7 +37,7 @@ _filter = RedactingFilter()
 def setup(
     debug: bool = False,
     secrets: Iterable[str | None] = (),
-    stream=None,
+    stream: TextIO | None = None,
     *,
     quiet: bool = False,
 ) -> None:

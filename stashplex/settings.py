@@ -316,6 +316,12 @@ class SyncSettings(Section):
     )
     sweep_hours: int = setting("24", _int_range(1, 24 * 30), "hours between full id/path sweeps")
     page_size: int = setting("500", _int_range(25, 5000), "scenes per Stash request")
+    webhook_token: str | None = setting(
+        "",
+        _optional_text,
+        "token Stash's stashplex plugin sends to POST /sync/events; empty: the webhook is off",
+        secret=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -344,6 +350,8 @@ class MetadataSettings(Section):
         "disambiguation", _cast_role, "text under each performer: disambiguation, none or fixed"
     )
     cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
+    require_organized: bool = setting("false", _bool, "offer Plex only scenes marked organized")
+    require_stash_id: bool = setting("false", _bool, "offer Plex only scenes with a stash-box id")
 
 
 @dataclass(frozen=True)
@@ -466,7 +474,7 @@ def load(
         raise SettingsError(f"environment DEV = {_env(environ, 'DEV')!r}: {exc}") from None
 
     base_dir = file.parent if file is not None else Path.cwd()
-    built = {
+    built: dict[str, Any] = {  # each attribute gets its own section class (see SECTIONS)
         attr: kind(**kind.finish(values[kind.SECTION], base_dir)) for attr, kind in SECTIONS.items()
     }
     return Settings(**built, dev=dev, source=file)

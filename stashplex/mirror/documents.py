@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any
 
-from stashplex.plex.mapping import MappingOptions, scene_metadata
+from stashplex.plex.mapping import MappingOptions, hidden_by, scene_metadata
 from stashplex.records import SceneBundle
 from stashplex.settings import Settings
 
@@ -36,6 +36,8 @@ def mapping_options(settings: Settings) -> MappingOptions:
         rating=settings.metadata.rating,
         cast_role=settings.metadata.cast_role,
         cast_order=settings.metadata.cast_order,
+        require_organized=settings.metadata.require_organized,
+        require_stash_id=settings.metadata.require_stash_id,
     )
 
 
@@ -60,8 +62,14 @@ def _stable(value: Any) -> Any:
     return value
 
 
-def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str, bytes]:
-    """The stored JSON of one scene's Metadata and its hash (which tells Plex-visible change)."""
+def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str | None, bytes | None]:
+    """The stored JSON of one scene's Metadata and its hash (which tells Plex-visible change).
+
+    A scene that fails a gate (`[metadata] require_*`) is stored without a document: the
+    responder then offers nothing of it, and the TV layout leaves it out.
+    """
+    if hidden_by(bundle.scene, options):
+        return None, None
     doc = json.dumps(scene_metadata(bundle, options), ensure_ascii=False, separators=(",", ":"))
     return doc, hashlib.blake2b(doc.encode("utf-8"), digest_size=16).digest()
 

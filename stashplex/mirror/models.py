@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -265,18 +266,25 @@ class TvShowRow(Base):
     title_key: Mapped[str | None] = mapped_column(String, index=True)
 
 
-scenes = SceneRow.__table__
-files = FileRow.__table__
-studios = StudioRow.__table__
-performers = PerformerRow.__table__
-tags = TagRow.__table__
-groups = GroupRow.__table__
-scene_performers = ScenePerformerRow.__table__
-scene_tags = SceneTagRow.__table__
-scene_groups = SceneGroupRow.__table__
-sync_state = SyncStateRow.__table__
-sync_runs = SyncRunRow.__table__
-posters = PosterRow.__table__
-plex_items = PlexItemRow.__table__
-tv_episodes = TvEpisodeRow.__table__
-tv_shows = TvShowRow.__table__
+def _table(row: type[Base]) -> Table:
+    """The mapped class's Core table, typed as one (SQLAlchemy types `__table__` loosely)."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+scenes = _table(SceneRow)
+files = _table(FileRow)
+studios = _table(StudioRow)
+performers = _table(PerformerRow)
+tags = _table(TagRow)
+groups = _table(GroupRow)
+scene_performers = _table(ScenePerformerRow)
+scene_tags = _table(SceneTagRow)
+scene_groups = _table(SceneGroupRow)
+sync_state = _table(SyncStateRow)
+sync_runs = _table(SyncRunRow)
+posters = _table(PosterRow)
+plex_items = _table(PlexItemRow)
+tv_episodes = _table(TvEpisodeRow)
+tv_shows = _table(TvShowRow)

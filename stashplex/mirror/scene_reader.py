@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, func, select
 
 from stashplex.mirror import models, rows
-from stashplex.records import Group, Performer, Scene, SceneBundle, SceneGroup, Studio, Tag
+from stashplex.records import (
+    Group,
+    Performer,
+    Scene,
+    SceneBundle,
+    SceneGroup,
+    Studio,
+    Tag,
+    VideoFile,
+)
 
 _CHUNK = 500  # ids per IN (...) query
 
@@ -30,27 +40,23 @@ class EntityCache:
     # Ids that scenes link to but Stash no longer has: not asked for again in this pass.
     absent: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
 
-    def of(self, kind_name: str) -> dict:
-        return {
+    def of(self, kind_name: str) -> dict[int, Any]:
+        by_kind: dict[str, dict[int, Any]] = {
             "studio": self.studios,
             "performer": self.performers,
             "tag": self.tags,
             "group": self.groups,
-        }[kind_name]
+        }
+        return by_kind[kind_name]
 
     @classmethod
     def load(cls, connection: Connection) -> EntityCache:
-        cache = cls()
-        for kind_name, table, record in (
-            ("studio", models.studios, Studio),
-            ("performer", models.performers, Performer),
-            ("tag", models.tags, Tag),
-            ("group", models.groups, Group),
-        ):
-            target = cache.of(kind_name)
-            for row in connection.execute(select(table)).mappings():
-                target[row["id"]] = rows.entity(record, row)
-        return cache
+        return cls(
+            studios=_all(connection, models.studios, Studio),
+            performers=_all(connection, models.performers, Performer),
+            tags=_all(connection, models.tags, Tag),
+            groups=_all(connection, models.groups, Group),
+        )
 
     def bundle(self, scene: Scene) -> SceneBundle:
         """The scene with its entities resolved; ids the mirror does not know are left out."""
@@ -86,34 +92,72 @@ class EntityCache:
         return {k: v - self.absent[k] for k, v in found.items() if v - self.absent[k]}
 
 
+def _all(connection: Connection, table: Table, record: type[rows.E]) -> dict[int, rows.E]:
+    return {
+        row["id"]: rows.entity(record, row) for row in connection.execute(select(table)).mappings()
+    }
+
+
+def _by_id(
+    connection: Connection, table: Table, record: type[rows.E], ids: Iterable[int]
+) -> dict[int, rows.E]:
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    query = select(table).where(table.c.id.in_(wanted))
+    return {row["id"]: rows.entity(record, row) for row in connection.execute(query).mappings()}
+
+
+def load_bundle(connection: Connection, scene_id: int) -> SceneBundle | None:
+    """One mirrored scene with the entities it shows, read for it alone (a request, not a pass)."""
+    found = load_scenes(connection, [scene_id])
+    if not found:
+        return None
+    scene = found[0]
+    studios = _by_id(
+        connection, models.studios, Studio, [scene.studio_id] if scene.studio_id else []
+    )
+    studio = studios.get(scene.studio_id) if scene.studio_id else None
+    if studio is not None and studio.parent_id:
+        studios.update(_by_id(connection, models.studios, Studio, [studio.parent_id]))
+    return EntityCache(
+        studios=studios,
+        performers=_by_id(connection, models.performers, Performer, scene.performer_ids),
+        tags=_by_id(connection, models.tags, Tag, scene.tag_ids),
+        groups=_by_id(connection, models.groups, Group, [g.group_id for g in scene.groups]),
+    ).bundle(scene)
+
+
 def load_scenes(connection: Connection, ids: Sequence[int]) -> list[Scene]:
     """Mirrored scenes as records, in the order of `ids` (missing ids are skipped)."""
     result: dict[int, Scene] = {}
     for chunk in chunks(list(ids)):
-        scene_rows = connection.execute(
-            select(models.scenes).where(models.scenes.c.id.in_(chunk))
-        ).mappings()
-        scene_rows = {row["id"]: row for row in scene_rows}
+        scene_rows = {
+            row["id"]: row
+            for row in connection.execute(
+                select(models.scenes).where(models.scenes.c.id.in_(chunk))
+            ).mappings()
+        }
         if not scene_rows:
             continue
         present = list(scene_rows)
-        files = defaultdict(list)
-        for row in connection.execute(
+        files: dict[int, list[VideoFile]] = defaultdict(list)
+        for file_row in connection.execute(
             select(models.files)
             .where(models.files.c.scene_id.in_(present))
             .order_by(models.files.c.scene_id, models.files.c.position)
         ).mappings():
-            files[row["scene_id"]].append(rows.video_file(row))
+            files[file_row["scene_id"]].append(rows.video_file(file_row))
         performers = _links(connection, models.scene_performers, "performer_id", present)
         tags = _links(connection, models.scene_tags, "tag_id", present)
         groups: dict[int, list[SceneGroup]] = defaultdict(list)
         link = models.scene_groups
-        for row in connection.execute(
+        for link_row in connection.execute(
             select(link.c.scene_id, link.c.group_id, link.c.scene_index)
             .where(link.c.scene_id.in_(present))
             .order_by(link.c.scene_id, link.c.position)
         ):
-            groups[row.scene_id].append(SceneGroup(row.group_id, row.scene_index))
+            groups[link_row.scene_id].append(SceneGroup(link_row.group_id, link_row.scene_index))
         for scene_id, row in scene_rows.items():
             result[scene_id] = rows.scene(
                 row, files[scene_id], performers[scene_id], tags[scene_id], groups[scene_id]
@@ -122,7 +166,7 @@ def load_scenes(connection: Connection, ids: Sequence[int]) -> list[Scene]:
 
 
 def _links(
-    connection: Connection, table, column: str, scene_ids: list[int]
+    connection: Connection, table: Table, column: str, scene_ids: list[int]
 ) -> dict[int, list[int]]:
     found: dict[int, list[int]] = defaultdict(list)
     for scene_id, entity_id in connection.execute(
@@ -155,3 +199,22 @@ def scenes_linked_to(connection: Connection, kind_name: str, entity_ids: Iterabl
             query = select(table.c.scene_id).where(table.c[column].in_(chunk)).distinct()
         found.update(connection.execute(query).scalars())
     return found
+
+
+def gate_counts(
+    connection: Connection, *, require_organized: bool, require_stash_id: bool
+) -> dict[str, int]:
+    """How many mirrored scenes each enabled gate hides from Plex (a scene failing both
+    counts under both); a scan of the scenes, for the status page."""
+    scenes = models.scenes
+    where = {
+        "organized": (require_organized, scenes.c.organized.is_not(True)),
+        "stash_id": (require_stash_id, scenes.c.stash_ids.is_(None)),
+    }
+    return {
+        gate: connection.execute(
+            select(func.count()).select_from(scenes).where(condition)
+        ).scalar_one()
+        for gate, (enabled, condition) in where.items()
+        if enabled
+    }

@@ -24,7 +24,7 @@ from stashplex.plex.identity import (
     scene_key,
     scene_rating_key,
 )
-from stashplex.records import Performer, SceneBundle, StashId
+from stashplex.records import Performer, Scene, SceneBundle, StashId
 from stashplex.titleformat import DEFAULT_FORMAT, TitleFormat
 
 IDENTITY_KEYS: frozenset[str] = frozenset({"ratingKey", "key", "guid", "type", "title"})
@@ -71,6 +71,9 @@ class MappingOptions:
     rating: str = "audience"  # audience, user or off: where Stash's rating100 goes
     cast_role: str = "disambiguation"  # disambiguation, none, or a fixed role text
     cast_order: str = "stash"  # stash, name, female_first, male_first
+    # Gates: a scene failing one is not offered to Plex at all (see `hidden_by`).
+    require_organized: bool = False
+    require_stash_id: bool = False
 
     def __post_init__(self) -> None:
         # A trailing slash from a config file would give "//stash/..." URLs: normalise it.
@@ -86,6 +89,21 @@ class MappingOptions:
         object.__setattr__(
             self, "ignore_tags", frozenset(_fold(t) for t in self.ignore_tags if _fold(t))
         )
+
+
+# --- gates ----------------------------------------------------------------------------------
+
+GATES = ("organized", "stash_id")
+
+
+def hidden_by(scene: Scene, opts: MappingOptions) -> tuple[str, ...]:
+    """The gates (of GATES) this scene fails: when any, Plex is offered nothing of it."""
+    failed = []
+    if opts.require_organized and not scene.organized:
+        failed.append("organized")
+    if opts.require_stash_id and not scene.stash_ids:
+        failed.append("stash_id")
+    return tuple(failed)
 
 
 # --- image routes served by our app -----------------------------------------------------------

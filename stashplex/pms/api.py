@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
@@ -76,7 +76,7 @@ class PlexItem:
     section: str
 
 
-def is_plex_key(text: object) -> bool:
+def is_plex_key(text: object) -> TypeGuard[str]:
     return isinstance(text, str) and _PLEX_KEY.fullmatch(text) is not None
 
 

@@ -24,6 +24,7 @@ class LazyRow(dict[str, Any]):
     """
 
     __slots__ = ("_fill",)
+    _fill: Callable[[LazyRow, str], None]
 
     def __missing__(self, key: str) -> Any:
         self._fill(self, key)
@@ -300,7 +301,8 @@ class _SceneSource:
     __slots__ = ("_raw", "lib", "sid")
 
     def __init__(self, lib: Library, sid: int) -> None:
-        self.lib, self.sid, self._raw = lib, sid, None
+        self.lib, self.sid = lib, sid
+        self._raw: dict[str, Any] | None = None
 
     @property
     def raw(self) -> dict[str, Any]:

@@ -48,6 +48,10 @@ def _down(stash: SampleStash, args: dict[str, Any]) -> Callable[[], None]:
     return partial(stash.faults.down, float(seconds))
 
 
+def _after(stash: SampleStash, args: dict[str, Any]) -> Any:
+    return stash.faults.after(int(args["requests"]), args["fault"], **(args.get("args") or {}))
+
+
 def _info(stash: SampleStash, args: dict[str, Any]) -> dict[str, Any]:
     lib = stash.library
     return {
@@ -100,9 +104,7 @@ CONTROL_OPS: dict[str, Op] = {
     "graphql_errors": _faults("graphql_errors"),
     "unauthorized": _faults("unauthorized"),
     "drop": _faults("drop"),
-    "after": lambda stash, args: stash.faults.after(
-        int(args["requests"]), args["fault"], **(args.get("args") or {})
-    ),
+    "after": _after,
     "down": _down,
     "clear": _faults("clear"),
 }

@@ -25,7 +25,7 @@ from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
 from stashplex.web.context import Context
-from stashplex.web.fallback import Fallback
+from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.imagecache import DEFAULT_MAX_BYTES, ImageCache
 from stashplex.web.images import ImageResource, ImageSource
@@ -33,7 +33,9 @@ from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
 from stashplex.web.status import StatusResource
+from stashplex.web.sync_controls import FormToken, RunSync, StatusSyncForm, SyncApiResource
 from stashplex.web.tv import add_tv_routes
+from stashplex.web.webhook import QueueChanges, SyncEventsResource
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,14 @@ class ProviderApp(falcon.App):
             self.fallback.close()
         self.images.close()
         self.connections.close()
+
+
+def _busy(req: falcon.Request, resp: falcon.Response, ex: LookupsBusy, params: object) -> None:
+    raise falcon.HTTPServiceUnavailable(
+        title="Service Unavailable",
+        description=f"Stash is being asked about other files; try again shortly ({ex})",
+        retry_after=ex.retry_after,
+    )
 
 
 def image_cache_dir(settings: Settings) -> Path:
@@ -71,6 +81,8 @@ def create_app(
     on_metadata: Callable[[int], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
+    queue_changes: QueueChanges | None = None,
+    run_sync: RunSync | None = None,
 ) -> ProviderApp:
     """The provider app over `db`.
 
@@ -79,10 +91,11 @@ def create_app(
     when a request's Host header is unusable (default: from the settings' host and port).
     `posters` renders and stores posters (default: one over `stash`); `on_metadata` hears of
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
-    status page.
+    status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
+    (both: the scheduler's; None: this app runs no syncs).
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
-    middleware: list[object] = []
+    middleware: list[AllowedNetworks | BodyLimit] = []
     if settings.server.allowed_networks:
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
@@ -90,6 +103,7 @@ def create_app(
     app.req_options.strip_url_path_trailing_slash = True
     app.set_error_serializer(json_errors.serialize)
     app.add_error_handler(Exception, json_errors.unexpected)
+    app.add_error_handler(LookupsBusy, _busy)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:
@@ -127,10 +141,19 @@ def create_app(
     liveness = StashLiveness(stash) if stash is not None else None
     health = HealthResource(connections, liveness, sync_status=sync_status)
     app.add_route("/health", health)
+    form_token = FormToken()
     app.add_route(
         "/status",
         StatusResource(
-            context, health, liveness, sync_status=sync_status, stash_version=stash_version
+            context,
+            health,
+            liveness,
+            sync_status=sync_status,
+            stash_version=stash_version,
+            form_token=form_token if run_sync is not None else None,
         ),
     )
+    app.add_route("/status/sync", StatusSyncForm(run_sync, form_token))
+    app.add_route("/api/sync", SyncApiResource(run_sync))
+    app.add_route("/sync/events", SyncEventsResource(settings.sync.webhook_token, queue_changes))
     return app

@@ -20,7 +20,7 @@ from typing import Any
 
 import falcon
 
-from stashplex.flight import Busy, ExpiringSet, SingleFlight
+from stashplex.flight import Busy, ExpiringSet, Gate, SingleFlight
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
@@ -35,6 +35,7 @@ from stashplex.stash.errors import (
 from stashplex.stash.version import probe
 from stashplex.trouble import Trouble
 from stashplex.web.context import Context
+from stashplex.web.fallback import waiting_share
 from stashplex.web.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
 from stashplex.web.json_errors import not_found
 
@@ -82,7 +83,11 @@ class ImageSource:
         *,
         workers: int = 3,
         down_for: float = DOWN_SECONDS,
+        waiting: int | None = None,
     ) -> None:
+        """`waiting`: how many request threads may wait on Stash for images at once (default:
+        a quarter of `num_workers`); past it an image not cached is a 503 (or its stale copy)
+        at once, so that metadata never queues behind Stash."""
         self.context = context
         self.cache = cache
         self.posters = posters
@@ -90,6 +95,8 @@ class ImageSource:
         self.timeout = context.settings.stash.timeout
         self.absent = ExpiringSet(context.settings.stash.cache_ttl)
         self.flights: SingleFlight[Image | None] = SingleFlight(workers, 64, "images")
+        share = waiting_share(context.settings.server.num_workers)
+        self.waiting = Gate(share if waiting is None else waiting, "image requests")
         # Stash failing is said once per outage, not once per image a scan asks for; for a
         # few seconds after a failure, images not cached are refused without asking again.
         self.trouble = Trouble(log, "Stash sends images again")
@@ -106,7 +113,12 @@ class ImageSource:
         except Busy:
             raise StashUnavailable("too many images being fetched") from None
         try:
-            return future.result(self.timeout)
+            if future.done():
+                return future.result()
+            with self.waiting.inside():
+                return future.result(self.timeout)
+        except Busy as exc:  # the fetch goes on; this request does not wait for it
+            raise StashUnavailable(str(exc)) from None
         except concurrent.futures.TimeoutError:
             raise StashUnavailable("Stash did not send the image in time") from None
 

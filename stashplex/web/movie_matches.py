@@ -69,7 +69,7 @@ class MatchesResource:
             read_json_object(req), req.get_param("manual") if req.query_string else None
         )
         result = self.find(request)
-        if result.found:
+        if result.found or result.tier is not None:  # a tier with no candidate: hidden by a gate
             ctx.misses.found(request.filename)
         else:
             ctx.misses.add(request.filename, request.title)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 
 import falcon
-from sqlalchemy import select
 
-from stashplex.mirror import documents, models, rows
-from stashplex.mirror.scene_reader import load_scenes
+from stashplex.mirror import documents
+from stashplex.mirror.scene_reader import load_bundle
 from stashplex.plex.identity import parse_scene_rating_key
 from stashplex.plex.mapping import container, image_container, scene_images, trim_metadata
-from stashplex.records import Group, Performer, SceneBundle, Studio, Tag
+from stashplex.records import SceneBundle
 from stashplex.web.context import Context
 from stashplex.web.json_errors import not_found
 
@@ -60,9 +59,12 @@ class MetadataResource:
     def stored_doc(self, scene_id: int) -> str | None:
         ctx = self.context
         doc = ctx.lookups.doc(scene_id)
-        if doc is None and ctx.fallback is not None and ctx.fallback.scene(scene_id):
-            doc = ctx.lookups.doc(scene_id)
-        return doc
+        if doc is not None or ctx.fallback is None:
+            return doc
+        # A mirrored scene without a document fails a gate: not offered, and not asked live.
+        if ctx.lookups.scene(scene_id) is None and ctx.fallback.scene(scene_id):
+            return ctx.lookups.doc(scene_id)
+        return None
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
         ctx = self.context
@@ -91,37 +93,7 @@ class ImagesResource:
 
     def bundle(self, scene_id: int) -> SceneBundle | None:
         with self.context.db.reader.connect() as connection:
-            found = load_scenes(connection, [scene_id])
-            if not found:
-                return None
-            scene = found[0]
-
-            def entities(table, record, ids):
-                if not ids:
-                    return {}
-                query = select(table).where(table.c.id.in_(list(ids)))
-                return {
-                    r["id"]: rows.entity(record, r) for r in connection.execute(query).mappings()
-                }
-
-            studios = entities(models.studios, Studio, [scene.studio_id] if scene.studio_id else [])
-            studio = studios.get(scene.studio_id) if scene.studio_id else None
-            parent = None
-            if studio is not None and studio.parent_id:
-                parent = entities(models.studios, Studio, [studio.parent_id]).get(studio.parent_id)
-            performers = entities(models.performers, Performer, scene.performer_ids)
-            tags = entities(models.tags, Tag, scene.tag_ids)
-            groups = entities(models.groups, Group, [g.group_id for g in scene.groups])
-        return SceneBundle(
-            scene=scene,
-            studio=studio,
-            parent_studio=parent,
-            performers=tuple(performers[i] for i in scene.performer_ids if i in performers),
-            tags=tuple(tags[i] for i in scene.tag_ids if i in tags),
-            groups=tuple(
-                (groups[g.group_id], g.scene_index) for g in scene.groups if g.group_id in groups
-            ),
-        )
+            return load_bundle(connection, scene_id)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
         ctx = self.context
@@ -146,7 +118,8 @@ class ExtrasResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
         ctx = self.context
         scene_id = _scene_id(rating_key)
-        if ctx.lookups.scene(scene_id) is None:
+        hit = ctx.lookups.scene(scene_id)
+        if hit is None or hit.hidden:
             raise not_found(f"no scene {scene_id} in Stash")
         resp.content_type = falcon.MEDIA_JSON
         resp.data = json.dumps(container([], identifier=ctx.identifier)).encode("utf-8")
