@@ -25,6 +25,7 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.sync import Syncer
 from stashplex.plex.matching import MatchRequest, exact_tiers
 from stashplex.samplestash import SampleStash
+from stashplex.samplestash.versions import RELEASE_LINES
 from stashplex.settings import Settings
 from stashplex.stash import features
 from stashplex.stash.client import StashClient
@@ -32,7 +33,6 @@ from stashplex.stash.version import parse_version
 from stashplex.web.app import ProviderApp, create_app
 from tests.plugins.mirror import Mirrored, make_settings
 from tests.plugins.net import LOOPBACK
-from tests.test_samplestash_versions import VERSIONS
 
 SCENES = 20  # traps 1-20: quotes, accents, CJK, brackets, `%` and `_`, two files, ...
 PLEX_ROOT = "/mnt/media"
@@ -132,7 +132,7 @@ def _settings_from_the_file_only(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", RELEASE_LINES)
 def test_every_path_on(version: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with world(tmp_path, stash_version=version) as w:
         lib = w.lib
