@@ -118,6 +118,7 @@ class Service:
             db=db,
             stash=client,
             posters=artwork.service,
+            images=artwork.images,
             on_metadata=artwork.on_metadata,
             sync_status=lambda: scheduler.status,
             stash_version=lambda: syncer.info.version if syncer.info else None,

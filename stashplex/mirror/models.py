@@ -230,6 +230,24 @@ class PlexItemRow(Base):
     refreshed_at: Mapped[float | None] = mapped_column(Float)
 
 
+class PlexUploadRow(Base):
+    """An image uploaded into a Plex Media Server item (`pms.uploader`): one per item and kind.
+
+    `item` is our guid the PMS item carried, `source` our image path with its version (what the
+    item's `thumb` or `art` names), `digest` a hash of the bytes sent. A changed source whose
+    bytes hash the same is not sent again.
+    """
+
+    __tablename__ = "plex_uploads"
+
+    plex_key: Mapped[str] = mapped_column(String, primary_key=True)  # PMS's ratingKey
+    kind: Mapped[str] = mapped_column(String, primary_key=True)  # poster, art
+    item: Mapped[str] = mapped_column(String, index=True)
+    source: Mapped[str] = mapped_column(String)
+    digest: Mapped[str] = mapped_column(String)
+    uploaded_at: Mapped[float] = mapped_column(Float)
+
+
 class TvEpisodeRow(Base):
     """Where a scene sits in the TV library: its show, season and episode index.
 
@@ -286,5 +304,6 @@ sync_state = _table(SyncStateRow)
 sync_runs = _table(SyncRunRow)
 posters = _table(PosterRow)
 plex_items = _table(PlexItemRow)
+plex_uploads = _table(PlexUploadRow)
 tv_episodes = _table(TvEpisodeRow)
 tv_shows = _table(TvShowRow)

@@ -12,11 +12,19 @@ Finding the PMS item of a scene (its `ratingKey` there, which we call the Plex k
 3. if that finds nothing and the scene's title is known, `…/all?type=1&title=<title>` (a
    substring match) as a fallback, in case a PMS ignores the guid filter for custom agents.
 Every candidate's `guid` is compared with ours, so neither filter is trusted blindly.
+
+TV items are found the same way in the `show` sections (`type` 2, 3 or 4 for shows, seasons and
+episodes), and `items()` pages through a section for the reconciliation.
+
+HTTPS: PMS's own certificates are issued for `*.plex.direct` names, and a PMS reached by its LAN
+address or with a self-signed certificate fails verification. `verify_tls=False` (`[plex]
+verify_tls`) accepts any certificate; a verification failure names that setting.
 """
 
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +43,7 @@ from stashplex.plex.identity import (
 )
 
 SECTIONS_TTL = 60.0
+_UPLOAD_PATHS = {"poster": "posters", "art": "arts"}
 SEARCH_PAGE = 50  # candidates looked at per search; a guid matches one item
 _PLEX_KEY = re.compile(r"[0-9]{1,19}")
 
@@ -61,11 +70,21 @@ class PlexNotFound(PlexError):
     """PMS has no item with that key (deleted, or the key is stale)."""
 
 
+class PlexTlsError(PlexUnreachable):
+    """PMS's certificate failed verification ([plex] verify_tls)."""
+
+
+# PMS's metadata types per section type.
+MOVIE, SHOW, SEASON, EPISODE = 1, 2, 3, 4
+SECTION_TYPES = {"movie": (MOVIE,), "show": (SHOW, SEASON, EPISODE)}
+
+
 @dataclass(frozen=True, slots=True)
 class PlexSection:
     key: str
     title: str
     agent: str | None = None
+    type: str = "movie"  # movie or show
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +112,13 @@ class PmsClient:
         timeout: float = 10.0,
         sections_ttl: float = SECTIONS_TTL,
         provider_id: str = MOVIE_PROVIDER_ID,
+        verify_tls: bool = True,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.provider_id = provider_id
         self.sections_ttl = sections_ttl
+        self.verify_tls = verify_tls
         self._sections: tuple[float, list[PlexSection]] | None = None
         self._lock = threading.Lock()
         self._http = httpx.Client(
@@ -112,6 +133,7 @@ class PmsClient:
             },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             follow_redirects=False,
+            verify=verify_tls,
             transport=transport,
         )
 
@@ -131,6 +153,10 @@ class PmsClient:
 
     def sections(self, *, fresh: bool = False) -> list[PlexSection]:
         """The movie sections (libraries), cached for `sections_ttl` seconds."""
+        return [s for s in self.libraries(fresh=fresh) if s.type == "movie"]
+
+    def libraries(self, *, fresh: bool = False) -> list[PlexSection]:
+        """The movie and TV sections, cached for `sections_ttl` seconds."""
         with self._lock:
             cached = self._sections
         if cached and not fresh and time.monotonic() - cached[0] < self.sections_ttl:
@@ -138,12 +164,48 @@ class PmsClient:
         body = self._json(self._request("GET", "/library/sections"), "/library/sections")
         found = []
         for entry in _list(body, "Directory"):
-            key = entry.get("key")
-            if entry.get("type") == "movie" and is_plex_key(key):
-                found.append(PlexSection(key, str(entry.get("title") or ""), entry.get("agent")))
+            key, kind = entry.get("key"), entry.get("type")
+            if kind in SECTION_TYPES and is_plex_key(key):
+                title = str(entry.get("title") or "")
+                found.append(PlexSection(key, title, entry.get("agent"), kind))
         with self._lock:
             self._sections = (time.monotonic(), found)
         return found
+
+    def find(self, guid: str, plex_type: int) -> PlexItem | None:
+        """The PMS item of any type whose guid is exactly `guid` (TV items), or None."""
+        for section in self.libraries():
+            if plex_type not in SECTION_TYPES[section.type]:
+                continue
+            for entry in self._search(section, {"guid": guid}, plex_type):
+                key = entry.get("ratingKey")
+                if entry.get("guid") == guid and is_plex_key(key):
+                    return PlexItem(key, guid, entry.get("title"), section.key)
+        return None
+
+    def items(
+        self, section: PlexSection, plex_type: int, start: int, size: int
+    ) -> tuple[int, list[PlexItem]]:
+        """One page of a section's items of a type: (the section's total, the page)."""
+        path = f"/library/sections/{section.key}/all"
+        params = {
+            "type": str(plex_type),
+            "X-Plex-Container-Start": str(start),
+            "X-Plex-Container-Size": str(size),
+        }
+        response = self._request("GET", path, params=params)
+        body = self._json(response, path)
+        entries = _list(body, "Metadata")
+        total = body.get("totalSize")
+        if not isinstance(total, int) or isinstance(total, bool):
+            header = response.headers.get("X-Plex-Container-Total-Size", "")
+            total = int(header) if header.isdigit() else start + len(entries)
+        found = []
+        for entry in entries:
+            key, guid = entry.get("ratingKey"), entry.get("guid")
+            if is_plex_key(key) and isinstance(guid, str):
+                found.append(PlexItem(key, guid, entry.get("title"), section.key))
+        return total, found
 
     def find_scene(self, scene_id: int, *, title: str | None = None) -> PlexItem | None:
         """The PMS item whose guid is this scene's (new or legacy form), or None."""
@@ -178,10 +240,12 @@ class PmsClient:
                 return PlexItem(key, guid, entry.get("title"), section.key)
         return None
 
-    def _search(self, section: PlexSection, criteria: dict[str, str]) -> Iterator[dict[str, Any]]:
+    def _search(
+        self, section: PlexSection, criteria: dict[str, str], plex_type: int = MOVIE
+    ) -> Iterator[dict[str, Any]]:
         path = f"/library/sections/{section.key}/all"
         params = {
-            "type": "1",
+            "type": str(plex_type),
             **criteria,
             "X-Plex-Container-Start": "0",
             "X-Plex-Container-Size": str(SEARCH_PAGE),
@@ -197,7 +261,17 @@ class PmsClient:
 
     def upload_poster(self, plex_key: str, data: bytes, content_type: str = "image/jpeg") -> None:
         """`POST /library/metadata/<key>/posters` with the image bytes as the body."""
-        path = f"/library/metadata/{_checked(plex_key)}/posters"
+        self.upload(plex_key, "poster", data, content_type)
+
+    def upload(
+        self, plex_key: str, kind: str, data: bytes, content_type: str = "image/jpeg"
+    ) -> None:
+        """`POST /library/metadata/<key>/posters` (kind `poster`: a poster, an episode's thumb)
+        or `…/arts` (kind `art`: the background), the image bytes as the body; PMS stores the
+        image and selects it."""
+        if kind not in _UPLOAD_PATHS:
+            raise ValueError(f"unknown upload kind {kind!r}")
+        path = f"/library/metadata/{_checked(plex_key)}/{_UPLOAD_PATHS[kind]}"
         response = self._request("POST", path, content=data, headers={"Content-Type": content_type})
         self._expect_ok(response, path)
 
@@ -213,13 +287,27 @@ class PmsClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException:
             raise PlexUnreachable(f"Plex at {self.url} did not answer in time") from None
+        except httpx.ConnectError as exc:
+            if _is_certificate_failure(exc):
+                raise PlexTlsError(
+                    f"Plex at {self.url} sent a certificate that cannot be verified "
+                    "(self-signed, or issued for *.plex.direct and not this address); use its "
+                    "plex.direct URL or set [plex] verify_tls = false"
+                ) from None
+            raise PlexUnreachable(
+                f"cannot reach Plex at {self.url} ({type(exc).__name__})"
+            ) from None
         except httpx.TransportError as exc:
             raise PlexUnreachable(
                 f"cannot reach Plex at {self.url} ({type(exc).__name__})"
             ) from None
         status = response.status_code
         if status in (401, 403):
-            raise PlexAuthError(f"Plex at {self.url} refused the token ([plex] token)")
+            hint = ""
+            if self.url.startswith("http://"):
+                # PMS set to "Secure connections: Required" refuses plain HTTP the same way.
+                hint = "; if Plex requires secure connections, use its https:// URL"
+            raise PlexAuthError(f"Plex at {self.url} refused the token ([plex] token){hint}")
         if status >= 500:
             raise PlexServerError(f"Plex at {self.url} answered HTTP {status} to {method} {path}")
         return response
@@ -241,6 +329,17 @@ class PmsClient:
         if not isinstance(container, dict):
             raise PlexError(f"Plex answered {path} without a MediaContainer")
         return container
+
+
+def _is_certificate_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+            seen
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _list(container: dict[str, Any], name: str) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from stashplex.web.body import BodyLimit
 from stashplex.web.context import Context
 from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
-from stashplex.web.imagecache import DEFAULT_MAX_BYTES, ImageCache
+from stashplex.web.imagecache import ImageCache
 from stashplex.web.images import ImageResource, ImageSource
 from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
@@ -46,12 +46,14 @@ class ProviderApp(falcon.App):
     context: Context
     fallback: Fallback | None
     images: ImageSource
+    owns_images: bool
     connections: ReadConnections
 
     def close(self) -> None:
         if self.fallback is not None:
             self.fallback.close()
-        self.images.close()
+        if self.owns_images:
+            self.images.close()
         self.connections.close()
 
 
@@ -68,6 +70,18 @@ def image_cache_dir(settings: Settings) -> Path:
     return settings.mirror.database.parent / "images"
 
 
+def image_source(
+    settings: Settings,
+    connections: ReadConnections,
+    posters: PosterService,
+    stash: StashClient | None,
+) -> ImageSource:
+    """The image routes' source over the disk cache (`[images] cache_mb`); the artwork side
+    makes one to share with the app, so uploads and prefetching use the same cache."""
+    cache = ImageCache(image_cache_dir(settings), settings.images.cache_bytes)
+    return ImageSource(settings, MirrorLookups(connections), cache, posters, stash)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -75,9 +89,9 @@ def create_app(
     stash: StashClient | None = None,
     live_fallback: bool = True,
     listen_url: str | None = None,
-    image_cache_bytes: int | None = DEFAULT_MAX_BYTES,
     fallback: Fallback | None = None,
     posters: PosterService | None = None,
+    images: ImageSource | None = None,
     on_metadata: Callable[[int], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
@@ -89,7 +103,8 @@ def create_app(
     `stash` is the client for misses, images and `/health` (None: the mirror alone). Make it
     with `retries=0`: a Plex request never waits for retries. `listen_url` is the base URL used
     when a request's Host header is unusable (default: from the settings' host and port).
-    `posters` renders and stores posters (default: one over `stash`); `on_metadata` hears of
+    `posters` renders and stores posters (default: one over `stash`); `images` serves the image
+    routes (default: one of the app's own, closed with it); `on_metadata` hears of
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
     status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
     (both: the scheduler's; None: this app runs no syncs).
@@ -116,12 +131,9 @@ def create_app(
     context.on_metadata = on_metadata
     if posters is None:
         posters = PosterService.from_settings(settings, db, stash)
-    images = ImageSource(
-        context,
-        ImageCache(image_cache_dir(settings), image_cache_bytes),
-        posters,
-        stash,
-    )
+    app.owns_images = images is None
+    if images is None:
+        images = image_source(settings, connections, posters, stash)
     app.context, app.fallback, app.images, app.connections = context, fallback, images, connections
 
     app.add_route("/", ProviderResource(context.identifier))

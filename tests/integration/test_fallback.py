@@ -317,7 +317,7 @@ def test_a_flood_of_unknown_names_cannot_delay_mirrored_answers(
     Stash takes 10 s per call: a mirrored scene's metadata still answers at once."""
     import httpx
 
-    from tests.webkit import serving
+    from tests.plugins.webkit import serving
 
     provider = synced_provider(env={"STASHPLEX_STASH_TIMEOUT": "30"})
     provider.app.context.fallback._probed = True

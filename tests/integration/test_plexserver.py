@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from stashplex.artwork import Artwork
 from stashplex.mirror.plex_links import PlexLinks
+from stashplex.mirror.plex_uploads import PlexUploads
 from stashplex.mirror.sync import Syncer, SyncReport
+from stashplex.mirror.tv_lookups import TvLookups
+from stashplex.plex.identity import tv_guid
 from stashplex.pms.api import (
+    EPISODE,
+    SEASON,
+    SHOW,
     PlexAuthError,
     PlexUnreachable,
     PmsClient,
     legacy_scene_guid,
 )
 from stashplex.pms.refresher import PlexRefresher
-from stashplex.pms.uploader import PosterUploader
-from stashplex.posters.service import PosterService
+from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from tests.plugins.fake_pms import TOKEN, FakePMS
 from tests.plugins.mirror import Mirrored
@@ -37,29 +44,46 @@ def pms(fake_pms: FakePMS) -> Iterator[PmsClient]:
     server.close()
 
 
-@pytest.fixture
-def side(mirrored: Mirrored, pms: PmsClient) -> Iterator[Callable[..., PosterUploader]]:
-    """`make(**kwargs)`: an uploader over the mirror with its own poster service."""
-    made: list[tuple[PosterUploader, StashClient]] = []
+def with_plex(settings: Settings, fake: FakePMS, **plex: object) -> Settings:
+    """The settings with [plex] pointing at the fake PMS; `poster_mode` goes to its section."""
+    server = settings.server
+    if "poster_mode" in plex:
+        server = dataclasses.replace(server, poster_mode=plex.pop("poster_mode"))
+    plex.setdefault("uploads_per_second", 1000.0)
+    section = dataclasses.replace(settings.plex, url=fake.url, token=TOKEN, **plex)
+    return dataclasses.replace(settings, server=server, plex=section)
 
-    def make(**kwargs) -> PosterUploader:
-        client = StashClient(mirrored.settings.stash.url, timeout=5, backoff=0.01)
-        service = PosterService.from_settings(mirrored.settings, mirrored.db, client)
-        kwargs.setdefault("retry_delays", QUICK)
-        uploader = PosterUploader(pms, PlexLinks(mirrored.db), service, **kwargs).start()
-        service.on_rendered.append(uploader.poster_changed)
-        made.append((uploader, client))
-        return uploader
+
+@pytest.fixture
+def side(fake_pms: FakePMS) -> Iterator[Callable[..., Artwork]]:
+    """`make(mirrored, **plex)`: the artwork side over a mirror, talking to the fake PMS."""
+    made: list[tuple[Artwork, StashClient]] = []
+
+    def make(m: Mirrored, *, retry_delays=QUICK, **plex: object) -> Artwork:
+        client = StashClient(m.settings.stash.url, timeout=5, backoff=0.01)
+        settings = with_plex(m.settings, fake_pms, **plex)
+        artwork = Artwork.build(settings, m.db, client, posters=False)
+        assert artwork.uploader is not None
+        artwork.uploader.retry_delays = retry_delays
+        made.append((artwork.start(), client))
+        return artwork
 
     yield make
-    for uploader, client in made:
-        uploader.close()
+    for artwork, client in made:
+        artwork.close()
         client.close()
 
 
 def covered(m: Mirrored, n: int = 3) -> list[int]:
     lib = m.stash.library
     return [i for i in sorted(m.scenes()) if lib.has_cover(i)][:n]
+
+
+def stash_image(m: Mirrored, path: str) -> bytes:
+    """An image as the sample Stash serves it."""
+    response = httpx.get(m.settings.stash.url + path, timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    return response.content
 
 
 def sha(data: bytes) -> str:
@@ -101,13 +125,36 @@ def test_title_fallback_when_the_guid_filter_is_ignored(fake_pms: FakePMS, pms: 
 def test_upload_and_refresh_requests(fake_pms: FakePMS, pms: PmsClient) -> None:
     key = fake_pms.add_scene(5)
     pms.upload_poster(key, b"\xff\xd8\xffposter")
+    pms.upload(key, "art", b"\xff\xd8\xffbackground")
     pms.refresh(key)
-    (upload,) = fake_pms.requests("POST")
+    upload, art = fake_pms.requests("POST")
     assert upload.path == f"/library/metadata/{key}/posters" and upload.body_size == 9
-    assert fake_pms.uploads == [(key, b"\xff\xd8\xffposter")]
+    assert art.path == f"/library/metadata/{key}/arts"
+    assert fake_pms.uploads_to(key) == [b"\xff\xd8\xffposter"]
+    assert fake_pms.uploads_to(key, "art") == [b"\xff\xd8\xffbackground"]
     assert [s.path for s in fake_pms.requests("PUT")] == [f"/library/metadata/{key}/refresh"]
     with pytest.raises(ValueError):
         pms.refresh("../../library")
+    with pytest.raises(ValueError):
+        pms.upload(key, "banner", b"x")
+
+
+def test_tv_items_are_found_and_paged(fake_pms: FakePMS, pms: PmsClient) -> None:
+    show = fake_pms.add_item(tv_guid("show", "studio-3"), type=2, section="2")
+    season = fake_pms.add_item(tv_guid("season", "studio-3-2024"), type=3, section="2")
+    for n in range(7):
+        fake_pms.add_item(tv_guid("episode", f"scene-{n + 1}"), type=4, section="2")
+    libraries = [(s.key, s.type) for s in pms.libraries()]
+    assert libraries == [("1", "movie"), ("2", "show"), ("3", "movie")]
+    assert pms.find(tv_guid("show", "studio-3"), SHOW).key == show
+    assert pms.find(tv_guid("season", "studio-3-2024"), SEASON).key == season
+    assert pms.find(tv_guid("season", "studio-3-2024"), SHOW) is None  # the type is part of it
+    tv = pms.libraries()[1]
+    total, first = pms.items(tv, EPISODE, 0, 5)
+    again, rest = pms.items(tv, EPISODE, 5, 5)
+    assert (total, again, len(first), len(rest)) == (7, 7, 5, 2)
+    expected = {tv_guid("episode", f"scene-{n + 1}") for n in range(7)}
+    assert {i.guid for i in first + rest} == expected
 
 
 def test_errors_are_typed_and_never_show_the_token(fake_pms: FakePMS) -> None:
@@ -126,52 +173,123 @@ def test_errors_are_typed_and_never_show_the_token(fake_pms: FakePMS) -> None:
 # --- uploads -----------------------------------------------------------------------------------
 
 
-def test_poster_uploaded_once_per_version_and_again_when_it_changes(
-    mirrored: Mirrored, fake_pms: FakePMS, side
+def test_poster_and_background_uploaded_once_and_again_when_they_change(
+    mirrored_factory, fake_pms: FakePMS, side
 ) -> None:
+    mirrored = mirrored_factory(env={"POSTER_MODE": "true"})
     a, b = covered(mirrored, 2)
     key_a, key_b = fake_pms.add_scene(a), fake_pms.add_scene(b)
-    uploader = side()
+    artwork = side(mirrored)
+    uploader = artwork.uploader
     for _ in range(3):  # PMS asks for metadata (and more) several times per item
         uploader.on_metadata(a)
         uploader.on_metadata(b)
     assert uploader.drain(10)
-    poster_a = uploader.posters.store.read(a)
-    assert fake_pms.uploads_to(key_a) == [poster_a]
-    assert len(fake_pms.uploads_to(key_b)) == 1
+    cover_a = stash_image(mirrored, f"/scene/{a}/screenshot")
+    assert fake_pms.uploads_to(key_a) == [artwork.service.store.read(a)]  # the 2:3 poster
+    assert fake_pms.uploads_to(key_a, "art") == [cover_a]  # the cover as the background
+    assert len(fake_pms.uploads_to(key_b)) == len(fake_pms.uploads_to(key_b, "art")) == 1
     searches = len(fake_pms.requests("GET", "/all"))
     uploader.on_metadata(a)
     assert uploader.drain(10)
-    assert len(fake_pms.uploads) == 2 and len(fake_pms.requests("GET", "/all")) == searches
+    assert len(fake_pms.uploads) == 4 and len(fake_pms.requests("GET", "/all")) == searches
+    assert PlexUploads(mirrored.db).count() == 4
 
-    # A restart: a new uploader (and poster service) over the same mirror uploads nothing.
-    uploader.close()
-    again = side()
-    again.on_metadata(a)
-    again.on_metadata(b)
-    assert again.drain(10)
-    assert len(fake_pms.uploads) == 2
+    # A restart: a new artwork side over the same mirror uploads nothing.
+    artwork.close()
+    again = side(mirrored)
+    again.uploader.on_metadata(a)
+    again.uploader.on_metadata(b)
+    assert again.uploader.drain(10)
+    assert len(fake_pms.uploads) == 4
     assert len(fake_pms.requests("GET", "/all")) == searches  # the keys were remembered
 
-    # A new cover in Stash: the next sync re-renders it and the new poster goes up.
+    # An edit that changes no image: the sync hands the scene over, its image URLs carry a
+    # new version, the bytes are read and compared, and nothing goes up.
     lib = mirrored.stash.library
     lib.advance(60)
+    lib.edit_scene(b, title="a new title")
+    report = Syncer(mirrored.client, mirrored.db, mirrored.settings).run("incremental")
+    again.after_pass(report)
+    assert again.uploader.drain(10)
+    assert len(fake_pms.uploads) == 4
+
+    # A new cover in Stash: the next sync hands it over, both images go up again.
+    lib.advance(60)
     lib.set_cover(a)
-    Syncer(mirrored.client, mirrored.db, mirrored.settings).run("incremental")
-    again.on_metadata(a)
-    assert again.drain(10)
-    uploads_a = fake_pms.uploads_to(key_a)
-    assert len(uploads_a) == 2 and uploads_a[1] != uploads_a[0]
-    assert uploads_a[1] == again.posters.store.read(a)
-    link = PlexLinks(mirrored.db).get(a)
-    assert link.plex_key == key_a
-    assert link.uploaded_version == again.posters.poster_version(a)
+    report = Syncer(mirrored.client, mirrored.db, mirrored.settings).run("incremental")
+    again.after_pass(report)
+    assert again.uploader.drain(10)
+    posters, arts = fake_pms.uploads_to(key_a), fake_pms.uploads_to(key_a, "art")
+    assert len(posters) == len(arts) == 2 and posters[1] != posters[0] and arts[1] != arts[0]
+    assert posters[1] == again.service.store.read(a)
+    assert arts[1] == stash_image(mirrored, f"/scene/{a}/screenshot") != cover_a
+    assert PlexLinks(mirrored.db).get(a).plex_key == key_a
+
+
+def test_without_poster_mode_the_cover_is_the_poster(
+    mirrored: Mirrored, fake_pms: FakePMS, side
+) -> None:
+    (a,) = covered(mirrored, 1)
+    key = fake_pms.add_scene(a)
+    artwork = side(mirrored)
+    artwork.uploader.on_metadata(a)
+    assert artwork.uploader.drain(10)
+    cover = stash_image(mirrored, f"/scene/{a}/screenshot")
+    assert fake_pms.uploads_to(key) == [cover] and fake_pms.uploads_to(key, "art") == [cover]
+
+
+def test_tv_artwork_is_uploaded(mirrored: Mirrored, fake_pms: FakePMS, side) -> None:
+    lib = mirrored.stash.library
+    episode = next(
+        i
+        for i in sorted(mirrored.scenes())
+        if lib.has_cover(i) and lib.raw_scene(i)["studio_id"] is not None
+    )
+    studio = lib.raw_scene(episode)["studio_id"]
+    show_key = f"studio-{studio}"
+    artwork = side(mirrored)
+    tv = TvLookups(artwork.connections)
+    row = tv.episode(episode)
+    assert row is not None and row.show == show_key
+    season_key = f"{show_key}-{row.season}"
+    guids = {
+        "show": tv_guid("show", show_key),
+        "season": tv_guid("season", season_key),
+        "episode": tv_guid("episode", f"scene-{episode}"),
+    }
+    types = {"show": SHOW, "season": SEASON, "episode": EPISODE}
+    keys = {k: fake_pms.add_item(g, type=types[k], section="2") for k, g in guids.items()}
+    for guid in guids.values():
+        artwork.uploader.on_item(guid)
+    artwork.uploader.on_item("plex://movie/5d776b59ad5437001f79c6f8")  # not ours: ignored
+    assert artwork.uploader.drain(10)
+
+    def cover(scene_id: int) -> bytes:
+        return stash_image(mirrored, f"/scene/{scene_id}/screenshot")
+
+    own = lib.table("studio")[studio]["image"]
+    studio_image = stash_image(mirrored, f"/studio/{studio}/image") if own else None
+    latest = tv.latest(show_key).scene_id
+    first = tv.first_of_season(show_key, row.season).scene_id
+    assert fake_pms.uploads_to(keys["show"]) == [studio_image or cover(latest)]
+    assert fake_pms.uploads_to(keys["show"], "art") == [cover(latest)]
+    assert fake_pms.uploads_to(keys["season"]) == [studio_image or cover(first)]
+    assert fake_pms.uploads_to(keys["season"], "art") == []  # seasons: a poster only
+    assert fake_pms.uploads_to(keys["episode"]) == [cover(episode)]
+    assert fake_pms.uploads_to(keys["episode"], "art") == []
+    # Known now: asking again costs no search and uploads nothing.
+    searches = len(fake_pms.requests("GET", "/all"))
+    artwork.uploader.on_item(guids["show"])
+    assert artwork.uploader.drain(10)
+    assert len(fake_pms.requests("GET", "/all")) == searches
+    assert len(fake_pms.uploads) == 4
 
 
 def test_waits_for_pms_to_ingest_a_new_item(mirrored: Mirrored, fake_pms: FakePMS, side) -> None:
     scene_id, never = covered(mirrored, 2)
     key = fake_pms.add_scene(scene_id, after=0.2)  # PMS asks for metadata before it lists it
-    uploader = side(retry_delays=(0.05, 0.1, 0.1, 0.1, 0.1))
+    uploader = side(mirrored, retry_delays=(0.05, 0.1, 0.1, 0.1, 0.1)).uploader
     started = time.perf_counter()
     uploader.on_metadata(scene_id)
     uploader.on_metadata(never)  # not in PMS at all: retried a bounded number of times
@@ -192,41 +310,25 @@ def test_metadata_requests_never_wait_for_a_slow_pms(
     ids = covered(mirrored, 3)
     for scene_id in ids:
         fake_pms.add_scene(scene_id)
-    uploader = side()
+    uploader = side(mirrored).uploader
     started = time.perf_counter()
     for _ in range(50):
         for scene_id in ids:
             uploader.on_metadata(scene_id)
     assert time.perf_counter() - started < 0.05
     assert uploader.drain(20)
-    assert len(fake_pms.uploads) == 3
+    assert len(fake_pms.uploads) == 6
 
 
 def test_a_stale_plex_key_is_searched_again(mirrored: Mirrored, fake_pms: FakePMS, side) -> None:
     scene_id = covered(mirrored, 1)[0]
     PlexLinks(mirrored.db).found(scene_id, "99999")  # an item PMS has since deleted
     key = fake_pms.add_scene(scene_id)
-    uploader = side()
+    uploader = side(mirrored).uploader
     uploader.on_metadata(scene_id)
     assert uploader.drain(10)
     assert len(fake_pms.uploads_to(key)) == 1
     assert PlexLinks(mirrored.db).get(scene_id).plex_key == key
-
-
-def test_scenes_without_a_poster_are_looked_up_only_for_refreshes(
-    mirrored: Mirrored, fake_pms: FakePMS, side
-) -> None:
-    lib = mirrored.stash.library
-    bare = next(i for i in sorted(mirrored.scenes()) if not lib.has_cover(i))
-    key = fake_pms.add_scene(bare)
-    uploader = side()
-    uploader.on_metadata(bare)
-    assert uploader.drain(10)
-    assert fake_pms.requests("GET", "/all") == [] and PlexLinks(mirrored.db).get(bare) is None
-    learner = side(learn_keys=True)
-    learner.on_metadata(bare)
-    assert learner.drain(10)
-    assert PlexLinks(mirrored.db).get(bare).plex_key == key and fake_pms.uploads == []
 
 
 # --- refresh on change -------------------------------------------------------------------------
@@ -295,12 +397,14 @@ def test_artwork_wiring_follows_the_settings(mirrored_factory, fake_pms: FakePMS
     assert posters.pipeline is not None and posters.uploader is None
     plex = {"PLEX_URL": fake_pms.url, "PLEX_TOKEN": TOKEN}
     full = build(POSTER_MODE="true", STASHPLEX_PLEX_REFRESH_ON_CHANGE="true", **plex)
-    assert full.pipeline and full.uploader and full.uploader.upload and full.refresher
-    keys_only = build(STASHPLEX_PLEX_REFRESH_ON_CHANGE="true", **plex)
-    assert keys_only.pipeline is None and keys_only.refresher is not None
-    assert keys_only.uploader is not None and not keys_only.uploader.upload
-    assert build(**plex).uploader is None  # neither posters nor refreshes: PMS is left alone
-    for artwork in (plain, posters, full, keys_only):
+    assert full.pipeline and full.uploader and full.refresher
+    assert full.service.on_rendered == [full.uploader.poster_changed]
+    uploads = build(**plex)  # uploads whenever Plex is set, whatever poster_mode says
+    assert uploads.pipeline is None and uploads.refresher is None
+    assert uploads.uploader is not None and uploads.pms.verify_tls
+    insecure = build(STASHPLEX_PLEX_VERIFY_TLS="false", **plex)
+    assert not insecure.pms.verify_tls
+    for artwork in (plain, posters, full, uploads, insecure):
         artwork.close()
 
 
