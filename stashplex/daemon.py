@@ -53,7 +53,7 @@ def _speak_like(source: StashClient, target: StashClient) -> Callable[[SyncRepor
     probed it itself (it only does for live lookups)."""
 
     def hook(report: SyncReport) -> None:
-        target.features = source.features
+        target.features, target.probed = source.features, source.probed
 
     return hook
 
