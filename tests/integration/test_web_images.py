@@ -241,6 +241,7 @@ class FakeStash:
     """A client whose image route answers whatever a test wants."""
 
     legacy = False
+    probed = True
 
     def __init__(self, answer: StashImage) -> None:
         self.answer = answer
