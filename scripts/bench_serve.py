@@ -48,7 +48,7 @@ from stashplex.mirror import documents  # noqa: E402
 from stashplex.mirror.db import Database  # noqa: E402
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS  # noqa: E402
 from stashplex.mirror.writer import MirrorWriter, count_scenes  # noqa: E402
-from stashplex.model import (  # noqa: E402
+from stashplex.records import (  # noqa: E402
     Group,
     Performer,
     Scene,
@@ -234,8 +234,8 @@ def serve(database: Path, port: int, threads: int, which: str, stdlib_reads: boo
     """The child process: run one app under waitress until killed."""
     import logging
 
-    from stashplex.daemon import create_server
     from stashplex.web.app import create_app
+    from stashplex.web.server import create_server
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as `stashplex serve` does
     settings = bench_settings(database, port, threads)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from stashplex import __version__
+from stashplex import __version__, redaction
 from stashplex.settings import Settings, SettingsError
 
 EXIT_OK = 0
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.set_defaults(func=_cmd_sync)
 
     sample = sub.add_parser("sample-stash", help="run the sample Stash server (tests, demos)")
-    from stashplex.samplestash import command as sample_command
+    from stashplex.samplestash import main as sample_command
 
     sample_command.add_arguments(sample)
     sample.set_defaults(func=sample_command.run, needs_settings=False)
@@ -129,6 +129,7 @@ def _run(args: argparse.Namespace) -> int:
         except SettingsError as exc:
             print(f"stashplex: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        redaction.register(settings.secrets)  # before anything can print or log
     try:
         return int(args.func(args, settings) if settings is not None else args.func(args))
     except KeyboardInterrupt:

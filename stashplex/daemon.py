@@ -17,11 +17,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
-
-import waitress
-from waitress import trigger, wasyncore
-from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from stashplex import __version__, logs, reloader
 from stashplex.artwork import Artwork
@@ -33,19 +28,14 @@ from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web.app import ProviderApp, create_app
 from stashplex.web.baseurl import listening_base_url
-from stashplex.web.wsgierrors import answer_errors_in_json
+from stashplex.web.server import Server, close_server, create_server, stop_server
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-# The app answers bodies over 1 MB with a JSON 413; waitress buffers a body before the app sees
-# it, so it gets a hard cap of its own (its plain-text 413 only meets absurd uploads).
-WAITRESS_MAX_BODY = 16 * 1024 * 1024
 STASH_CALLS_IN_FLIGHT = 3
 STOP_GRACE_SECONDS = 5.0
-
-Server = BaseWSGIServer | MultiSocketServer
 
 
 def responder_client(settings: Settings) -> StashClient:
@@ -64,7 +54,7 @@ def _speak_like(source: StashClient, target: StashClient) -> Callable[[SyncRepor
     probed it itself (it only does for live lookups)."""
 
     def hook(report: SyncReport) -> None:
-        target.legacy = source.legacy
+        target.features = source.features
 
     return hook
 
@@ -82,23 +72,6 @@ def first_sweep_delay(db: Database, settings: Settings) -> timedelta:
     except ValueError:
         return timedelta(0)
     return timedelta(seconds=max(0.0, due))
-
-
-def create_server(
-    app: Any, settings: Settings, *, host: str | None = None, port: int | None = None
-) -> Server:
-    server = waitress.create_server(
-        app,
-        host=settings.server.host if host is None else host,
-        port=settings.server.port if port is None else port,
-        threads=settings.server.num_workers,
-        ident="stashplex",
-        max_request_body_size=WAITRESS_MAX_BODY,
-        clear_untrusted_proxy_headers=True,
-        expose_tracebacks=False,
-    )
-    answer_errors_in_json(_socket_map(server))
-    return server
 
 
 def register_url(settings: Settings) -> str:
@@ -145,9 +118,12 @@ class Service:
             db=db,
             stash=client,
             posters=artwork.service,
+            images=artwork.images,
             on_metadata=artwork.on_metadata,
             sync_status=lambda: scheduler.status,
             stash_version=lambda: syncer.info.version if syncer.info else None,
+            queue_changes=scheduler.queue_changes,
+            run_sync=scheduler.run_now,
         )
         try:
             server = create_server(app, settings, host=host, port=port)
@@ -178,31 +154,12 @@ class Service:
         if not self.scheduler.stop(grace=STOP_GRACE_SECONDS):
             log.warning("the sync did not stop in time; it resumes at the next start")
         self.client.stop()
-        self.server.task_dispatcher.shutdown()
-        wasyncore.close_all(_socket_map(self.server))
+        close_server(self.server)
         self.app.close()
         self.artwork.close()
         self.syncer.client.close()
         self.client.close()
         self.db.close()
-
-
-def _socket_map(server: Server) -> dict[Any, Any]:
-    return server._map if isinstance(server, BaseWSGIServer) else server.map
-
-
-def stop_server(server: Server) -> None:
-    """End a waitress server's loop from any thread: its sockets are closed on the loop's own
-    thread (through its wake-up trigger), and the loop returns once it has none left."""
-    sockets = _socket_map(server)
-    wakers = [item for item in list(sockets.values()) if isinstance(item, trigger.trigger)]
-    if wakers:
-        try:
-            wakers[0].pull_trigger(lambda: wasyncore.close_all(sockets))
-            return
-        except OSError:  # the trigger is closed already: the loop is ending; finish it here
-            pass
-    wasyncore.close_all(sockets)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -59,6 +60,28 @@ class ExpiringSet:
 
 class Busy(Exception):
     """Too many distinct calls are in flight: the caller should answer without this one."""
+
+
+class Gate:
+    """At most `limit` threads inside at once; any more are refused at once, never queued.
+
+    The responder's request threads pass one before waiting on Stash: whatever Stash does, the
+    rest of the threads stay free for the answers the mirror can give."""
+
+    def __init__(self, limit: int, what: str = "requests") -> None:
+        self.limit = max(1, limit)
+        self.what = what
+        self._slots = threading.BoundedSemaphore(self.limit)
+
+    @contextmanager
+    def inside(self) -> Iterator[None]:
+        """Raises Busy when `limit` threads are inside already."""
+        if not self._slots.acquire(blocking=False):
+            raise Busy(f"{self.limit} {self.what} already wait on Stash")
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 class SingleFlight(Generic[T]):

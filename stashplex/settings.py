@@ -18,9 +18,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from stashplex.redaction import hide_url_password, redact, url_password
+from stashplex.titleformat import DEFAULT as DEFAULT_TITLE_FORMAT
+from stashplex.titleformat import TitleFormat, compile_format
+
 DEFAULT_FILES = ("settings.ini", "stashplexagent.config")
 POSTER_STYLES = ("letterbox", "blur")
 SHOW_BY = ("studio", "parent_studio", "group")
+RATING_AS = ("audience", "user", "off")
+CAST_ORDERS = ("stash", "name", "female_first", "male_first")
 
 
 class SettingsError(Exception):
@@ -122,6 +128,20 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def _title_format(raw: str) -> TitleFormat:
+    return compile_format(raw)
+
+
+def _cast_role(raw: str) -> str:
+    """ "disambiguation", "none", or a fixed text given to every performer."""
+    value = " ".join(raw.split())
+    if value.lower() in ("disambiguation", "none", ""):
+        return value.lower() or "none"
+    if len(value) > 100:
+        raise ValueError("expected disambiguation, none, or a text of at most 100 characters")
+    return value
 
 
 def _word_list(raw: str) -> tuple[str, ...]:
@@ -264,6 +284,12 @@ class PlexSettings(Section):
     refresh_on_change: bool = setting(
         "false", _bool, "ask Plex to refresh items whose scene changed in Stash"
     )
+    verify_tls: bool = setting(
+        "true", _bool, "check the certificate of an https:// Plex URL; false accepts any"
+    )
+    uploads_per_second: float = setting(
+        "4", _number_range(0, 100, "uploads"), "most images uploaded to Plex per second"
+    )
 
     @property
     def enabled(self) -> bool:
@@ -288,6 +314,19 @@ class MirrorSettings(Section):
 
 
 @dataclass(frozen=True)
+class ImagesSettings(Section):
+    SECTION: ClassVar[str] = "images"
+
+    cache_mb: int = setting(
+        "2048", _int_range(16, 1024 * 1024), "megabytes of Stash images kept on disk"
+    )
+
+    @property
+    def cache_bytes(self) -> int:
+        return self.cache_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class SyncSettings(Section):
     SECTION: ClassVar[str] = "sync"
 
@@ -296,6 +335,12 @@ class SyncSettings(Section):
     )
     sweep_hours: int = setting("24", _int_range(1, 24 * 30), "hours between full id/path sweeps")
     page_size: int = setting("500", _int_range(25, 5000), "scenes per Stash request")
+    webhook_token: str | None = setting(
+        "",
+        _optional_text,
+        "token Stash's stashplex plugin sends to POST /sync/events; empty: the webhook is off",
+        secret=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -314,6 +359,18 @@ class MetadataSettings(Section):
     content_rating: str = setting("XXX", _text, "content rating given to every item")
     ignore_tags: tuple[str, ...] = setting("", _word_list, "tags never sent as genres (comma list)")
     studio_as_collection: bool = setting("false", _bool, "also file scenes by studio")
+    title_format: TitleFormat = setting(
+        DEFAULT_TITLE_FORMAT, _title_format, "the title Plex shows, e.g. [{studio} - ]{title}"
+    )
+    rating: str = setting(
+        "audience", _choice(RATING_AS), "Stash's rating as Plex's audience or user rating"
+    )
+    cast_role: str = setting(
+        "disambiguation", _cast_role, "text under each performer: disambiguation, none or fixed"
+    )
+    cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
+    require_organized: bool = setting("false", _bool, "offer Plex only scenes marked organized")
+    require_stash_id: bool = setting("false", _bool, "offer Plex only scenes with a stash-box id")
 
 
 @dataclass(frozen=True)
@@ -329,6 +386,7 @@ class Settings:
     stash: StashSettings
     plex: PlexSettings
     mirror: MirrorSettings
+    images: ImagesSettings
     sync: SyncSettings
     match: MatchSettings
     metadata: MetadataSettings
@@ -338,8 +396,16 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in logs, errors or responses."""
-        return tuple(s for s in (self.stash.api_key, self.plex.token) if s)
+        """Values that must never appear in logs, errors or responses: every key declared
+        `secret=True`, and the password of any URL setting."""
+        found: list[str] = []
+        for key in KEYS:
+            value = getattr(getattr(self, _ATTRS[key.section]), key.name)
+            if key.secret and isinstance(value, str) and value:
+                found.append(value)
+            elif isinstance(value, str) and "://" in value:
+                found.append(url_password(value) or "")
+        return tuple(s for s in found if s)
 
 
 def _sections() -> dict[str, type[Section]]:
@@ -428,7 +494,7 @@ def load(
         raise SettingsError(f"environment DEV = {_env(environ, 'DEV')!r}: {exc}") from None
 
     base_dir = file.parent if file is not None else Path.cwd()
-    built = {
+    built: dict[str, Any] = {  # each attribute gets its own section class (see SECTIONS)
         attr: kind(**kind.finish(values[kind.SECTION], base_dir)) for attr, kind in SECTIONS.items()
     }
     return Settings(**built, dev=dev, source=file)
@@ -452,7 +518,7 @@ def _parse(key: Key, raw: str, where: str) -> Any:
     try:
         return key.parse(raw)
     except ValueError as exc:
-        shown = "<hidden>" if key.secret else repr(raw.strip())
+        shown = "<hidden>" if key.secret else redact(repr(raw.strip()))
         raise SettingsError(f"{where} = {shown}: {exc}") from None
 
 
@@ -487,7 +553,7 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
                 secret = (hint is not None and known[hint].secret) or any(
                     word in name for word in ("key", "token", "pass", "secret")
                 )
-                shown = "<hidden>" if secret else repr(value.strip())
+                shown = "<hidden>" if secret else redact(repr(value.strip()))
                 where = f"{path}: [{section}] {name} = {shown}"
                 if hint:
                     raise SettingsError(f"{where}: unknown key (did you mean '{hint}'?)")
@@ -533,4 +599,4 @@ def _show(settings: Settings, key: Key) -> str:
         return "".join(f"\n    {plex} = {stash}" for plex, stash in value)
     if isinstance(value, tuple):
         return ", ".join(str(item) for item in value)
-    return str(value)
+    return hide_url_password(str(value))

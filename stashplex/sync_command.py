@@ -12,6 +12,7 @@ from stashplex import logs
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer
+from stashplex.redaction import redact
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import StashError
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except (StashError, SyncBusy) as exc:
         if bar:
             bar.close()
-        print(f"stashplex-sync: {exc}", file=sys.stderr)
+        print(f"stashplex-sync: {redact(str(exc))}", file=sys.stderr)
         return 1
     except (SyncCancelled, KeyboardInterrupt):
         if bar:

@@ -36,8 +36,9 @@ _PRAGMAS = (
 )
 
 IMAGE_TABLES = ("scene", "performer", "studio", "group")
+# `s.doc IS NULL`: a scene stored without a document fails a gate (`[metadata] require_*`).
 _FILE_HIT = (
-    "SELECT f.scene_id, s.organized, s.date FROM files AS f "
+    "SELECT f.scene_id, s.organized, s.date, s.doc IS NULL FROM files AS f "
     "JOIN scenes AS s ON s.id = f.scene_id WHERE"
 )
 # Row limits are written into the statements (constants, never request text), so a lookup binds
@@ -47,7 +48,7 @@ _LIMIT = f"LIMIT {ROW_LIMIT}"
 # '0' follows '/' in byte order, so the range holds exactly the strings starting "p/".
 _UNDER = "(f.rpath = ?1 OR (f.rpath >= ?1 || '/' AND f.rpath < ?1 || '0'))"
 # Column kinds per statement for the held reader: "i" INTEGER never NULL, "t" TEXT or NULL.
-_HIT_KINDS = "iit"
+_HIT_KINDS = "iiti"
 KINDS: dict[str, str] = {
     "by_rpath": _HIT_KINDS,
     "suffix_exists": "i",
@@ -78,8 +79,11 @@ SQL: dict[str, str] = {
     "by_basename": f"{_FILE_HIT} f.basename_cf = ? AND f.basename = ? {_LIMIT}",
     "by_basename_folded": f"{_FILE_HIT} f.basename_cf = ? {_LIMIT}",
     "by_stem": f"{_FILE_HIT} f.stem_key = ? {_LIMIT}",
-    "scene": "SELECT s.id, s.organized, s.date FROM scenes AS s WHERE s.id = ?",
-    "by_title": f"SELECT s.id, s.organized, s.date FROM scenes AS s WHERE s.title_key = ? {_LIMIT}",
+    "scene": "SELECT s.id, s.organized, s.date, s.doc IS NULL FROM scenes AS s WHERE s.id = ?",
+    "by_title": (
+        "SELECT s.id, s.organized, s.date, s.doc IS NULL FROM scenes AS s"
+        f" WHERE s.title_key = ? {_LIMIT}"
+    ),
     "doc": "SELECT doc FROM scenes WHERE id = ?",
     "scene_image": "SELECT screenshot_version FROM scenes WHERE id = ?",
     "performer_image": "SELECT image_version FROM performers WHERE id = ?",
@@ -124,7 +128,7 @@ class ReadConnections:
             held = getattr(self._local, "held", None)
             if held is None:
                 held = self._local.held = self._open_held()
-            if held is not False:
+            if isinstance(held, heldsqlite.HeldConnection):
                 try:
                     return held.rows(sql, params, kinds, first=first)
                 except heldsqlite.HeldSqliteError:
@@ -173,8 +177,11 @@ class ReadConnections:
             connection.close()
 
 
-def _hits(rows: list[tuple[int, int, str | None]]) -> list[Hit]:
-    return [Hit(scene_id, bool(organized), date) for scene_id, organized, date in rows]
+def _hits(rows: list[tuple[int, int, str | None, int]]) -> list[Hit]:
+    return [
+        Hit(scene_id, bool(organized), date, hidden=bool(hidden))
+        for scene_id, organized, date, hidden in rows
+    ]
 
 
 class MirrorLookups:
@@ -191,7 +198,7 @@ class MirrorLookups:
     def files_ending(self, component: str) -> tuple[list[NamedFile], bool]:
         rows = self._rows("files_ending", component)
         named = [
-            NamedFile(Hit(scene_id, bool(organized), date, doc), rpath)
+            NamedFile(Hit(scene_id, bool(organized), date, doc, hidden=doc is None), rpath)
             for scene_id, organized, date, doc, rpath in rows
         ]
         return named, len(rows) < ROW_LIMIT

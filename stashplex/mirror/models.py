@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -229,6 +230,24 @@ class PlexItemRow(Base):
     refreshed_at: Mapped[float | None] = mapped_column(Float)
 
 
+class PlexUploadRow(Base):
+    """An image uploaded into a Plex Media Server item (`pms.uploader`): one per item and kind.
+
+    `item` is our guid the PMS item carried, `source` our image path with its version (what the
+    item's `thumb` or `art` names), `digest` a hash of the bytes sent. A changed source whose
+    bytes hash the same is not sent again.
+    """
+
+    __tablename__ = "plex_uploads"
+
+    plex_key: Mapped[str] = mapped_column(String, primary_key=True)  # PMS's ratingKey
+    kind: Mapped[str] = mapped_column(String, primary_key=True)  # poster, art
+    item: Mapped[str] = mapped_column(String, index=True)
+    source: Mapped[str] = mapped_column(String)
+    digest: Mapped[str] = mapped_column(String)
+    uploaded_at: Mapped[float] = mapped_column(Float)
+
+
 class TvEpisodeRow(Base):
     """Where a scene sits in the TV library: its show, season and episode index.
 
@@ -265,18 +284,26 @@ class TvShowRow(Base):
     title_key: Mapped[str | None] = mapped_column(String, index=True)
 
 
-scenes = SceneRow.__table__
-files = FileRow.__table__
-studios = StudioRow.__table__
-performers = PerformerRow.__table__
-tags = TagRow.__table__
-groups = GroupRow.__table__
-scene_performers = ScenePerformerRow.__table__
-scene_tags = SceneTagRow.__table__
-scene_groups = SceneGroupRow.__table__
-sync_state = SyncStateRow.__table__
-sync_runs = SyncRunRow.__table__
-posters = PosterRow.__table__
-plex_items = PlexItemRow.__table__
-tv_episodes = TvEpisodeRow.__table__
-tv_shows = TvShowRow.__table__
+def _table(row: type[Base]) -> Table:
+    """The mapped class's Core table, typed as one (SQLAlchemy types `__table__` loosely)."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+scenes = _table(SceneRow)
+files = _table(FileRow)
+studios = _table(StudioRow)
+performers = _table(PerformerRow)
+tags = _table(TagRow)
+groups = _table(GroupRow)
+scene_performers = _table(ScenePerformerRow)
+scene_tags = _table(SceneTagRow)
+scene_groups = _table(SceneGroupRow)
+sync_state = _table(SyncStateRow)
+sync_runs = _table(SyncRunRow)
+posters = _table(PosterRow)
+plex_items = _table(PlexItemRow)
+plex_uploads = _table(PlexUploadRow)
+tv_episodes = _table(TvEpisodeRow)
+tv_shows = _table(TvShowRow)

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from stashplex.model import (
+from stashplex.plex import pathkeys
+from stashplex.records import (
     Fingerprint,
     Group,
     Performer,
@@ -22,9 +23,10 @@ from stashplex.model import (
     Tag,
     VideoFile,
 )
-from stashplex.plex import pathkeys
 
 E = TypeVar("E", Studio, Performer, Tag, Group)
+# A fetched row by column name: SQLAlchemy's RowMapping, or a plain dict in tests.
+RowLike = Mapping[Any, Any]
 
 
 def content_hash(scene: Scene) -> bytes:
@@ -151,7 +153,7 @@ def _loads(text: str | None) -> list[Any]:
     return json.loads(text) if text else []
 
 
-def video_file(row: Mapping[str, Any]) -> VideoFile:
+def video_file(row: RowLike) -> VideoFile:
     return VideoFile(
         id=row["file_id"],
         path=row["path"],
@@ -170,7 +172,7 @@ def video_file(row: Mapping[str, Any]) -> VideoFile:
 
 
 def scene(
-    row: Mapping[str, Any],
+    row: RowLike,
     files: Iterable[VideoFile],
     performer_ids: Iterable[int],
     tag_ids: Iterable[int],
@@ -199,5 +201,5 @@ def scene(
     )
 
 
-def entity(cls: type[E], row: Mapping[str, Any]) -> E:
+def entity(cls: type[E], row: RowLike) -> E:
     return cls(**{f.name: row[f.name] for f in fields(cls)})

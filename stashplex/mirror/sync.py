@@ -28,12 +28,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from stashplex.changes import Changes
 from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.kinds import EntityKind, entity_kinds
-from stashplex.mirror.writer import MirrorWriter, PageResult, count_scenes
-from stashplex.model import Scene
+from stashplex.mirror.writer import MirrorWriter, PageResult, count_scenes, get_state, set_state
+from stashplex.records import Scene
+from stashplex.redaction import redact_optional, register
 from stashplex.settings import Settings
 from stashplex.stash import parse
 from stashplex.stash.client import StashClient
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 CURSOR_MARGIN_SECONDS = 120
 SWEEP_PAGE = 5000  # id-only pages can be large (stash-api.md)
 ENTITY_PAGE = 1000
+PENDING = "pending_changes"  # sync_state key: Stash's events a targeted pass has yet to apply
 
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
 
@@ -145,6 +148,7 @@ class Syncer:
         self.client = client
         self.db = db
         self.settings = settings
+        register(settings.secrets)  # the run errors stored in the mirror are redacted
         self.page_size = settings.sync.page_size
         self.progress = progress or (lambda phase, done, total: None)
         self.after_page = list(after_page)
@@ -157,13 +161,20 @@ class Syncer:
 
     # --- entry points ------------------------------------------------------------------------
 
-    def run(self, kind: str = "incremental", scene_ids: Sequence[int] | None = None) -> SyncReport:
-        """Run one pass: "full", "incremental", "sweep" or "scenes" (with scene_ids)."""
+    def run(
+        self,
+        kind: str = "incremental",
+        scene_ids: Sequence[int] | None = None,
+        changes: Changes | None = None,
+    ) -> SyncReport:
+        """Run one pass: "full", "incremental", "sweep", "scenes" (with scene_ids) or
+        "changes" (with the events Stash's plugin sent)."""
         passes: dict[str, Callable[[SyncReport], None]] = {
             "full": self._full,
             "incremental": self._incremental,
             "sweep": self._sweep,
             "scenes": lambda report: self._scenes(report, scene_ids or ()),
+            "changes": self._apply_pending,
         }
         if kind not in passes:
             raise ValueError(f"unknown sync kind {kind!r}")
@@ -171,6 +182,8 @@ class Syncer:
             writer = self._writer = MirrorWriter(self.db, self.options)
             report = SyncReport(kind)
             run_id = writer.start_run(kind)
+            if changes:
+                self.hold(changes)  # kept until applied, whatever happens to this pass
             started = time.monotonic()
             error: str | None = None
             try:
@@ -181,6 +194,8 @@ class Syncer:
                 if kind == "incremental" and writer.get_state("cursor:scene") is None:
                     report.kind = kind = "full"  # nothing to be incremental from yet
                 passes[kind](report)
+                if kind != "changes":
+                    self._apply_pending(report)  # events a failed targeted pass left
                 self._lay_out_tv(at_start=False)
             except (StashError, SyncCancelled) as exc:
                 error = str(exc) or type(exc).__name__
@@ -190,7 +205,7 @@ class Syncer:
                 raise
             finally:
                 report.seconds = time.monotonic() - started
-                writer.finish_run(run_id, _as_page(report), error)
+                writer.finish_run(run_id, _as_page(report), redact_optional(error))
                 if error is None:
                     writer.set_state({"last_success": str(time.time()), "last_kind": kind})
             return report
@@ -283,6 +298,52 @@ class Syncer:
 
     def _scenes(self, report: SyncReport, ids: Sequence[int]) -> None:
         self._refetch(report, list(dict.fromkeys(ids)))
+
+    def hold(self, changes: Changes) -> None:
+        """Keep Stash's events in the mirror until a pass applies them: one that fails (or a
+        crash) leaves them to the next pass of any kind."""
+        with self.db.writer.begin() as connection:
+            held = Changes.from_json(get_state(connection, PENDING))
+            held.merge(changes)
+            set_state(connection, {PENDING: held.to_json()})
+
+    def has_pending(self) -> bool:
+        with self.db.reader.connect() as connection:
+            return bool(get_state(connection, PENDING))
+
+    def _apply_pending(self, report: SyncReport) -> None:
+        """Apply the events held in the mirror (see `hold`), then forget them."""
+        raw = self.writer.get_state(PENDING)
+        held = Changes.from_json(raw)
+        if not held:
+            return
+        if held.scenes_gone:  # destroyed in Stash: no need to ask it
+            report.add(self.writer.delete_scenes(sorted(held.scenes_gone)))
+        stale = set(held.scenes)
+        rerender: set[int] = set()
+        for kind in entity_kinds(self.client.legacy):
+            ids = held.entities.get(kind.name)
+            if not ids:
+                continue
+            found = []
+            for entity_id in sorted(ids):
+                self._check_stop()
+                data = self.client.execute(kind.find_one, {"id": str(entity_id)})
+                if data.get(kind.one_root) is not None:
+                    found.append(kind.parse(data[kind.one_root]))
+            changed = self.writer.apply_entities(kind, found)
+            gone = self.writer.delete_entities(kind, ids - {r.id for r in found})
+            rerender |= self.writer.scenes_showing(kind.name, changed)
+            # Destroyed or merged away: their scenes' links changed in Stash.
+            stale |= self.writer.scenes_showing(kind.name, gone)
+        stale -= held.scenes_gone
+        if rerender - stale:
+            report.changed_docs.extend(self.writer.rerender(rerender - stale))
+        if stale:
+            self._refetch(report, sorted(stale))
+        with self.db.writer.begin() as connection:  # unless more were held meanwhile
+            if get_state(connection, PENDING) == raw:
+                set_state(connection, {PENDING: None})
 
     # --- scenes ------------------------------------------------------------------------------
 
@@ -382,8 +443,7 @@ class Syncer:
             self._check_stop()
             chunk = ids[start : start + self.page_size]
             try:
-                data = self.client.execute("FindScenesByIds", {"ids": [str(i) for i in chunk]})
-                scenes = [parse.scene(s) for s in parse.listing(data, "findScenes", "scenes")]
+                scenes = [parse.scene(s) for s in self.client.find_scenes_by_ids(chunk)]
             except StashDataError:
                 # One id deleted since we looked fails the whole query: ask one by one.
                 scenes = []

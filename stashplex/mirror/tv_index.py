@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, select
 
 from stashplex.mirror import models
-from stashplex.mirror.store import EntityCache, chunks, load_scenes
-from stashplex.model import Group, Scene, SceneGroup, Studio, VideoFile
+from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes
 from stashplex.plex import pathkeys, tv_shape
-from stashplex.plex.identity import SPECIALS, show_rating_key
+from stashplex.plex.identity import SPECIALS, ShowKind, show_rating_key
 from stashplex.plex.tv_shape import Placement
+from stashplex.records import Group, Scene, SceneGroup, StashId, Studio, VideoFile
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,12 @@ _UPSERT_SHOW = (
 # What placing a scene needs, for every scene at once (the primary file is position 0).
 _REBUILD_SOURCE = (
     "SELECT s.id, s.updated_at, s.title, s.code, s.date, s.created_at, s.studio_id,"
-    " f.path, f.basename FROM scenes AS s"
+    " s.organized, s.stash_ids IS NOT NULL, f.path, f.basename FROM scenes AS s"
     " LEFT JOIN files AS f ON f.scene_id = s.id AND f.position = 0"
 )
+
+
+_SOME_STASH_ID = (StashId("", ""),)
 
 
 def layout(show_by: str) -> str:
@@ -61,15 +64,22 @@ def _show_by_of(value: str | None) -> str | None:
 class TvIndex:
     """The TV placement of one writer; `show_by` is None while no layout is live."""
 
-    def __init__(self, show_by: str | None) -> None:
+    def __init__(self, show_by: str | None, shown: Callable[[Scene], bool] | None = None) -> None:
         self.show_by = show_by
+        # The gates (`[metadata] require_*`): a scene Plex is not offered is no episode.
+        self.shown = shown or (lambda scene: True)
 
     @classmethod
-    def load(cls, connection: Connection) -> TvIndex:
+    def load(cls, connection: Connection, shown: Callable[[Scene], bool] | None = None) -> TvIndex:
         value = connection.execute(
             select(models.sync_state.c.value).where(models.sync_state.c.key == LAYOUT_STATE)
         ).scalar_one_or_none()
-        return cls(_show_by_of(value))
+        return cls(_show_by_of(value), shown)
+
+    def _placement(self, scene: Scene, show_by: str, cache: EntityCache) -> Placement | None:
+        if not self.shown(scene):
+            return None
+        return tv_shape.placement(scene, show_by, cache.studios, cache.groups)
 
     @property
     def live(self) -> bool:
@@ -84,9 +94,7 @@ class TvIndex:
         """Put these scenes where the layout says, keeping the index of any that did not move."""
         if self.show_by is None or not scenes:
             return
-        targets = {
-            s.id: tv_shape.placement(s, self.show_by, cache.studios, cache.groups) for s in scenes
-        }
+        targets = {s.id: self._placement(s, self.show_by, cache) for s in scenes}
         ep = models.tv_episodes
         existing: dict[int, tuple[str, int, str | None, str]] = {}
         for chunk in chunks(list(targets)):
@@ -151,7 +159,7 @@ class TvIndex:
         parent changed (its whole subtree: a chain of any depth ends at a new top)."""
         if self.show_by is None or kind_name not in ("studio", "group"):
             return
-        kind = "group" if kind_name == "group" else "studio"
+        kind: ShowKind = "group" if kind_name == "group" else "studio"
         titles = [(tv_shape.show_title(kind, r.id, r.name), r.id) for r in records]
         connection.exec_driver_sql(
             "UPDATE tv_shows SET title = ?, title_key = ? WHERE show = ?",
@@ -187,13 +195,14 @@ class TvIndex:
         groups: dict[int, list[SceneGroup]] = defaultdict(list)
         if show_by == "group":
             link = models.scene_groups
-            for row in connection.execute(
+            for link_row in connection.execute(
                 select(link.c.scene_id, link.c.group_id).order_by(link.c.scene_id, link.c.position)
             ):
-                groups[row.scene_id].append(SceneGroup(row.group_id))
+                groups[link_row.scene_id].append(SceneGroup(link_row.group_id))
         placed: list[tuple[int, Placement]] = []
         for row in connection.exec_driver_sql(_REBUILD_SOURCE):
-            scene_id, updated_at, title, code, date, created_at, studio_id, path, basename = row
+            (scene_id, updated_at, title, code, date, created_at) = row[:6]
+            studio_id, organized, has_ids, path, basename = row[6:]
             files = (VideoFile(0, path, basename),) if path is not None else ()
             scene = Scene(
                 id=scene_id,
@@ -205,8 +214,10 @@ class TvIndex:
                 files=files,
                 studio_id=studio_id,
                 groups=tuple(groups.get(scene_id, ())),
+                organized=bool(organized),
+                stash_ids=_SOME_STASH_ID if has_ids else (),  # the gates only ask whether any
             )
-            target = tv_shape.placement(scene, show_by, cache.studios, cache.groups)
+            target = self._placement(scene, show_by, cache)
             if target is not None:
                 placed.append((scene_id, target))
         placed.sort(key=lambda item: tv_shape.sort_key(item[1], item[0]))

@@ -10,16 +10,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects.sqlite import insert
 
 from stashplex.mirror import documents, models, rows
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import EntityKind
-from stashplex.mirror.store import EntityCache, chunks, load_scenes, scenes_linked_to
+from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
 from stashplex.mirror.tv_index import TvIndex
-from stashplex.model import Scene
-from stashplex.plex.mapping import MappingOptions
+from stashplex.plex.mapping import MappingOptions, hidden_by
+from stashplex.records import Scene
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], upsert_key: str | None = None) -> str:
@@ -62,7 +62,7 @@ class MirrorWriter:
         self.options = options
         with db.reader.connect() as connection:
             self.cache = EntityCache.load(connection)
-            self.tv = TvIndex.load(connection)
+            self.tv = TvIndex.load(connection, shown=lambda s: not hidden_by(s, options))
 
     # --- scenes ------------------------------------------------------------------------------
 
@@ -100,7 +100,7 @@ class MirrorWriter:
                         select(models.scenes.c.id).where(
                             models.scenes.c.id > low,
                             models.scenes.c.id <= high,
-                            models.scenes.c.id.not_in(list(by_id)) if by_id else True,
+                            models.scenes.c.id.not_in(list(by_id)) if by_id else true(),
                         )
                     )
                     .scalars()
@@ -222,6 +222,11 @@ class MirrorWriter:
                 del target[entity_id]
         return gone
 
+    def delete_entities(self, kind: EntityKind, ids: Iterable[int]) -> set[int]:
+        """Delete these entities of this kind; returns the ids the mirror had."""
+        target = self.cache.of(kind.name)
+        return self.delete_entities_except(kind, set(target) - set(ids))
+
     def scenes_showing(self, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
         with self.db.reader.connect() as connection:
             return scenes_linked_to(connection, kind_name, entity_ids)
@@ -279,9 +284,11 @@ class MirrorWriter:
 
     def start_run(self, kind: str) -> int:
         with self.db.writer.begin() as connection:
-            return connection.execute(
+            key = connection.execute(
                 insert(models.sync_runs).values(kind=kind, started_at=time.time())
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None  # a single-row INSERT always has one
+            return int(key[0])
 
     def finish_run(self, run_id: int, result: PageResult, error: str | None) -> None:
         with self.db.writer.begin() as connection:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from stashplex.model import Performer, SceneBundle, StashId
 from stashplex.plex.identity import (
     MOVIE_PROVIDER_ID,
     is_valid_provider_id,
@@ -25,6 +24,8 @@ from stashplex.plex.identity import (
     scene_key,
     scene_rating_key,
 )
+from stashplex.records import Performer, Scene, SceneBundle, StashId
+from stashplex.titleformat import DEFAULT_FORMAT, TitleFormat
 
 IDENTITY_KEYS: frozenset[str] = frozenset({"ratingKey", "key", "guid", "type", "title"})
 
@@ -66,6 +67,13 @@ class MappingOptions:
     ignore_tags: frozenset[str] = field(default_factory=frozenset)
     studio_as_collection: bool = False
     provider_id: str = MOVIE_PROVIDER_ID
+    title_format: TitleFormat = DEFAULT_FORMAT
+    rating: str = "audience"  # audience, user or off: where Stash's rating100 goes
+    cast_role: str = "disambiguation"  # disambiguation, none, or a fixed role text
+    cast_order: str = "stash"  # stash, name, female_first, male_first
+    # Gates: a scene failing one is not offered to Plex at all (see `hidden_by`).
+    require_organized: bool = False
+    require_stash_id: bool = False
 
     def __post_init__(self) -> None:
         # A trailing slash from a config file would give "//stash/..." URLs: normalise it.
@@ -81,6 +89,21 @@ class MappingOptions:
         object.__setattr__(
             self, "ignore_tags", frozenset(_fold(t) for t in self.ignore_tags if _fold(t))
         )
+
+
+# --- gates ----------------------------------------------------------------------------------
+
+GATES = ("organized", "stash_id")
+
+
+def hidden_by(scene: Scene, opts: MappingOptions) -> tuple[str, ...]:
+    """The gates (of GATES) this scene fails: when any, Plex is offered nothing of it."""
+    failed = []
+    if opts.require_organized and not scene.organized:
+        failed.append("organized")
+    if opts.require_stash_id and not scene.stash_ids:
+        failed.append("stash_id")
+    return tuple(failed)
 
 
 # --- image routes served by our app -----------------------------------------------------------
@@ -188,15 +211,32 @@ def _file_stem(basename: str | None) -> str:
     return _clean(stem if dot and stem else name)
 
 
-def scene_title(bundle: SceneBundle) -> str:
-    """Title, else studio code, else the primary file's stem, else ``Scene <id>``."""
+def title_values(bundle: SceneBundle, cast_order: str = "stash") -> dict[str, str]:
+    """The fields a title template may use, for this scene."""
     scene = bundle.scene
     primary = scene.primary_file
-    stem = _file_stem((primary.basename or primary.path) if primary else None)
-    for candidate in (scene.title, scene.code, stem):
-        if _clean(candidate):
-            return _clean(candidate)
-    return f"Scene {scene.id}"
+    date = parse_stash_date(scene.date)
+    studio, parent = bundle.studio, bundle.parent_studio
+    return {
+        "title": _clean(scene.title),
+        "code": _clean(scene.code),
+        "studio": _clean(studio.name) if studio else "",
+        "parent_studio": _clean(parent.name) if parent else "",
+        "date": _clean(scene.date) if date is not None else "",
+        "year": str(date.year) if date is not None else "",
+        "performers": ", ".join(
+            _clean(p.name) for p in _ordered(bundle.performers, cast_order) if _clean(p.name)
+        ),
+        "filename": _file_stem((primary.basename or primary.path) if primary else None),
+    }
+
+
+def scene_title(bundle: SceneBundle, opts: MappingOptions | None = None) -> str:
+    """The scene's title by `title_format` (by default title, else studio code, else the
+    primary file's stem), else ``Scene <id>``."""
+    fmt = opts.title_format if opts is not None else DEFAULT_FORMAT
+    order = opts.cast_order if opts is not None else "stash"
+    return fmt.render(title_values(bundle, order)) or f"Scene {bundle.scene.id}"
 
 
 def directors(text: str | None) -> list[str]:
@@ -232,25 +272,59 @@ def _guids(stash_ids: Sequence[StashId]) -> list[dict[str, str]]:
     return out
 
 
-def _ratings(rating100: int | None) -> list[dict[str, Any]]:
+def rating_value(rating100: int | None) -> float | None:
+    """Stash's 1-100 rating on Plex's 0-10 scale (one decimal); None when unrated or invalid."""
     if not isinstance(rating100, int) or isinstance(rating100, bool):
-        return []
+        return None
     if not 1 <= rating100 <= 100:
-        return []
-    # Stash rates 1-100, Plex 0-10: an integer over 10 already has exactly one decimal.
-    return [{"type": "audience", "value": rating100 / 10, "image": RATING_IMAGE}]
+        return None
+    # An integer over 10 already has exactly one decimal.
+    return rating100 / 10
+
+
+def _put_rating(out: dict[str, Any], rating100: int | None, opts: MappingOptions) -> None:
+    value = rating_value(rating100)
+    if value is None or opts.rating == "off":
+        return
+    if opts.rating == "user":
+        out["userRating"] = value
+    else:
+        out["Rating"] = [{"type": "audience", "value": value, "image": RATING_IMAGE}]
+
+
+# Stash's gender values, for the cast orders that put one side first.
+_FEMALE = frozenset({"FEMALE", "TRANSGENDER_FEMALE"})
+_MALE = frozenset({"MALE", "TRANSGENDER_MALE"})
+
+
+def _ordered(performers: Sequence[Performer], order: str) -> list[Performer]:
+    """Performers in the `cast_order` (sorts are stable: Stash's order breaks ties)."""
+    if order == "name":
+        return sorted(performers, key=lambda p: _fold(p.name))
+    if order in ("female_first", "male_first"):
+        first = _FEMALE if order == "female_first" else _MALE
+        return sorted(performers, key=lambda p: (p.gender or "").upper() not in first)
+    return list(performers)
+
+
+def _role_text(performer: Performer, opts: MappingOptions) -> str:
+    if opts.cast_role == "disambiguation":
+        return _clean(performer.disambiguation)
+    if opts.cast_role == "none":
+        return ""
+    return opts.cast_role
 
 
 def _roles(performers: Sequence[Performer], opts: MappingOptions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for performer in performers:
+    for performer in _ordered(performers, opts.cast_order):
         name = _clean(performer.name)
         if not name or performer.id in seen:
             continue
         seen.add(performer.id)
         role: dict[str, Any] = {"tag": name}
-        _put(role, "role", _clean(performer.disambiguation))
+        _put(role, "role", _role_text(performer, opts))
         if performer.image_version:  # without a version Stash only has its default silhouette
             _put(
                 role,
@@ -283,7 +357,7 @@ def scene_images(bundle: SceneBundle, opts: MappingOptions) -> list[dict[str, st
     Plex's poster chooser), then background and snapshot, then group front covers (DVD-style
     2:3 posters) that have a real image.
     """
-    alt = scene_title(bundle)
+    alt = scene_title(bundle, opts)
     poster = _cover_url(bundle, opts, poster=True)
     screenshot = _cover_url(bundle, opts, poster=False)
     preferred, other = (poster, screenshot) if opts.poster_mode else (screenshot, poster)
@@ -305,7 +379,7 @@ def scene_images(bundle: SceneBundle, opts: MappingOptions) -> list[dict[str, st
 def scene_metadata(bundle: SceneBundle, opts: MappingOptions) -> dict[str, Any]:
     """The full Plex Metadata object of a scene (a movie)."""
     scene = bundle.scene
-    title = scene_title(bundle)
+    title = scene_title(bundle, opts)
     out: dict[str, Any] = {
         "type": "movie",
         "ratingKey": scene_rating_key(scene.id),
@@ -354,7 +428,7 @@ def scene_metadata(bundle: SceneBundle, opts: MappingOptions) -> dict[str, Any]:
         collections.append(studio_name)
     _put(out, "Collection", _unique_tags(collections))
     _put(out, "Guid", _guids(scene.stash_ids))
-    _put(out, "Rating", _ratings(scene.rating100))
+    _put_rating(out, scene.rating100, opts)
     return out
 
 

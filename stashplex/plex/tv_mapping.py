@@ -51,6 +51,7 @@ _FROM_MOVIE = (
     "Director",
     "Guid",
     "Rating",
+    "userRating",
 )
 _TV_CANDIDATE_KEYS = (
     *CANDIDATE_KEYS,
@@ -191,6 +192,7 @@ def show_metadata(
     out = _identity("show", show.key, show.title, children=True)
     # A group has a date of its own; a studio's show starts with its first dated episode.
     own_date = parse_stash_date(show.date) if show.kind == "group" else None
+    aired: str | None
     if own_date is not None:
         aired, dated = own_date.isoformat(), True
     elif first is not None:
@@ -233,9 +235,10 @@ def _poster_and_background(
     title: str, poster: str | None, background: str | None
 ) -> list[dict[str, str]]:
     """`Image[]`: the poster (the background stands in for a missing one), the background."""
-    images = []
-    if poster or background:
-        images.append({"type": "coverPoster", "url": poster or background, "alt": title})
+    images: list[dict[str, str]] = []
+    cover = poster or background
+    if cover:
+        images.append({"type": "coverPoster", "url": cover, "alt": title})
     if background:
         images.append({"type": "background", "url": background, "alt": title})
     return images

@@ -19,9 +19,9 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from stashplex.model import Group, Scene, SceneBundle, Studio
 from stashplex.plex.identity import SPECIALS, show_rating_key
 from stashplex.plex.mapping import parse_stash_date, scene_title
+from stashplex.records import Group, Scene, SceneBundle, Studio
 from stashplex.settings import SHOW_BY
 
 DAY_SLOTS = 100  # index = MMDD * DAY_SLOTS + slot

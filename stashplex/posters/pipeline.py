@@ -18,16 +18,20 @@ When Stash cannot be asked, the workers pause (the scenes stay queued) instead o
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
+
+from sqlalchemy.exc import DBAPIError
 
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
 from stashplex.posters.heap import tune_malloc
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
 from stashplex.posters.state import OK
+from stashplex.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,7 @@ class PosterPipeline:
         self._backfill_running = False
         self._paused_until = 0.0
         self._failing = False
+        self.trouble = Trouble(log, "poster work succeeds again")
         self._closing = False
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -234,9 +239,19 @@ class PosterPipeline:
                     self._refresh(ids[0], kind)
             except PosterStoreFailed:  # said once by the service; the backfill removes them
                 self._count("failed", len(ids))
-            except Exception:
-                log.exception("poster work failed for scenes %s", ids[:5])
+            except Exception as exc:
                 self._count("failed", len(ids))
+                # Once per cause, with its traceback: a read-only mirror fails every scene
+                # the same way, and one line says it as well as thousands.
+                self.trouble.failed(
+                    (type(exc), str(exc)),
+                    "poster work failed for scenes %s: %s",
+                    ids[:5],
+                    exc,
+                    exc_info=exc,
+                )
+                if isinstance(exc, (sqlite3.Error, DBAPIError)):  # the mirror refuses: wait
+                    self._stash_failed(ids[0], kind, None)
             finally:
                 self._done(kind)
 
@@ -257,6 +272,7 @@ class PosterPipeline:
             )
             return
         self._count(action)
+        self.trouble.recovered()
         if self._failing:
             self._failing = False
             log.info("posters are being rendered again")

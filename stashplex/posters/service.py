@@ -233,8 +233,9 @@ class PosterService:
             now = self.clock()
             base = record or PosterRecord(scene_id, OK)
             base = replace(base, scene_version=view.scene_version, checked_at=now)
+            etag = record.cover_etag if record is not None and reusable else None
             try:
-                answer = self._download(scene_id, record.cover_etag if reusable else None, retries)
+                answer = self._download(scene_id, etag, retries)
             except StashBadResponse as exc:
                 return self._skip(base, str(exc))
 

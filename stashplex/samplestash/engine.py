@@ -35,9 +35,9 @@ from graphql import (
 )
 from graphql.execution import Executor
 
+from .gql_rows import ROW_TYPES, RowBuilder
 from .library import Library
 from .resolvers import ERRORS, Context, attach
-from .rows import ROW_TYPES, RowBuilder
 from .schema import build_schema
 
 _QUOTED_NAME = re.compile(r"'([$_A-Za-z][_0-9A-Za-z.]*)'")
@@ -58,7 +58,7 @@ def row_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
 class ProjectingExecutor(Executor):
     """graphql-core's executor, copying row values straight into the response."""
 
-    def complete_object_value(self, return_type, field_details_list, info, path, result, pc):  # type: ignore[no-untyped-def,override]
+    def complete_object_value(self, return_type, field_details_list, info, path, result, pc):  # type: ignore[no-untyped-def]
         if type(result) in ROW_TYPES:
             project = self._projector(return_type, field_details_list)
             if project is not None:
@@ -67,7 +67,7 @@ class ProjectingExecutor(Executor):
             return_type, field_details_list, info, path, result, pc
         )
 
-    def complete_list_value(self, return_type, field_details_list, info, path, result, pc):  # type: ignore[no-untyped-def,override]
+    def complete_list_value(self, return_type, field_details_list, info, path, result, pc):  # type: ignore[no-untyped-def]
         item_type = return_type.of_type
         inner = item_type.of_type if is_non_null_type(item_type) else item_type
         if (

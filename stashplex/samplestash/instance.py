@@ -17,10 +17,10 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
-from .app import SampleApp
 from .engine import Engine
 from .faults import Faults
 from .library import Library
+from .routes import SampleApp
 from .server import HTTPServer
 
 Op = Callable[["SampleStash", dict[str, Any]], Any]
@@ -46,6 +46,10 @@ def _down(stash: SampleStash, args: dict[str, Any]) -> Callable[[], None]:
     if seconds is None:
         raise ValueError("over HTTP, down needs 'seconds' (or nothing could bring it up)")
     return partial(stash.faults.down, float(seconds))
+
+
+def _after(stash: SampleStash, args: dict[str, Any]) -> Any:
+    return stash.faults.after(int(args["requests"]), args["fault"], **(args.get("args") or {}))
 
 
 def _info(stash: SampleStash, args: dict[str, Any]) -> dict[str, Any]:
@@ -100,9 +104,7 @@ CONTROL_OPS: dict[str, Op] = {
     "graphql_errors": _faults("graphql_errors"),
     "unauthorized": _faults("unauthorized"),
     "drop": _faults("drop"),
-    "after": lambda stash, args: stash.faults.after(
-        int(args["requests"]), args["fault"], **(args.get("args") or {})
-    ),
+    "after": _after,
     "down": _down,
     "clear": _faults("clear"),
 }

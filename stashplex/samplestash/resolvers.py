@@ -10,9 +10,9 @@ from typing import Any
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
 from .filters import FilterError
+from .gql_rows import RowBuilder
 from .library import Library, NotFound
 from .query import SceneQuery, find_entities, parse_ids
-from .rows import RowBuilder
 
 
 @dataclass

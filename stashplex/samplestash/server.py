@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from .app import Request, Response, SampleApp
+from .routes import Request, Response, SampleApp
 
 MAX_BODY = 64 * 1024 * 1024
 _local = threading.local()  # the connection a handler thread serves (spared by a stop)
@@ -24,6 +24,7 @@ _local = threading.local()  # the connection a handler thread serves (spared by 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like Go's server
     server: _Server
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's own; its stubs leave it out
     timeout = 120  # idle keep-alive connections end eventually
 
     def _serve(self) -> None:

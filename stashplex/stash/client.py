@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ import httpx
 
 from stashplex import __version__
 from stashplex.settings import Settings
-from stashplex.stash import operations
+from stashplex.stash import operations, parse
 from stashplex.stash.errors import (
     StashAuthError,
     StashBadResponse,
@@ -30,6 +30,7 @@ from stashplex.stash.errors import (
     StashServerError,
     StashUnreachable,
 )
+from stashplex.stash.features import NEWEST, Features
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class StashClient:
         self.retries = retries
         self.backoff = backoff
         self.debug = debug
-        self.legacy = False  # True on Stash before v0.27 (movies instead of groups)
+        # What the running Stash's API has: set by `version.probe`, newest until then.
+        self.features: Features = NEWEST
         self.version: str | None = None  # filled in by the version probe, for messages
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
@@ -107,6 +109,11 @@ class StashClient:
         """Wake any backoff sleep and make further retries give up (for shutdown)."""
         self._stop.set()
 
+    @property
+    def legacy(self) -> bool:
+        """True on Stash before v0.27: movies (and /movie/ image routes) instead of groups."""
+        return not self.features.groups
+
     # --- GraphQL ---------------------------------------------------------------------------
 
     def execute(
@@ -119,12 +126,23 @@ class StashClient:
         """Run a named operation from `operations` and return its `data`."""
         body = {
             "operationName": operation,
-            "query": operations.document(operation, legacy=self.legacy),
+            "query": operations.document(operation, self.features),
             "variables": dict(variables or {}),
         }
         return self._with_retries(
             operation, lambda: self._post_graphql(operation, body), retries, variables
         )
+
+    def find_scenes_by_ids(self, ids: Sequence[int]) -> list[Any]:
+        """Full scenes by id in one query (`ids` from Stash v0.25, `scene_ids` before), in
+        Stash's raw form. One id Stash does not have fails it all (StashDataError)."""
+        if not ids:  # an empty id list means "no id filter" to Stash: every scene
+            return []
+        if self.features.id_lists:
+            data = self.execute("FindScenesByIds", {"ids": [str(int(i)) for i in ids]})
+        else:
+            data = self.execute("FindScenesBySceneIds", {"scene_ids": [int(i) for i in ids]})
+        return parse.listing(data, "findScenes", "scenes")
 
     def _post_graphql(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self._send("POST", "/graphql", json=body)

@@ -1,4 +1,4 @@
-"""Stash GraphQL JSON -> the records of `stashplex.model`, checked at the border.
+"""Stash GraphQL JSON -> the records of `stashplex.records`, checked at the border.
 
 Anything that is not what Stash sends (a non-numeric id, a list where an object belongs) raises
 StashBadResponse, so garbage never reaches the mirror. Text loses control characters, which no
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from stashplex.model import (
+from stashplex.records import (
     Fingerprint,
     Group,
     Performer,

@@ -20,10 +20,12 @@ from typing import Any
 
 import falcon
 
-from stashplex.flight import Busy, ExpiringSet, SingleFlight
+from stashplex.flight import Busy, ExpiringSet, Gate, SingleFlight
+from stashplex.mirror.lookups import MirrorLookups
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
+from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
     StashAuthError,
@@ -32,9 +34,9 @@ from stashplex.stash.errors import (
     StashUnreachable,
 )
 from stashplex.trouble import Trouble
-from stashplex.web.context import Context
-from stashplex.web.errors import not_found
+from stashplex.web.fallback import waiting_share
 from stashplex.web.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
+from stashplex.web.json_errors import not_found
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,16 @@ def parse_id(text: str) -> int:
     return value
 
 
+# (first path segment, last) of each image route -> what it serves.
+ROUTES = {
+    ("scene", "screenshot"): "scene",
+    ("scene", "poster"): "poster",
+    ("performer", "image"): "performer",
+    ("studio", "image"): "studio",
+    ("group", "front"): "group",
+}
+
+
 class StashUnavailable(Exception):
     """Stash could not be asked now (down, slow, failing): not the same as "no image"."""
 
@@ -73,21 +85,28 @@ class ImageSource:
 
     def __init__(
         self,
-        context: Context,
+        settings: Settings,
+        lookups: MirrorLookups,
         cache: ImageCache,
         posters: PosterService,
         client: StashClient | None,
         *,
         workers: int = 3,
         down_for: float = DOWN_SECONDS,
+        waiting: int | None = None,
     ) -> None:
-        self.context = context
+        """`waiting`: how many request threads may wait on Stash for images at once (default:
+        a quarter of `num_workers`); past it an image not cached is a 503 (or its stale copy)
+        at once, so that metadata never queues behind Stash."""
+        self.lookups = lookups
         self.cache = cache
         self.posters = posters
         self.client = client
-        self.timeout = context.settings.stash.timeout
-        self.absent = ExpiringSet(context.settings.stash.cache_ttl)
+        self.timeout = settings.stash.timeout
+        self.absent = ExpiringSet(settings.stash.cache_ttl)
         self.flights: SingleFlight[Image | None] = SingleFlight(workers, 64, "images")
+        share = waiting_share(settings.server.num_workers)
+        self.waiting = Gate(share if waiting is None else waiting, "image requests")
         # Stash failing is said once per outage, not once per image a scan asks for; for a
         # few seconds after a failure, images not cached are refused without asking again.
         self.trouble = Trouble(log, "Stash sends images again")
@@ -104,13 +123,18 @@ class ImageSource:
         except Busy:
             raise StashUnavailable("too many images being fetched") from None
         try:
-            return future.result(self.timeout)
+            if future.done():
+                return future.result()
+            with self.waiting.inside():
+                return future.result(self.timeout)
+        except Busy as exc:  # the fetch goes on; this request does not wait for it
+            raise StashUnavailable(str(exc)) from None
         except concurrent.futures.TimeoutError:
             raise StashUnavailable("Stash did not send the image in time") from None
 
     def image(self, kind: str, entity_id: int) -> Image | None:
         """The cached file of an entity's current image, fetching it if needed; None if none."""
-        known, version = self.context.lookups.image_version(kind, entity_id)
+        known, version = self.lookups.image_version(kind, entity_id)
         if known and version is None and kind != "scene":
             return None  # the mirror knows Stash only has its default picture
         cached = self.cache.get(kind, entity_id, version)
@@ -130,6 +154,19 @@ class ImageSource:
             if stale is None:
                 raise
             return stale
+
+    def read(self, path: str) -> bytes | None:
+        """The current bytes behind one of our image paths (for uploads into Plex); None when
+        there is no such image. Raises StashUnavailable when only an older version (or none)
+        can be had now."""
+        route = _route(path)
+        if route is None:
+            return None
+        kind, entity_id = route
+        found = self.poster(entity_id) if kind == "poster" else self.image(kind, entity_id)
+        if isinstance(found, StaleFile):
+            raise StashUnavailable("only an older version of the image is at hand")
+        return found.read() if found is not None else None
 
     def _fetch(
         self, key: tuple[Any, ...], kind: str, entity_id: int, version: str | None
@@ -201,6 +238,15 @@ class ImageSource:
         if found is None or current:
             return found
         return StaleFile(found.path, found.size, found.mtime_ns)
+
+
+def _route(path: str) -> tuple[str, int] | None:
+    """(image kind or "poster", id) of one of our image paths (`/stash/scene/5/poster?v=…`)."""
+    parts = path.partition("?")[0].split("/")
+    if len(parts) != 5 or parts[:2] != ["", "stash"] or not parts[3].isdigit():
+        return None
+    kind = ROUTES.get((parts[2], parts[4]))
+    return (kind, int(parts[3])) if kind is not None else None
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -7,11 +7,13 @@ from collections.abc import Callable
 import falcon
 
 from stashplex import __version__
+from stashplex.mirror.scene_reader import gate_counts
 from stashplex.posters.state import PosterStates
 from stashplex.scheduler import SyncStatus
 from stashplex.web.context import Context
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.status_page import StatusView, SyncRun, Unmatched, render
+from stashplex.web.sync_controls import FormToken
 from stashplex.web.tv import PREFIX as TV_PREFIX
 
 _RUNS = (
@@ -29,12 +31,14 @@ class StatusResource:
         *,
         sync_status: Callable[[], SyncStatus] | None = None,
         stash_version: Callable[[], str | None] | None = None,
+        form_token: FormToken | None = None,
     ) -> None:
         self.context = context
         self.health = health
         self.liveness = liveness
         self.sync_status = sync_status
         self.stash_version = stash_version
+        self.form_token = form_token
         self.posters = PosterStates(context.db)
 
     def view(self, req: falcon.Request) -> StatusView:
@@ -58,8 +62,16 @@ class StatusResource:
         ]
         status = self.sync_status() if self.sync_status is not None else SyncStatus()
         reachable = self.liveness.status()[0] if self.liveness is not None else None
+        problems = self.health.problems(facts, {"reachable": reachable})
         base = ctx.base(req).rstrip("/")
         last_success = facts["sync"].get("last_success_epoch")
+        gates = ctx.settings.metadata
+        with ctx.db.reader.connect() as connection:
+            hidden = gate_counts(
+                connection,
+                require_organized=gates.require_organized,
+                require_stash_id=gates.require_stash_id,
+            )
         return StatusView(
             version=__version__,
             register_url=base,
@@ -76,12 +88,18 @@ class StatusResource:
             },
             poster_mode=ctx.settings.server.poster_mode,
             sync_running=status.running,
+            sync_progress=status.progress,
+            sync_queued=tuple(status.queued),
+            form_token=self.form_token.value if self.form_token is not None else None,
+            webhook_on=bool(ctx.settings.sync.webhook_token),
             last_success=last_success,
             next_runs=status.next_runs,
             failing_since=status.failing_since,
             last_error=status.last_error,
             runs=runs,
+            problems=problems,
             unmatched=[Unmatched(m.when, m.filename, m.title) for m in ctx.misses.recent()],
+            hidden=hidden,
         )
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -19,7 +19,7 @@ from stashplex.plex.tv_matching import (
     title_tv_tiers,
 )
 from stashplex.web.body import int_field, read_json_object, text_field
-from stashplex.web.errors import bad_request
+from stashplex.web.json_errors import bad_request
 from stashplex.web.tv.items import TvItems
 from stashplex.web.tv.metadata import send
 

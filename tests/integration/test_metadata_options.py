@@ -1,0 +1,278 @@
+"""The `[metadata]` options, seen through the provider's routes over a hand-built mirror."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from falcon import testing
+
+from stashplex.mirror import documents
+from stashplex.mirror.db import Database
+from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
+from stashplex.mirror.writer import MirrorWriter
+from stashplex.records import Group, Performer, SceneGroup, StashId, Studio, Tag
+from stashplex.web.app import create_app
+from tests.integration.test_fallback import Calls
+from tests.plugins.webkit import Provider, hand_scene, hand_settings
+
+STUDIOS_ = [Studio(1, "Site", parent_id=2), Studio(2, "Network", parent_id=3), Studio(3, "Corp")]
+PERFORMERS_ = [
+    Performer(1, "Zed", disambiguation="the tall one", gender="MALE"),
+    Performer(2, "Ann", gender="FEMALE"),
+    Performer(3, "Bea", disambiguation="2010s", gender="TRANSGENDER_FEMALE"),
+]
+TAGS_ = [Tag(1, "Outdoor"), Tag(2, "Pool"), Tag(3, "Studio Tag")]
+GROUPS_ = [Group(1, "Series", front_image_version="7")]
+STASHDB = StashId("https://stashdb.org/graphql", "0b5c1f6e-0000-4000-8000-000000000001")
+SCENES = (
+    hand_scene(
+        1,
+        "/data/Site/pool.day.1080p.mp4",
+        title="Pool Day",
+        code="ABC-1",
+        date="2024-05-01",
+        rating100=87,
+        organized=True,
+        performer_ids=(1, 2, 3),
+        tag_ids=(1, 2, 3),
+        groups=(SceneGroup(1, 1),),
+        stash_ids=(STASHDB,),
+    ),
+    hand_scene(
+        2,
+        "/data/Site/untitled.clip.mp4",
+        title=None,
+        code=None,
+        studio_id=None,
+        date=None,
+        rating100=None,
+        organized=False,
+        performer_ids=(),
+        tag_ids=(),
+        groups=(),
+    ),
+    # Unorganized, without a stash-box id, in the same studio as scene 1 (a TV episode).
+    hand_scene(3, "/data/Site/rough.cut.mp4", title="Rough Cut", organized=False, date="2024-06"),
+)
+
+
+@pytest.fixture
+def provider(tmp_path: Path) -> Iterator[Callable[..., Provider]]:
+    """`make(**env)`: an app over a mirror of SCENES rendered with these settings."""
+    made: list[Provider] = []
+
+    def make(**env: str) -> Provider:
+        settings = hand_settings(tmp_path / f"p{len(made)}", **env)
+        db = Database.open(settings.mirror.database)
+        writer = MirrorWriter(db, documents.mapping_options(settings))
+        writer.apply_entities(STUDIOS, STUDIOS_)
+        writer.apply_entities(PERFORMERS, PERFORMERS_)
+        writer.apply_entities(TAGS, TAGS_)
+        writer.apply_entities(GROUPS, GROUPS_)
+        writer.apply_scenes(SCENES)
+        writer.rebuild_tv(settings.tv.show_by)
+        app = create_app(settings, db=db)
+        made.append(Provider(settings, db, app, testing.TestClient(app)))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.app.close()
+        p.db.close()
+
+
+def metadata(p: Provider, scene_id: int) -> dict[str, Any]:
+    response = p.client.simulate_get(f"/library/metadata/scene-{scene_id}")
+    assert response.status_code == 200, response.text
+    (item,) = response.json["MediaContainer"]["Metadata"]
+    return item
+
+
+def env(**values: str) -> dict[str, str]:
+    return {f"STASHPLEX_METADATA_{k.upper()}": v for k, v in values.items()}
+
+
+# --- title_format -------------------------------------------------------------------------------
+
+
+def test_default_title_is_title_else_code_else_file_name(provider) -> None:
+    p = provider()
+    assert metadata(p, 1)["title"] == "Pool Day"
+    assert metadata(p, 2)["title"] == "untitled.clip"
+
+
+@pytest.mark.parametrize(
+    ("template", "first", "second"),
+    [
+        ("[{studio} - ]{title|filename}", "Site - Pool Day", "untitled.clip"),
+        ("{parent_studio} / {code|title}", "Network / ABC-1", "/"),
+        ("[{date} ]{title}[ ({performers})]", "2024-05-01 Pool Day (Zed, Ann, Bea)", "Scene 2"),
+        ("{year} {filename}", "2024 pool.day.1080p", "untitled.clip"),
+    ],
+)
+def test_title_format_shapes_the_title(provider, template: str, first: str, second: str) -> None:
+    p = provider(**env(title_format=template))
+    item = metadata(p, 1)
+    assert item["title"] == first
+    assert all(image["alt"] == first for image in item["Image"])
+    assert metadata(p, 2)["title"] == second
+
+
+def test_title_format_in_the_images_route(provider) -> None:
+    p = provider(**env(title_format="[{studio} - ]{title}"))
+    response = p.client.simulate_get("/library/metadata/scene-1/images")
+    assert {image["alt"] for image in response.json["MediaContainer"]["Image"]} == {
+        "Site - Pool Day",
+        "Series",  # the group's front cover keeps the group's name
+    }
+
+
+def test_matches_carry_the_formatted_title(provider) -> None:
+    p = provider(**env(title_format="{code} {title}"))
+    (candidate,) = p.match(filename="/mnt/Site/pool.day.1080p.mp4")
+    assert candidate["title"] == "ABC-1 Pool Day"
+
+
+# --- rating -------------------------------------------------------------------------------------
+
+
+def test_rating_is_an_audience_rating_by_default(provider) -> None:
+    item = metadata(provider(), 1)
+    assert item["Rating"] == [
+        {"type": "audience", "value": 8.7, "image": "themoviedb://image.rating"}
+    ]
+    assert "userRating" not in item
+    assert "Rating" not in metadata(provider(), 2)
+
+
+def test_rating_as_user_rating(provider) -> None:
+    p = provider(**env(rating="user"))
+    item = metadata(p, 1)
+    assert item["userRating"] == 8.7 and "Rating" not in item
+    assert "userRating" not in metadata(p, 2)
+
+
+def test_rating_off(provider) -> None:
+    item = metadata(provider(**env(rating="OFF")), 1)
+    assert "Rating" not in item and "userRating" not in item
+
+
+# --- cast ---------------------------------------------------------------------------------------
+
+
+def roles(item: dict[str, Any]) -> list[tuple[str, str | None, int]]:
+    return [(r["tag"], r.get("role"), r["order"]) for r in item["Role"]]
+
+
+def test_cast_defaults_to_stash_order_with_disambiguation(provider) -> None:
+    assert roles(metadata(provider(), 1)) == [
+        ("Zed", "the tall one", 1),
+        ("Ann", None, 2),
+        ("Bea", "2010s", 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("role", "order", "expected"),
+    [
+        ("none", "name", [("Ann", None, 1), ("Bea", None, 2), ("Zed", None, 3)]),
+        (
+            "Performer",
+            "female_first",
+            [("Ann", "Performer", 1), ("Bea", "Performer", 2), ("Zed", "Performer", 3)],
+        ),
+        (
+            "disambiguation",
+            "male_first",
+            [("Zed", "the tall one", 1), ("Ann", None, 2), ("Bea", "2010s", 3)],
+        ),
+    ],
+)
+def test_cast_role_and_order(provider, role: str, order: str, expected: list) -> None:
+    assert roles(metadata(provider(**env(cast_role=role, cast_order=order)), 1)) == expected
+
+
+def test_cast_order_also_orders_performers_in_the_title(provider) -> None:
+    p = provider(**env(cast_order="name", title_format="{title} ({performers})"))
+    assert metadata(p, 1)["title"] == "Pool Day (Ann, Bea, Zed)"
+
+
+# --- gates --------------------------------------------------------------------------------------
+
+
+def status(p: Provider, path: str) -> int:
+    response = p.client.simulate_get(path)
+    if response.status_code == 404:
+        assert response.json["error"]["status"] == 404
+    return response.status_code
+
+
+@pytest.mark.parametrize("gate", ["require_organized", "require_stash_id"])
+def test_a_scene_failing_a_gate_is_not_offered(provider, gate: str) -> None:
+    p = provider(**env(**{gate: "true"}))
+    for route in ("", "/images", "/extras"):
+        assert status(p, f"/library/metadata/scene-1{route}") == 200
+        assert status(p, f"/library/metadata/scene-3{route}") == 404
+    # No candidate for its file, its id or its guid, nor by its title in a Fix Match.
+    assert p.match(filename="/mnt/Site/rough.cut.mp4") == []
+    assert p.match(filename="/mnt/x/scene-3.mp4") == []
+    assert p.match(guid="tv.plex.agents.custom.stashplex://movie/scene-3", manual=1) == []
+    assert p.match(title="Rough Cut", manual=1) == []
+    assert [c["ratingKey"] for c in p.match(filename="/mnt/Site/pool.day.1080p.mp4")] == ["scene-1"]
+
+
+def test_without_gates_every_scene_is_offered(provider) -> None:
+    p = provider()
+    assert status(p, "/library/metadata/scene-3") == 200
+    assert [c["ratingKey"] for c in p.match(filename="/mnt/Site/rough.cut.mp4")] == ["scene-3"]
+
+
+def test_a_hidden_file_is_not_listed_as_unmatched(provider) -> None:
+    p = provider(**env(require_organized="true"))
+    assert p.match(filename="/mnt/Site/rough.cut.mp4") == []
+    assert p.match(filename="/mnt/Site/unknown.mp4") == []
+    assert [m.filename for m in p.app.context.misses.recent()] == ["/mnt/Site/unknown.mp4"]
+
+
+def episodes(p: Provider) -> list[str]:
+    response = p.client.simulate_get("/tv/library/metadata/studio-1/grandchildren")
+    assert response.status_code == 200, response.text
+    return [e["ratingKey"] for e in response.json["MediaContainer"]["Metadata"]]
+
+
+def test_the_tv_library_follows_the_gates(provider) -> None:
+    assert sorted(episodes(provider())) == ["scene-1", "scene-3"]
+    p = provider(**env(require_organized="true"))
+    assert episodes(p) == ["scene-1"]
+    assert status(p, "/tv/library/metadata/scene-3") == 404
+    assert status(p, "/tv/library/metadata/scene-1") == 200
+
+
+def test_status_counts_what_each_gate_hides(provider) -> None:
+    page = provider(**env(require_organized="true", require_stash_id="1")).client.simulate_get(
+        "/status"
+    )
+    assert "Hidden from Plex: 2 not organized" in page.text
+    assert "2 without a stash-box id" in page.text
+    assert "Hidden from Plex" not in provider().client.simulate_get("/status").text
+
+
+def test_the_live_fallback_follows_the_gates(synced_provider, monkeypatch) -> None:
+    p = synced_provider(env=env(require_organized="true"))
+    library = p.mirrored.stash.library
+    (hidden,) = library.add_scenes(1, title="Not Organized Yet")
+    library.edit_scene(hidden, organized=False)
+    (shown,) = library.add_scenes(1, title="Organized Arrival")
+    library.edit_scene(shown, organized=True)
+    calls = Calls(p, monkeypatch)
+    assert status(p, f"/library/metadata/scene-{hidden}") == 404
+    assert status(p, f"/library/metadata/scene-{shown}") == 200
+    assert calls.lookups() == 2
+    # Now mirrored: known, and hidden, so Stash is not asked again (by id or by file).
+    assert status(p, f"/library/metadata/scene-{hidden}") == 404
+    path = library.scene_paths(hidden)[0]
+    assert p.match(filename="/mnt/plex/" + path.rsplit("/", 1)[-1]) == []
+    assert calls.lookups() == 2
