@@ -67,6 +67,7 @@ def probe(client: StashClient) -> StashInfo:
     else:
         found = _introspect(client, numbers)
     client.features = found
+    client.probed = True
     info = StashInfo(version=version, numbers=numbers, os=os_name, features=found)
     _tell_once(client.url, info)
     return info

@@ -79,6 +79,27 @@ def test_stash_down_is_logged_once_retried_and_recovers(scheduled, caplog) -> No
     assert scheduler.status.failing_since is None
 
 
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [("SETUP", "is not set up yet"), ("NEEDS_MIGRATION", "needs a database migration")],
+)
+def test_a_stash_that_is_not_ready_is_waited_for(scheduled, caplog, status, words) -> None:
+    caplog.set_level(logging.DEBUG, logger="stashplex.scheduler")
+    m, scheduler = scheduled()
+    m.stash.library.set_status(status)
+    scheduler.start()
+    wait_until(lambda: scheduler.status.failing_since is not None)
+    time.sleep(1.5)  # several retries with backoff
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    retries = [r for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(warnings) == 1 and words in warnings[0].getMessage()
+    assert len(retries) >= 2
+    assert m.scenes() == {}  # nothing was read from a Stash in that state
+    m.stash.library.set_status("OK")
+    wait_until(lambda: scheduler.status.last_ok is True)
+    assert len(m.scenes()) == m.stash.library.live_count()
+
+
 def test_stop_during_a_slow_pass_is_quick_and_leaves_a_consistent_mirror(scheduled) -> None:
     m, scheduler = scheduled(scenes=2000, env={"STASHPLEX_SYNC_PAGE_SIZE": "25"})
     # 0.25 s a call: the whole pass (80 pages) would take 20 s; stopping cuts the call short.
