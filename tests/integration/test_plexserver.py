@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-import time
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -37,6 +37,16 @@ def pms(fake_pms: FakePMS) -> Iterator[PmsClient]:
     server = PmsClient(fake_pms.url, TOKEN, timeout=2)
     yield server
     server.close()
+
+
+def returns_while_pms_hangs(fake_pms: FakePMS, calls: Callable[[], None]) -> None:
+    """`calls` returns while PMS answers nothing at all (its lock held): no wall-clock bound,
+    so no load can fail it; a caller that waited for PMS would still be waiting."""
+    done = threading.Thread(target=calls, daemon=True)
+    with fake_pms.lock:
+        done.start()
+        done.join(30)
+        assert not done.is_alive(), "the caller waited for PMS"
 
 
 def sha(data: bytes) -> str:
@@ -245,10 +255,12 @@ def test_waits_for_pms_to_ingest_a_new_item(
     scene_id, never = covered(mirrored, 2)
     key = fake_pms.add_scene(scene_id, after=0.2)  # PMS asks for metadata before it lists it
     uploader = plex_side(mirrored, retry_delays=(0.05, 0.1, 0.1, 0.1, 0.1)).uploader
-    started = time.perf_counter()
-    uploader.on_metadata(scene_id)
-    uploader.on_metadata(never)  # not in PMS at all: retried a bounded number of times
-    assert time.perf_counter() - started < 0.05  # the caller never waits
+
+    def calls() -> None:
+        uploader.on_metadata(scene_id)
+        uploader.on_metadata(never)  # not in PMS at all: retried a bounded number of times
+
+    returns_while_pms_hangs(fake_pms, calls)  # the caller never waits
     assert uploader.drain(10)
     assert len(fake_pms.uploads_to(key)) == 1
     assert uploader.gave_up == 1
@@ -266,11 +278,13 @@ def test_metadata_requests_never_wait_for_a_slow_pms(
     for scene_id in ids:
         fake_pms.add_scene(scene_id)
     uploader = plex_side(mirrored).uploader
-    started = time.perf_counter()
-    for _ in range(50):
-        for scene_id in ids:
-            uploader.on_metadata(scene_id)
-    assert time.perf_counter() - started < 0.05
+
+    def calls() -> None:
+        for _ in range(50):
+            for scene_id in ids:
+                uploader.on_metadata(scene_id)
+
+    returns_while_pms_hangs(fake_pms, calls)
     assert uploader.drain(20)
     assert len(fake_pms.uploads) == 6
 

@@ -65,8 +65,8 @@ def test_tag_merge_names_the_merged_away_tags() -> None:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ({}, "'events' must be a non-empty list"),
-        ({"events": []}, "'events' must be a non-empty list"),
+        ({}, "'events' must be a list"),
+        ({"events": {}}, "'events' must be a list"),
         ({"events": ["Scene.Update.Post"]}, "events[0] must be an object"),
         (events(("Scene.Update", 1)), "is not a Stash hook type"),
         (events(("Scene.Update.Pre", 1)), "is not a Stash hook type"),
