@@ -43,7 +43,7 @@ def test_a_development_build_without_a_version_is_asked_its_schema_and_told_once
         info = probe(first)
         probe(first)
         probe(second)  # the responder's client probes too: still one line
-    assert info.version == "unknown" and info.numbers is None
+    assert info.version == "development build" and info.numbers is None
     assert info.features == features.for_version((0, 24, 0))
     assert not second.features.groups and not second.features.id_lists
     told = [r for r in caplog.records if "reports no version" in r.getMessage()]
