@@ -43,6 +43,13 @@ class TitleFormat:
     def __str__(self) -> str:
         return self.source
 
+    @property
+    def fields(self) -> frozenset[str]:
+        """The fields the template names."""
+        chains = [p for p in self.parts if isinstance(p, _Chain)]
+        chains += [q for p in self.parts if isinstance(p, _Optional) for q in p.parts]
+        return frozenset(n for c in chains if isinstance(c, _Chain) for n in c.names)
+
     def render(self, values: Mapping[str, str]) -> str:
         """The title for these field values (missing or blank = empty), spaces collapsed."""
         out: list[str] = []
