@@ -46,9 +46,8 @@ class TitleFormat:
     @property
     def fields(self) -> frozenset[str]:
         """The fields the template names."""
-        chains = [p for p in self.parts if isinstance(p, _Chain)]
-        chains += [q for p in self.parts if isinstance(p, _Optional) for q in p.parts]
-        return frozenset(n for c in chains if isinstance(c, _Chain) for n in c.names)
+        parts = [q for p in self.parts for q in (p.parts if isinstance(p, _Optional) else (p,))]
+        return frozenset(name for p in parts if isinstance(p, _Chain) for name in p.names)
 
     def render(self, values: Mapping[str, str]) -> str:
         """The title for these field values (missing or blank = empty), spaces collapsed."""
