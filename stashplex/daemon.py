@@ -118,6 +118,7 @@ class Service:
             stash=client,
             posters=artwork.service,
             images=artwork.images,
+            plex_status=artwork.plex_status,
             on_metadata=artwork.on_metadata,
             sync_status=lambda: scheduler.status,
             stash_version=lambda: syncer.info.version if syncer.info else None,

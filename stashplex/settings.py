@@ -345,6 +345,11 @@ class PlexSettings(Section):
     verify_tls: bool = setting(
         "true", _bool, "check the certificate of an https:// Plex URL; false accepts any"
     )
+    reconcile_hours: int = setting(
+        "24",
+        _int_range(0, 24 * 30),
+        "hours between walks of the Plex libraries that upload missing artwork; 0: never",
+    )
     uploads_per_second: float = setting(
         "4", _number_range(0, 100, "uploads"), "most images uploaded to Plex per second"
     )
