@@ -159,7 +159,9 @@ class CollectionSource(NamedTuple):
 
 def _split_outside_quotes(raw: str) -> list[str]:
     """Items separated by commas or new lines; a comma inside double quotes is text."""
-    items, current, quoted = [], [], False
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in raw:
         if char == '"':
             quoted = not quoted
