@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from types import FrameType
 
 from stashplex import __version__, logs, reloader
@@ -54,7 +53,7 @@ def _speak_like(source: StashClient, target: StashClient) -> Callable[[SyncRepor
     probed it itself (it only does for live lookups)."""
 
     def hook(report: SyncReport) -> None:
-        target.features = source.features
+        target.features, target.probed = source.features, source.probed
 
     return hook
 
@@ -119,6 +118,7 @@ class Service:
             stash=client,
             posters=artwork.service,
             images=artwork.images,
+            plex_status=artwork.plex_status,
             on_metadata=artwork.on_metadata,
             sync_status=lambda: scheduler.status,
             stash_version=lambda: syncer.info.version if syncer.info else None,
@@ -169,10 +169,8 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def serve(settings: Settings) -> int:
     logs.setup(settings.stash.debug, settings.secrets)
-    if settings.dev and not reloader.is_child():
-        package = Path(__file__).resolve().parent
-        watched = [package, *([settings.source] if settings.source else [])]
-        return reloader.run(reloader.serve_command(), watched)
+    if settings.dev:
+        reloader.restart_on_changes(settings.source)  # returns in the child that serves
     # waitress warns "Task queue depth is N" whenever a request waits a moment for a thread:
     # under a library scan that is every few requests, and says nothing actionable.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
 
 from stashplex.redaction import hide_url_password, redact, url_password
@@ -27,6 +27,7 @@ POSTER_STYLES = ("letterbox", "blur")
 SHOW_BY = ("studio", "parent_studio", "group")
 RATING_AS = ("audience", "user", "off")
 CAST_ORDERS = ("stash", "name", "female_first", "male_first")
+COLLECTION_SOURCES = ("group", "studio", "parent_studio", "network", "performer", "organized")
 
 
 class SettingsError(Exception):
@@ -142,6 +143,63 @@ def _cast_role(raw: str) -> str:
     if len(value) > 100:
         raise ValueError("expected disambiguation, none, or a text of at most 100 characters")
     return value
+
+
+class CollectionSource(NamedTuple):
+    """One source of `[metadata] collections`: what files a scene, and the name's prefix."""
+
+    source: str  # one of COLLECTION_SOURCES, or "tag"
+    tag: str = ""  # for "tag": the tag's id (digits) or its name, folded
+    prefix: str = ""
+
+    def __str__(self) -> str:
+        name = f"tag:{self.tag}" if self.source == "tag" else self.source
+        return f'{name} = "{self.prefix}"' if self.prefix else name
+
+
+def _split_outside_quotes(raw: str) -> list[str]:
+    """Items separated by commas or new lines; a comma inside double quotes is text."""
+    items, current, quoted = [], [], False
+    for char in raw:
+        if char == '"':
+            quoted = not quoted
+        if (char in ",\n") and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if quoted:
+        raise ValueError("a double quote is never closed")
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _collections(raw: str) -> tuple[CollectionSource, ...]:
+    """`group, studio = "Site: ", tag:Favourites`: sources, each with an optional prefix."""
+    found: list[CollectionSource] = []
+    for item in _split_outside_quotes(raw):
+        name, has_prefix, prefix = item.partition("=")
+        name, prefix = name.strip(), prefix.strip()
+        if has_prefix and len(prefix) >= 2 and prefix[0] == prefix[-1] == '"':
+            prefix = prefix[1:-1]  # quoted: keeps its spaces ("Site: ")
+        elif '"' in prefix:
+            raise ValueError(f"{item!r}: put the whole prefix in double quotes")
+        kind, colon, tag = name.partition(":")
+        kind = kind.strip().lower()
+        if colon and kind == "tag" and tag.strip():
+            source = CollectionSource("tag", " ".join(tag.split()).casefold(), prefix)
+        elif not colon and kind in COLLECTION_SOURCES:
+            source = CollectionSource(kind, "", prefix)
+        else:
+            raise ValueError(
+                f"unknown collection source {name!r}; expected "
+                + ", ".join(COLLECTION_SOURCES)
+                + " or tag:<name or id>"
+            )
+        if any(s[:2] == source[:2] for s in found):
+            raise ValueError(f"{name!r} is listed twice")
+        found.append(source)
+    return tuple(found)
 
 
 def _word_list(raw: str) -> tuple[str, ...]:
@@ -287,6 +345,11 @@ class PlexSettings(Section):
     verify_tls: bool = setting(
         "true", _bool, "check the certificate of an https:// Plex URL; false accepts any"
     )
+    reconcile_hours: int = setting(
+        "24",
+        _int_range(0, 24 * 30),
+        "hours between walks of the Plex libraries that upload missing artwork; 0: never",
+    )
     uploads_per_second: float = setting(
         "4", _number_range(0, 100, "uploads"), "most images uploaded to Plex per second"
     )
@@ -371,6 +434,22 @@ class MetadataSettings(Section):
     cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
     require_organized: bool = setting("false", _bool, "offer Plex only scenes marked organized")
     require_stash_id: bool = setting("false", _bool, "offer Plex only scenes with a stash-box id")
+    collections: tuple[CollectionSource, ...] = setting(
+        "group", _collections, "collections a scene is filed in (sources, optional prefixes)"
+    )
+    allow_tags: tuple[str, ...] = setting(
+        "", _word_list, "only these tags become genres (names or ids; empty: all)"
+    )
+    deny_tags: tuple[str, ...] = setting("", _word_list, "tags never sent as genres (names or ids)")
+
+    @classmethod
+    def finish(cls, values: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        # The old switch stays an alias for listing studio (with no prefix).
+        if values["studio_as_collection"] and not any(
+            c.source == "studio" for c in values["collections"]
+        ):
+            values["collections"] = (*values["collections"], CollectionSource("studio"))
+        return values
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
+
+import filelock
 
 from stashplex.changes import Changes
 from stashplex.mirror import documents
@@ -102,38 +102,6 @@ def since(cursor: str, margin_seconds: int = CURSOR_MARGIN_SECONDS) -> str:
     return (moment - timedelta(seconds=margin_seconds)).strftime(f"%Y-%m-%d{separator}%H:%M:%S")
 
 
-class _FileLock:
-    """An advisory lock file next to the mirror, released by the kernel if the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: Any = None
-
-    def acquire(self) -> bool:
-        try:
-            import fcntl
-        except ImportError:  # not on POSIX: the in-process lock still applies
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole pass
-        try:
-            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._fh.close()
-            self._fh = None
-            return False
-        self._fh.seek(0)
-        self._fh.truncate()
-        self._fh.write(str(os.getpid()))
-        self._fh.flush()
-        return True
-
-    def release(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-
 class Syncer:
     def __init__(
         self,
@@ -156,7 +124,9 @@ class Syncer:
         self.options = documents.mapping_options(settings)
         self.info: StashInfo | None = None
         self._lock = threading.Lock()
-        self._file_lock = _FileLock(Path(f"{db.path}.sync-lock"))
+        # Another process syncing the same mirror (a second daemon, `stashplex-sync`): the
+        # kernel drops the lock if that process dies.
+        self._file_lock = filelock.FileLock(f"{db.path}.sync-lock", timeout=0, thread_local=False)
         self._writer: MirrorWriter | None = None
 
     # --- entry points ------------------------------------------------------------------------
@@ -215,8 +185,10 @@ class Syncer:
         if not self._lock.acquire(blocking=False):
             raise SyncBusy("a sync of this mirror is already running in this process")
         try:
-            if not self._file_lock.acquire():
-                raise SyncBusy(f"another process is syncing {self.db.path}")
+            try:
+                self._file_lock.acquire()
+            except filelock.Timeout:
+                raise SyncBusy(f"another process is syncing {self.db.path}") from None
             try:
                 yield
             finally:

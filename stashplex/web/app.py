@@ -33,6 +33,7 @@ from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
 from stashplex.web.status import StatusResource
+from stashplex.web.status_page import PlexArtwork
 from stashplex.web.sync_controls import FormToken, RunSync, StatusSyncForm, SyncApiResource
 from stashplex.web.tv import add_tv_routes
 from stashplex.web.webhook import QueueChanges, SyncEventsResource
@@ -95,6 +96,7 @@ def create_app(
     on_metadata: Callable[[int], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
+    plex_status: Callable[[], PlexArtwork | None] | None = None,
     queue_changes: QueueChanges | None = None,
     run_sync: RunSync | None = None,
 ) -> ProviderApp:
@@ -163,6 +165,7 @@ def create_app(
             sync_status=sync_status,
             stash_version=stash_version,
             form_token=form_token if run_sync is not None else None,
+            plex_status=plex_status,
         ),
     )
     app.add_route("/status/sync", StatusSyncForm(run_sync, form_token))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.records import Group, Performer, SceneGroup, StashId, Studio, Tag
+from stashplex.settings import SettingsError, load
 from stashplex.web.app import create_app
 from tests.integration.test_fallback import Calls
 from tests.plugins.webkit import Provider, hand_scene, hand_settings
@@ -64,8 +66,15 @@ def provider(tmp_path: Path) -> Iterator[Callable[..., Provider]]:
     """`make(**env)`: an app over a mirror of SCENES rendered with these settings."""
     made: list[Provider] = []
 
-    def make(**env: str) -> Provider:
-        settings = hand_settings(tmp_path / f"p{len(made)}", **env)
+    def make(ini: str = "", **env: str) -> Provider:
+        folder = tmp_path / f"p{len(made)}"
+        settings = hand_settings(folder, **env)
+        if ini:  # an empty value cannot come from the environment (empty means unset)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "settings.ini").write_text(ini, encoding="utf-8")
+            settings = dataclasses.replace(
+                settings, metadata=load(folder / "settings.ini", {}).metadata
+            )
         db = Database.open(settings.mirror.database)
         writer = MirrorWriter(db, documents.mapping_options(settings))
         writer.apply_entities(STUDIOS, STUDIOS_)
@@ -276,3 +285,118 @@ def test_the_live_fallback_follows_the_gates(synced_provider, monkeypatch) -> No
     path = library.scene_paths(hidden)[0]
     assert p.match(filename="/mnt/plex/" + path.rsplit("/", 1)[-1]) == []
     assert calls.lookups() == 2
+
+
+# --- collections --------------------------------------------------------------------------------
+
+
+def collections(item: dict[str, Any]) -> list[str]:
+    return [c["tag"] for c in item.get("Collection", [])]
+
+
+def test_groups_are_collections_by_default(provider) -> None:
+    assert collections(metadata(provider(), 1)) == ["Series"]
+    assert collections(metadata(provider(), 2)) == []
+
+
+def test_collection_sources_with_prefixes(provider) -> None:
+    p = provider(
+        **env(
+            collections='group = "Group: ", studio = "Site: ", parent_studio, network = "Net: ",'
+            ' performer, organized, tag:pool, tag:3 = "# "'
+        )
+    )
+    assert collections(metadata(p, 1)) == [
+        "Group: Series",
+        "Site: Site",
+        "Network",
+        "Net: Corp",  # the top of Site -> Network -> Corp
+        "Zed",
+        "Ann",
+        "Bea",
+        "Organized",
+        "Pool",  # named as in Stash
+        "# Studio Tag",
+    ]
+    assert collections(metadata(p, 3)) == [
+        "Group: Series",
+        "Site: Site",
+        "Network",
+        "Net: Corp",
+        "Zed",
+        "Ann",
+    ]
+
+
+def test_collections_can_be_turned_off_and_studio_as_collection_still_works(provider) -> None:
+    assert collections(metadata(provider(ini="[metadata]\ncollections =\n"), 1)) == []
+    p = provider(**env(studio_as_collection="true"))
+    assert collections(metadata(p, 1)) == ["Series", "Site"]
+    assert [str(c) for c in p.settings.metadata.collections] == ["group", "studio"]
+
+
+def test_a_studio_without_parent_is_its_own_network(provider) -> None:
+    p = provider(**env(collections="network, parent_studio"))
+    assert collections(metadata(p, 1)) == ["Corp", "Network"]  # Site -> Network -> Corp
+    writer = MirrorWriter(p.db, documents.mapping_options(p.settings))
+    writer.apply_entities(STUDIOS, [Studio(1, "Site")])  # no parent any more
+    assert writer.rerender([1]) == [1]
+    assert collections(metadata(p, 1)) == ["Site"]
+
+
+def test_renaming_the_network_reaches_scenes_two_levels_below(provider) -> None:
+    p = provider(**env(collections="network"))
+    writer = MirrorWriter(p.db, documents.mapping_options(p.settings))
+    writer.apply_entities(STUDIOS, [Studio(3, "Corp Renamed")])
+    changed = writer.rerender(writer.scenes_showing("studio", {3}))
+    assert changed == [1, 3]
+    assert collections(metadata(p, 1)) == ["Corp Renamed"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("groups", "unknown collection source 'groups'"),
+        ("tag:", "unknown collection source 'tag:'"),
+        ("studio, studio", "'studio' is listed twice"),
+        ('studio = "Site: ', "never closed"),
+    ],
+)
+def test_bad_collections_name_the_key(tmp_path: Path, value: str, reason: str) -> None:
+    path = tmp_path / "settings.ini"
+    path.write_text(f"[metadata]\ncollections = {value}\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load(path, {})
+    assert str(caught.value).startswith(f"{path}: [metadata] collections = ")
+    assert reason in str(caught.value)
+
+
+# --- genres -------------------------------------------------------------------------------------
+
+
+def genres(item: dict[str, Any]) -> list[str]:
+    return [g["tag"] for g in item.get("Genre", [])]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, ["Outdoor", "Pool", "Studio Tag"]),
+        ({"ignore_tags": "outdoor"}, ["Pool", "Studio Tag"]),
+        ({"deny_tags": "POOL, 3"}, ["Outdoor"]),
+        ({"allow_tags": "pool, 1"}, ["Outdoor", "Pool"]),
+        ({"allow_tags": "pool, 1", "deny_tags": "1"}, ["Pool"]),
+        ({"ignore_tags": "1"}, ["Outdoor", "Pool", "Studio Tag"]),  # ignore_tags: names only
+    ],
+)
+def test_genre_allow_and_deny_lists(provider, settings: dict[str, str], expected) -> None:
+    assert genres(metadata(provider(**env(**settings)), 1)) == expected
+
+
+def test_tv_show_genres_follow_the_tag_lists(provider) -> None:
+    def show_genres(p: Provider) -> list[str]:
+        response = p.client.simulate_get("/tv/library/metadata/studio-1")
+        return genres(response.json["MediaContainer"]["Metadata"][0])
+
+    assert show_genres(provider()) == ["Outdoor", "Pool", "Studio Tag"]
+    assert show_genres(provider(**env(deny_tags="2", allow_tags="outdoor, pool"))) == ["Outdoor"]

@@ -16,9 +16,9 @@ from graphql import GraphQLField, GraphQLInputField, GraphQLSchema
 
 from stashplex.samplestash import SampleStash
 from stashplex.samplestash.schema import build_schema
-from stashplex.samplestash.versions import StashVersion
+from stashplex.samplestash.versions import RELEASE_LINES, StashVersion
 
-VERSIONS = ("v0.24.0", "v0.25.0", "v0.26.0", "v0.27.0", "v0.28.0", "v0.29.0", "v0.30.1")
+VERSIONS = RELEASE_LINES
 V025, V026, V027, V028, V030 = (0, 25, 0), (0, 26, 0), (0, 27, 0), (0, 28, 0), (0, 30, 0)
 ALWAYS = None
 

@@ -229,6 +229,7 @@ class FakeStash:
     """A client whose image route answers whatever a test wants."""
 
     legacy = False
+    probed = True
 
     def __init__(self, answer: StashImage) -> None:
         self.answer = answer

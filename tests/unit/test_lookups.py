@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 
 from stashplex.mirror import documents, heldsqlite
 from stashplex.mirror.db import Database
-from stashplex.mirror.lookups import ROW_LIMIT, SQL, MirrorLookups, ReadConnections
+from stashplex.mirror.lookups import (
+    BUSY_TIMEOUT_MS,
+    ROW_LIMIT,
+    SQL,
+    MirrorLookups,
+    ReadConnections,
+)
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.plex.mapping import MappingOptions
 from stashplex.plex.matching import Hit
@@ -298,7 +304,8 @@ def test_held_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
             started = time.monotonic()
             assert [h.scene_id for h in lookups.by_path(parts("/a/b/x.mp4"))] == [1]
             assert lookups.doc(1) is not None
-            assert time.monotonic() - started < 0.5
+            # A read that waited would wait the busy timeout (5 s), then fail.
+            assert time.monotonic() - started < BUSY_TIMEOUT_MS / 1000 / 2
         assert lookups.by_path(parts("/a/b/x.mp4")) == []  # committed: seen at once
     finally:
         connections.close()
