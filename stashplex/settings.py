@@ -159,7 +159,9 @@ class CollectionSource(NamedTuple):
 
 def _split_outside_quotes(raw: str) -> list[str]:
     """Items separated by commas or new lines; a comma inside double quotes is text."""
-    items, current, quoted = [], [], False
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in raw:
         if char == '"':
             quoted = not quoted
@@ -516,6 +518,9 @@ for _key in KEYS:
     KEYS_BY_SECTION.setdefault(_key.section, {})[_key.name] = _key
 
 ENV_ONLY = {"DEV": "reload the service when its code changes (development)"}
+ENV_PREFIX = "STASHPLEX_"
+# STASHPLEX_ variables that are not keys: the file to read, and scripts/test's worker count.
+ENV_OTHER = ("STASHPLEX_SETTINGS", "STASHPLEX_TEST_WORKERS")
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -553,6 +558,7 @@ def load(
     if file is not None:
         raw = _read_file(file)
     label = str(file) if file is not None else "settings"
+    _check_environment(environ)
 
     values: dict[str, dict[str, Any]] = {}
     for key in KEYS:
@@ -593,6 +599,36 @@ def _env_override(key: Key, environ: Mapping[str, str]) -> tuple[str, str | None
     return key.generic_env, None
 
 
+def _check_environment(environ: Mapping[str, str]) -> None:
+    """A STASHPLEX_ variable that names no key is a typo, reported like a misspelt key."""
+    known = {key.generic_env.removeprefix(ENV_PREFIX): key for key in KEYS}
+    others = [name.removeprefix(ENV_PREFIX) for name in ENV_OTHER]
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in ENV_OTHER or _env(environ, name) is None:
+            continue
+        short = name.removeprefix(ENV_PREFIX)
+        if short in known:
+            continue
+        hint = _closest(short, (*known, *others))  # the shared prefix would make all look alike
+        hinted = known.get(hint) if hint else None
+        secret = _looks_secret(short.lower(), hinted)
+        shown = "<hidden>" if secret else redact(repr(environ[name].strip()))
+        where = f"environment {name} = {shown}"
+        if hint:
+            raise SettingsError(f"{where}: unknown variable (did you mean {ENV_PREFIX}{hint}?)")
+        raise SettingsError(
+            f"{where}: unknown variable; a key is set as STASHPLEX_<SECTION>_<KEY>, "
+            "e.g. STASHPLEX_SYNC_INTERVAL_MINUTES"
+        )
+
+
+def _looks_secret(name: str, meant: Key | None) -> bool:
+    """A misspelt secret is still a secret."""
+    return (meant is not None and meant.secret) or any(
+        word in name for word in ("key", "token", "pass", "secret")
+    )
+
+
 def _parse(key: Key, raw: str, where: str) -> Any:
     try:
         return key.parse(raw)
@@ -628,10 +664,7 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
         for name, value in parser.items(section):
             if name not in known:
                 hint = _closest(name, known)
-                # A misspelt secret is still a secret.
-                secret = (hint is not None and known[hint].secret) or any(
-                    word in name for word in ("key", "token", "pass", "secret")
-                )
+                secret = _looks_secret(name, known[hint] if hint else None)
                 shown = "<hidden>" if secret else redact(repr(value.strip()))
                 where = f"{path}: [{section}] {name} = {shown}"
                 if hint:
