@@ -159,7 +159,9 @@ class CollectionSource(NamedTuple):
 
 def _split_outside_quotes(raw: str) -> list[str]:
     """Items separated by commas or new lines; a comma inside double quotes is text."""
-    items, current, quoted = [], [], False
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in raw:
         if char == '"':
             quoted = not quoted
@@ -207,13 +209,34 @@ def _word_list(raw: str) -> tuple[str, ...]:
     return tuple(item for item in items if item)
 
 
+PRIVATE_NETWORKS = (
+    "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10"
+)
+ANY_NETWORK = "any"
+
+
 def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    nets = []
-    for item in _word_list(raw):
+    """The allowed client networks; empty means the private ranges (a blank line must not open
+    the provider to the internet), `any` means no check at all: () ."""
+    items = _word_list(raw)
+    if not items:
+        items = _word_list(PRIVATE_NETWORKS)
+    if any(item.lower() == ANY_NETWORK for item in items):
+        if len(items) > 1:
+            raise ValueError("'any' turns the check off: write it alone, or list networks")
+        return ()
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for item in items:
         try:
-            nets.append(ipaddress.ip_network(item, strict=False))
+            net = ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ValueError(f"{item!r} is not an IP network like 192.168.0.0/16") from None
+            raise ValueError(
+                f"{item!r} is not an IP network like 192.168.0.0/16 (or 'any')"
+            ) from None
+        mapped = net.network_address.ipv4_mapped if net.version == 6 else None
+        if mapped is not None and net.prefixlen >= 96:  # ::ffff:a.b.c.d/n is an IPv4 network
+            net = ipaddress.IPv4Network((mapped, net.prefixlen - 96), strict=False)
+        nets.append(net)
     return tuple(nets)
 
 
@@ -299,9 +322,9 @@ class ServerSettings(Section):
         env=("AGENT_BASE_URL",),
     )
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = setting(
-        "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10",
+        PRIVATE_NETWORKS,
         _networks,
-        "client networks allowed to use the provider",
+        "client networks allowed to use the provider; empty: the private ranges; any: everyone",
     )
 
 
@@ -516,6 +539,9 @@ for _key in KEYS:
     KEYS_BY_SECTION.setdefault(_key.section, {})[_key.name] = _key
 
 ENV_ONLY = {"DEV": "reload the service when its code changes (development)"}
+ENV_PREFIX = "STASHPLEX_"
+# STASHPLEX_ variables that are not keys: the file to read, and scripts/test's worker count.
+ENV_OTHER = ("STASHPLEX_SETTINGS", "STASHPLEX_TEST_WORKERS")
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -553,6 +579,7 @@ def load(
     if file is not None:
         raw = _read_file(file)
     label = str(file) if file is not None else "settings"
+    _check_environment(environ)
 
     values: dict[str, dict[str, Any]] = {}
     for key in KEYS:
@@ -593,6 +620,36 @@ def _env_override(key: Key, environ: Mapping[str, str]) -> tuple[str, str | None
     return key.generic_env, None
 
 
+def _check_environment(environ: Mapping[str, str]) -> None:
+    """A STASHPLEX_ variable that names no key is a typo, reported like a misspelt key."""
+    known = {key.generic_env.removeprefix(ENV_PREFIX): key for key in KEYS}
+    others = [name.removeprefix(ENV_PREFIX) for name in ENV_OTHER]
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in ENV_OTHER or _env(environ, name) is None:
+            continue
+        short = name.removeprefix(ENV_PREFIX)
+        if short in known:
+            continue
+        hint = _closest(short, (*known, *others))  # the shared prefix would make all look alike
+        hinted = known.get(hint) if hint else None
+        secret = _looks_secret(short.lower(), hinted)
+        shown = "<hidden>" if secret else redact(repr(environ[name].strip()))
+        where = f"environment {name} = {shown}"
+        if hint:
+            raise SettingsError(f"{where}: unknown variable (did you mean {ENV_PREFIX}{hint}?)")
+        raise SettingsError(
+            f"{where}: unknown variable; a key is set as STASHPLEX_<SECTION>_<KEY>, "
+            "e.g. STASHPLEX_SYNC_INTERVAL_MINUTES"
+        )
+
+
+def _looks_secret(name: str, meant: Key | None) -> bool:
+    """A misspelt secret is still a secret."""
+    return (meant is not None and meant.secret) or any(
+        word in name for word in ("key", "token", "pass", "secret")
+    )
+
+
 def _parse(key: Key, raw: str, where: str) -> Any:
     try:
         return key.parse(raw)
@@ -628,10 +685,7 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
         for name, value in parser.items(section):
             if name not in known:
                 hint = _closest(name, known)
-                # A misspelt secret is still a secret.
-                secret = (hint is not None and known[hint].secret) or any(
-                    word in name for word in ("key", "token", "pass", "secret")
-                )
+                secret = _looks_secret(name, known[hint] if hint else None)
                 shown = "<hidden>" if secret else redact(repr(value.strip()))
                 where = f"{path}: [{section}] {name} = {shown}"
                 if hint:
@@ -674,6 +728,8 @@ def _show(settings: Settings, key: Key) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
+    if key.name == "allowed_networks" and not value:
+        return ANY_NETWORK
     if key.name == "path_map":
         return "".join(f"\n    {plex} = {stash}" for plex, stash in value)
     if isinstance(value, tuple):
