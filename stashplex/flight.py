@@ -46,7 +46,7 @@ class ExpiringSet:
         with self._lock:
             self._keys.pop(key, None)
 
-    def keys(self) -> list[Hashable]:
+    def remembered(self) -> list[Hashable]:
         """The keys remembered now (for /health and tests)."""
         with self._lock:
             self._keys.expire()
