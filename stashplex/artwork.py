@@ -8,6 +8,8 @@ What runs when:
   and its disk cache.
 - `uploader`: with `[plex] url` and `token` set. It uploads the artwork of the items PMS asks
   for (posters, backgrounds, TV artwork) and learns their Plex keys.
+- `reconciler`: with `[plex] url` and `token` and `reconcile_hours` above 0, in the service only:
+  the scheduled walk over PMS's libraries that uploads what is missing.
 - `refresher`: only with `[plex] url`, `token` and `refresh_on_change = true`.
 
 Everything here is fed through three callables that never block: `after_page` (the syncer's
@@ -29,6 +31,7 @@ from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
 from stashplex.pms.api import PmsClient
 from stashplex.pms.pictures import Pictures
+from stashplex.pms.reconciler import Reconciler
 from stashplex.pms.refresher import FAILURE_PAUSE, PlexRefresher
 from stashplex.pms.sender import ArtworkSender, PictureUnavailable
 from stashplex.pms.uploader import RETRY_DELAYS, ArtworkUploader
@@ -38,6 +41,7 @@ from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web.app import image_source
 from stashplex.web.images import ImageSource, StashUnavailable
+from stashplex.web.status_page import PlexArtwork
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ class Artwork:
     pms: PmsClient | None = None
     sender: ArtworkSender | None = None
     uploader: ArtworkUploader | None = None
+    reconciler: Reconciler | None = None
     refresher: PlexRefresher | None = None
     owned_client: StashClient | None = None
     after_page: list[Callable[[PageResult], None]] = field(default_factory=list)
@@ -114,6 +119,10 @@ class Artwork:
                 retry_delays=() if one_shot else RETRY_DELAYS,
             )
             service.on_rendered.append(artwork.uploader.poster_changed)
+            if plex_settings.reconcile_hours and not one_shot:
+                artwork.reconciler = Reconciler(
+                    artwork.sender, links, every_hours=plex_settings.reconcile_hours
+                )
             if plex_settings.refresh_on_change:
                 artwork.refresher = PlexRefresher(
                     artwork.pms, links, failure_pause=1.0 if one_shot else FAILURE_PAUSE
@@ -126,6 +135,29 @@ class Artwork:
             return self.images.read(path)
         except StashUnavailable as exc:
             raise PictureUnavailable(str(exc)) from None
+
+    def plex_status(self) -> PlexArtwork | None:
+        """What `/status` shows of the Plex side; None without `[plex] url` and `token`."""
+        if self.sender is None or self.pms is None:
+            return None
+        uploaded = self.sender.uploads.count()
+        if self.reconciler is None:
+            return PlexArtwork(self.pms.url, uploaded, "off")
+        walk = self.reconciler.status()
+        return PlexArtwork(
+            self.pms.url,
+            uploaded,
+            walk.state,
+            section=walk.section,
+            done=walk.done,
+            total=walk.total,
+            ours=walk.ours,
+            walk_uploaded=walk.uploaded,
+            skipped=walk.skipped,
+            last_finished=walk.last_finished,
+            next_at=walk.next_at,
+            last_error=walk.last_error,
+        )
 
     # --- the three feeds -------------------------------------------------------------------
 
@@ -151,10 +183,12 @@ class Artwork:
             self.pipeline.start()
             if backfill:
                 # Left by writes that a crash interrupted; never served, only taking space.
-                self.service.store.clean_temp()
+                self.service.store.clean_temp(at_start=True)
                 self.pipeline.request_backfill()
         if self.uploader is not None:
             self.uploader.start()
+        if self.reconciler is not None:
+            self.reconciler.start()
         if self.refresher is not None:
             self.refresher.start()
         return self
@@ -176,7 +210,7 @@ class Artwork:
         return lines
 
     def close(self) -> None:
-        for part in (self.refresher, self.uploader, self.pipeline):
+        for part in (self.reconciler, self.refresher, self.uploader, self.pipeline):
             if part is not None:
                 part.close()
         if self.pms is not None:

@@ -126,12 +126,13 @@ def parse_type(text: Any, where: str) -> tuple[str, str]:
 def parse_events(body: Mapping[str, Any]) -> Changes:
     """A webhook body `{"events": [{"type": "Scene.Update.Post", "id": 123}, ...]}`.
 
-    A Merge event (`Tag.Merge.Post`) may name the merged-away ids in `"sources"`. Raises
-    EventError with a reason for the first unusable event: a body is taken whole or not at all.
+    A Merge event (`Tag.Merge.Post`) may name the merged-away ids in `"sources"`. An empty list
+    is valid (the plugin's connection check sends one). Raises EventError with a reason for the
+    first unusable event: a body is taken whole or not at all.
     """
     events = body.get("events")
-    if not isinstance(events, list) or not events:
-        raise EventError("'events' must be a non-empty list of {type, id} objects")
+    if not isinstance(events, list):
+        raise EventError("'events' must be a list of {type, id} objects")
     if len(events) > MAX_EVENTS:
         raise EventError(f"at most {MAX_EVENTS} events per request")
     changes = Changes()

@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from stashplex import __version__, redaction
 from stashplex.settings import Settings, SettingsError
@@ -16,6 +17,7 @@ from stashplex.settings import Settings, SettingsError
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2  # bad settings or arguments
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command cut off by `head`
 
 
 def _settings_option(parser: argparse.ArgumentParser) -> None:
@@ -113,12 +115,26 @@ def build_sync_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return _run(build_parser().parse_args(argv))
+    return _closed_pipe_is_quiet(lambda: _run(build_parser().parse_args(argv)))
 
 
 def sync_main(argv: Sequence[str] | None = None) -> int:
     """`stashplex-sync`: the same as `stashplex sync`."""
-    return _run(build_sync_parser().parse_args(argv))
+    return _closed_pipe_is_quiet(lambda: _run(build_sync_parser().parse_args(argv)))
+
+
+def _closed_pipe_is_quiet(command: Callable[[], int]) -> int:
+    """`stashplex settings | head`: a reader that stops early is not worth a traceback."""
+    try:
+        try:
+            return command()  # argparse's --help and --version exit from inside
+        finally:
+            sys.stdout.flush()  # here, where a closed pipe can be caught, not at exit
+    except BrokenPipeError:
+        # Python flushes stdout once more at exit: let that flush write to /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _run(args: argparse.Namespace) -> int:

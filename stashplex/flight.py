@@ -8,54 +8,47 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Generic, TypeVar
+
+from cachetools import TTLCache
 
 T = TypeVar("T")
 V = TypeVar("V")
 
 
 class ExpiringSet:
-    """Keys remembered for `ttl` seconds; the oldest are forgotten beyond `max_size`."""
+    """Keys remembered for `ttl` seconds; the least recently added are forgotten beyond
+    `max_size`. A thread-safe face on cachetools' TTLCache, which does the expiry and the bound."""
 
     def __init__(
         self, ttl: float, max_size: int = 10_000, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.ttl = ttl
         self.max_size = max_size
-        self._clock = clock
-        self._until: OrderedDict[Hashable, float] = OrderedDict()
+        self._keys: TTLCache[Hashable, bool] = TTLCache(max_size, max(ttl, 0.001), timer=clock)
         self._lock = threading.Lock()
 
     def add(self, key: Hashable) -> None:
         if self.ttl <= 0:  # 0 disables remembering
             return
         with self._lock:
-            self._until.pop(key, None)
-            self._until[key] = self._clock() + self.ttl
-            while len(self._until) > self.max_size:
-                self._until.popitem(last=False)
+            self._keys.pop(key, None)  # re-adding starts a new ttl
+            self._keys[key] = True
 
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:
-            until = self._until.get(key)
-            if until is None:
-                return False
-            if until <= self._clock():
-                del self._until[key]
-                return False
-            return True
+            return key in self._keys
 
     def discard(self, key: Hashable) -> None:
         with self._lock:
-            self._until.pop(key, None)
+            self._keys.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
-            self._until.clear()
+            self._keys.clear()
 
 
 class Busy(Exception):

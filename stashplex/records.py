@@ -126,3 +126,4 @@ class SceneBundle:
     performers: tuple[Performer, ...] = ()
     tags: tuple[Tag, ...] = ()
     groups: tuple[tuple[Group, int | None], ...] = ()  # (group, scene_index)
+    network: Studio | None = None  # the top of the studio's parent chain (the studio if none)

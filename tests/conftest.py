@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.plugins.daemon",
     "tests.plugins.fake_pms",
     "tests.plugins.mirror",
+    "tests.plugins.plexkit",
     "tests.plugins.sample_stash",
     "tests.plugins.webkit",
     "tests.plugins.tvkit",

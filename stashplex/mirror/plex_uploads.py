@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from stashplex.mirror import writer
 from stashplex.mirror.db import Database
 
 _CHUNK = 500
@@ -75,6 +76,15 @@ class PlexUploads:
     def count(self) -> int:
         with self.db.reader.connect() as connection:
             return connection.exec_driver_sql("SELECT count(*) FROM plex_uploads").scalar() or 0
+
+    def get_state(self, key: str) -> str | None:
+        """A value kept in `sync_state` (the reconciliation's position)."""
+        with self.db.reader.connect() as connection:
+            return writer.get_state(connection, key)
+
+    def set_state(self, key: str, value: str | None) -> None:
+        with self._write_lock, self.db.writer.begin() as connection:
+            writer.set_state(connection, {key: value})
 
     def _write(self, sql: str, params: tuple) -> None:
         with self._write_lock, self.db.writer.begin() as connection:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from stashplex.mirror import models, rows
+from stashplex.plex.mapping import network_of
 from stashplex.records import (
     Group,
     Performer,
@@ -66,6 +67,7 @@ class EntityCache:
             scene=scene,
             studio=studio,
             parent_studio=parent,
+            network=network_of(studio, self.studios) if studio is not None else None,
             performers=tuple(
                 self.performers[p] for p in scene.performer_ids if p in self.performers
             ),
@@ -179,16 +181,22 @@ def _links(
 
 
 def scenes_linked_to(connection: Connection, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
-    """Scenes whose document shows one of these entities (for studios: also as parent)."""
+    """Scenes whose document shows one of these entities (for studios: also as a parent or
+    the network)."""
     ids = list(set(entity_ids))
     found: set[int] = set()
     if not ids:
         return found
     for chunk in chunks(ids):
         if kind_name == "studio":
-            child = select(models.studios.c.id).where(models.studios.c.parent_id.in_(chunk))
+            # The studio, and every studio below it: documents show the parent and the network
+            # (the top of the chain). UNION, not UNION ALL, so a cycle in bad data ends.
+            studios = models.studios
+            below = select(studios.c.id).where(studios.c.id.in_(chunk)).cte(recursive=True)
+            below = below.union(select(studios.c.id).where(studios.c.parent_id == below.c.id))
             query = select(models.scenes.c.id).where(
-                models.scenes.c.studio_id.in_(chunk) | models.scenes.c.studio_id.in_(child)
+                models.scenes.c.studio_id.in_(chunk)
+                | models.scenes.c.studio_id.in_(select(below.c.id))
             )
         else:
             table, column = {

@@ -19,14 +19,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
+
+import filelock
 
 from stashplex.changes import Changes
 from stashplex.mirror import documents
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 CURSOR_MARGIN_SECONDS = 120
 SWEEP_PAGE = 5000  # id-only pages can be large (stash-api.md)
 ENTITY_PAGE = 1000
+RENDER_PAGE = 2000  # scene ids per page when the document settings change: bounded memory
+RENDER_STATE = "render_fingerprint"
 PENDING = "pending_changes"  # sync_state key: Stash's events a targeted pass has yet to apply
 
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
@@ -102,38 +104,6 @@ def since(cursor: str, margin_seconds: int = CURSOR_MARGIN_SECONDS) -> str:
     return (moment - timedelta(seconds=margin_seconds)).strftime(f"%Y-%m-%d{separator}%H:%M:%S")
 
 
-class _FileLock:
-    """An advisory lock file next to the mirror, released by the kernel if the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: Any = None
-
-    def acquire(self) -> bool:
-        try:
-            import fcntl
-        except ImportError:  # not on POSIX: the in-process lock still applies
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole pass
-        try:
-            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._fh.close()
-            self._fh = None
-            return False
-        self._fh.seek(0)
-        self._fh.truncate()
-        self._fh.write(str(os.getpid()))
-        self._fh.flush()
-        return True
-
-    def release(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-
 class Syncer:
     def __init__(
         self,
@@ -156,7 +126,9 @@ class Syncer:
         self.options = documents.mapping_options(settings)
         self.info: StashInfo | None = None
         self._lock = threading.Lock()
-        self._file_lock = _FileLock(Path(f"{db.path}.sync-lock"))
+        # Another process syncing the same mirror (a second daemon, `stashplex-sync`): the
+        # kernel drops the lock if that process dies.
+        self._file_lock = filelock.FileLock(f"{db.path}.sync-lock", timeout=0, thread_local=False)
         self._writer: MirrorWriter | None = None
 
     # --- entry points ------------------------------------------------------------------------
@@ -188,9 +160,10 @@ class Syncer:
             error: str | None = None
             try:
                 self._lay_out_tv(at_start=True)
+                # From the mirror's own rows: done even while Stash cannot be reached.
+                self._render_if_needed(report)
                 self.info = probe(self.client)
                 report.stash_version = self.info.version
-                self._render_if_needed(report)
                 if kind == "incremental" and writer.get_state("cursor:scene") is None:
                     report.kind = kind = "full"  # nothing to be incremental from yet
                 passes[kind](report)
@@ -215,8 +188,10 @@ class Syncer:
         if not self._lock.acquire(blocking=False):
             raise SyncBusy("a sync of this mirror is already running in this process")
         try:
-            if not self._file_lock.acquire():
-                raise SyncBusy(f"another process is syncing {self.db.path}")
+            try:
+                self._file_lock.acquire()
+            except filelock.Timeout:
+                raise SyncBusy(f"another process is syncing {self.db.path}") from None
             try:
                 yield
             finally:
@@ -582,18 +557,28 @@ class Syncer:
     # --- documents ---------------------------------------------------------------------------
 
     def _render_if_needed(self, report: SyncReport) -> None:
-        """Settings that shape documents changed since they were stored: render them all."""
+        """Settings that shape documents changed since they were stored (the fingerprint in
+        the mirror differs): render every stored scene again from the mirror's rows, a page of
+        ids at a time. The fingerprint moves only once all are done, so an interrupted render
+        starts over (unchanged documents cost no write)."""
         wanted = documents.fingerprint(self.options)
-        if self.writer.get_state("render_fingerprint") == wanted:
+        if self.writer.get_state(RENDER_STATE) == wanted:
             return
-        ids = self.writer.all_scene_ids()
-        if ids:
-            log.info("document settings changed: rendering %d stored scenes again", len(ids))
-            for start in range(0, len(ids), 5000):
-                self._check_stop()
-                report.changed_docs.extend(self.writer.rerender(ids[start : start + 5000]))
-                self.progress("render", min(start + 5000, len(ids)), len(ids))
-        self.writer.set_state({"render_fingerprint": wanted})
+        with self.db.reader.connect() as connection:
+            total = count_scenes(connection)
+        if total:
+            log.info("document settings changed: rendering %d stored scenes again", total)
+        done, after, changed = 0, 0, 0
+        while ids := self.writer.scene_ids_after(after, RENDER_PAGE):
+            self._check_stop()
+            page = self.writer.rerender(ids)
+            report.changed_docs.extend(page)
+            changed += len(page)
+            done, after = done + len(ids), ids[-1]
+            self.progress("render", done, total)
+        if total:
+            log.info("rendered %d scenes again: %d documents changed", done, changed)
+        self.writer.set_state({RENDER_STATE: wanted})
 
     def _lay_out_tv(self, *, at_start: bool) -> None:
         """Build the TV layout when none is live for `[tv] show_by`: at the start when the

@@ -88,7 +88,8 @@ QUERIES: dict[str, Query] = {
         "SELECT scene_id FROM tv_episodes WHERE show = ? AND season = ? AND idx = ?", one=True
     ),
     "genres": Query(
-        "SELECT t.name, count(*) AS n FROM scene_tags AS st JOIN tags AS t ON t.id = st.tag_id"
+        "SELECT t.name, count(*) AS n, t.id FROM scene_tags AS st JOIN tags AS t"
+        " ON t.id = st.tag_id"
         " WHERE st.scene_id IN (SELECT scene_id FROM tv_episodes WHERE show = ?"
         f" ORDER BY season DESC, idx DESC LIMIT {GENRE_SAMPLE})"
         f" GROUP BY st.tag_id ORDER BY n DESC, t.name LIMIT {GENRE_ROWS}"
@@ -171,9 +172,10 @@ class TvLookups:
         row = self._first("latest", show_key)
         return _episode(row) if row else None
 
-    def genres(self, show_key: str) -> list[tuple[str, int]]:
-        """(tag name, episodes) for the most common tags of the show's newest episodes."""
-        return [(name, count) for name, count in self._rows("genres", show_key)]
+    def genres(self, show_key: str) -> list[tuple[str, int, int]]:
+        """(tag name, episodes, tag id) for the most common tags of the show's newest
+        episodes."""
+        return [(name, count, tag_id) for name, count, tag_id in self._rows("genres", show_key)]
 
     # --- episodes ---------------------------------------------------------------------------
 

@@ -24,7 +24,8 @@ from stashplex.plex.identity import (
     scene_key,
     scene_rating_key,
 )
-from stashplex.records import Performer, Scene, SceneBundle, StashId
+from stashplex.records import Performer, Scene, SceneBundle, StashId, Studio, Tag
+from stashplex.settings import CollectionSource
 from stashplex.titleformat import DEFAULT_FORMAT, TitleFormat
 
 IDENTITY_KEYS: frozenset[str] = frozenset({"ratingKey", "key", "guid", "type", "title"})
@@ -74,6 +75,10 @@ class MappingOptions:
     # Gates: a scene failing one is not offered to Plex at all (see `hidden_by`).
     require_organized: bool = False
     require_stash_id: bool = False
+    collections: tuple[CollectionSource, ...] = (CollectionSource("group"),)
+    # Genres: tags named (folded) or numbered here; allow_tags empty = every tag.
+    allow_tags: frozenset[str] = field(default_factory=frozenset)
+    deny_tags: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         # A trailing slash from a config file would give "//stash/..." URLs: normalise it.
@@ -82,13 +87,15 @@ class MappingOptions:
             raise ValueError(f"base_url cannot prefix image URLs: {self.base_url!r}")
         if not is_valid_provider_id(self.provider_id):
             raise ValueError(f"invalid provider identifier: {self.provider_id!r}")
-        if isinstance(self.ignore_tags, str):
-            raise TypeError("ignore_tags must be a collection of tag names, not one string")
         object.__setattr__(self, "base_url", base_url)
         # Stored folded so every scene compares against it without re-normalising.
-        object.__setattr__(
-            self, "ignore_tags", frozenset(_fold(t) for t in self.ignore_tags if _fold(t))
-        )
+        for name in ("ignore_tags", "allow_tags", "deny_tags"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                raise TypeError(f"{name} must be a collection of tag names, not one string")
+            object.__setattr__(self, name, frozenset(_fold(t) for t in value if _fold(t)))
+        if self.studio_as_collection and not any(c.source == "studio" for c in self.collections):
+            object.__setattr__(self, "collections", (*self.collections, CollectionSource("studio")))
 
 
 # --- gates ----------------------------------------------------------------------------------
@@ -336,9 +343,65 @@ def _roles(performers: Sequence[Performer], opts: MappingOptions) -> list[dict[s
     return out
 
 
+def genre_allowed(tag_id: int, name: str, opts: MappingOptions) -> bool:
+    """A tag becomes a genre unless ignored (by name) or denied (by name or id), and, when
+    `allow_tags` lists any, only if listed there (by name or id)."""
+    folded = _fold(name)
+    if folded in opts.ignore_tags or folded in opts.deny_tags or str(tag_id) in opts.deny_tags:
+        return False
+    return not opts.allow_tags or folded in opts.allow_tags or str(tag_id) in opts.allow_tags
+
+
 def _genres(bundle: SceneBundle, opts: MappingOptions) -> list[dict[str, str]]:
-    names = (tag.name for tag in bundle.tags if _fold(tag.name) not in opts.ignore_tags)
+    names = (tag.name for tag in bundle.tags if genre_allowed(tag.id, tag.name, opts))
     return _unique_tags(names)
+
+
+_MAX_DEPTH = 64  # a parent chain longer than this is a cycle in bad data
+
+
+def network_of(studio: Studio, studios: Mapping[int, Studio]) -> Studio:
+    """The top of a studio's parent chain: the last one the mirror knows, cycles cut."""
+    seen = {studio.id}
+    while studio.parent_id and len(seen) < _MAX_DEPTH:
+        parent = studios.get(studio.parent_id)
+        if parent is None or parent.id in seen:
+            break
+        seen.add(parent.id)
+        studio = parent
+    return studio
+
+
+def _tag_listed(tag: Tag, ref: str) -> bool:
+    return str(tag.id) == ref if ref.isdigit() else " ".join(_fold(tag.name).split()) == ref
+
+
+def _collections(bundle: SceneBundle, opts: MappingOptions) -> list[str]:
+    """Collection names, source by source in the order of `[metadata] collections`."""
+    names: list[str] = []
+
+    def add(prefix: str, name: str | None) -> None:
+        if _clean(name):
+            names.append(prefix + _clean(name))
+
+    for source in opts.collections:
+        kind, prefix = source.source, source.prefix
+        if kind == "group":
+            for group, _index in bundle.groups:
+                add(prefix, group.name)
+        elif kind in ("studio", "parent_studio", "network"):
+            studio = getattr(bundle, kind)
+            add(prefix, studio.name if studio is not None else None)
+        elif kind == "performer":
+            for performer in _ordered(bundle.performers, opts.cast_order):
+                add(prefix, performer.name)
+        elif kind == "organized":
+            add(prefix, "Organized" if bundle.scene.organized else None)
+        elif kind == "tag":
+            for tag in bundle.tags:
+                if _tag_listed(tag, source.tag):
+                    add(prefix, tag.name)
+    return names
 
 
 def _cover_url(bundle: SceneBundle, opts: MappingOptions, *, poster: bool) -> str:
@@ -423,10 +486,7 @@ def scene_metadata(bundle: SceneBundle, opts: MappingOptions) -> dict[str, Any]:
     _put(out, "Director", [{"tag": name} for name in directors(scene.director)])
     studios = (bundle.studio, bundle.parent_studio)
     _put(out, "Studio", _unique_tags(s.name for s in studios if s is not None))
-    collections = [group.name for group, _index in bundle.groups]
-    if opts.studio_as_collection:
-        collections.append(studio_name)
-    _put(out, "Collection", _unique_tags(collections))
+    _put(out, "Collection", _unique_tags(_collections(bundle, opts)))
     _put(out, "Guid", _guids(scene.stash_ids))
     _put_rating(out, scene.rating100, opts)
     return out

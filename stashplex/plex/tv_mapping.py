@@ -29,6 +29,7 @@ from stashplex.plex.identity import (
 from stashplex.plex.mapping import (
     CANDIDATE_KEYS,
     MappingOptions,
+    genre_allowed,
     group_front_path,
     match_candidate,
     parse_stash_date,
@@ -153,14 +154,15 @@ def _parent(prefix: str, kind: str, rating_key: str, title: str, thumb: str | No
     return out
 
 
-def genres(tags: Sequence[tuple[str, int]], opts: MappingOptions) -> list[dict[str, str]]:
-    """The most common tags (already ordered by count) as Genre, ignored tags left out."""
+def genres(tags: Sequence[tuple[str, int, int]], opts: MappingOptions) -> list[dict[str, str]]:
+    """The most common tags, (name, episodes, tag id) ordered by count, as Genre: the movie
+    rules decide which tags may be genres (`ignore_tags`, `allow_tags`, `deny_tags`)."""
     out: list[dict[str, str]] = []
     seen: set[str] = set()
-    for name, _count in tags:
+    for name, _count, tag_id in tags:
         tag = (name or "").strip()
         folded = tag.casefold()
-        if not tag or folded in seen or folded in opts.ignore_tags:
+        if not tag or folded in seen or not genre_allowed(tag_id, tag, opts):
             continue
         seen.add(folded)
         out.append({"tag": tag})
@@ -186,7 +188,7 @@ def show_metadata(
     *,
     first: EpisodeRow | None,
     latest: EpisodeRow | None,
-    tags: Sequence[tuple[str, int]] = (),
+    tags: Sequence[tuple[str, int, int]] = (),
 ) -> dict[str, Any]:
     """A show; `first` is its earliest dated episode (else its first), `latest` its newest."""
     out = _identity("show", show.key, show.title, children=True)

@@ -147,6 +147,8 @@ class Engine:
     def __init__(self, lib: Library) -> None:
         self.lib = lib
         self.schema: GraphQLSchema = attach(build_schema(lib.version))
+        # Stash serves group images under /group/ from v0.27 (when Group exists), /movie/ before.
+        self.group_route = "group" if "Group" in self.schema.type_map else "movie"
         self._documents: OrderedDict[str, tuple[DocumentNode | None, list[dict[str, Any]], str]]
         self._documents = OrderedDict()
         self._documents_lock = threading.Lock()
@@ -205,7 +207,9 @@ class Engine:
         if variables is not None and not isinstance(variables, dict):
             return 400, _errors([{"message": "variables must be an object"}])
         with self.lib.lock:
-            rows = RowBuilder(self.lib, base_url, api_key, self._shared_rows(base_url))
+            rows = RowBuilder(
+                self.lib, base_url, api_key, self._shared_rows(base_url), self.group_route
+            )
             context = Context(self.lib, rows)
             result = execute(
                 self.schema,

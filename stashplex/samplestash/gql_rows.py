@@ -55,8 +55,10 @@ class RowBuilder:
         base_url: str,
         api_key: str | None,
         shared: dict[tuple[str, int], Any] | None = None,
+        group_route: str = "group",
     ) -> None:
         self.lib = lib
+        self.group_route = group_route  # movies and groups share the route of the version
         self.base = base_url
         self.api_key = api_key
         self.stamp = lib.fmt.stamp
@@ -261,14 +263,16 @@ class RowBuilder:
         )
 
     def group(self, gid: int) -> dict[str, Any]:
-        return self._cached("group", gid, partial(self._group, "group"))
+        return self._cached("group", gid, self._group)
 
     def movie(self, gid: int) -> dict[str, Any]:
-        return self._cached("movie", gid, partial(self._group, "movie"))
+        """The same row: Stash's Movie and Group differ in name (and `url`, kept on both)."""
+        return self.group(gid)
 
-    def _group(self, kind: str, gid: int) -> dict[str, Any]:
+    def _group(self, gid: int) -> dict[str, Any]:
         g = self.lib.groups[gid]
-        back = self._image(kind, gid, g["updated"], True, "backimage") if g["back"] else None
+        route = self.group_route
+        back = self._image(route, gid, g["updated"], True, "backimage") if g["back"] else None
         row = Row(
             {
                 "id": str(gid),
@@ -279,7 +283,7 @@ class RowBuilder:
                 "studio": self.studio(g["studio_id"])
                 if g["studio_id"] in self.lib.studios
                 else None,
-                "front_image_path": self._image(kind, gid, g["updated"], g["front"], "frontimage"),
+                "front_image_path": self._image(route, gid, g["updated"], g["front"], "frontimage"),
                 "back_image_path": back,
                 "created_at": self.stamp(g["created"]),
                 "updated_at": self.stamp(g["updated"]),

@@ -77,6 +77,8 @@ class Library:
         self.performers = {p["id"]: dict(p) for p in self.base.performers}
         self.groups = {g["id"]: dict(g) for g in self.base.groups}
         self.tag_remap: dict[int, int] = {}
+        # Settings > Plugins: plugin id -> its settings (`configuration { plugins }`).
+        self.plugin_settings: dict[str, dict[str, Any]] = {}
         self.image_versions: dict[tuple[str, int], int] = {}
 
     # -- reading ---------------------------------------------------------------------------

@@ -113,6 +113,20 @@ def system_status(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     }
 
 
+def configuration(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
+    lib = _ctx(info).lib
+
+    def plugins(_info: GraphQLResolveInfo, include: list[str] | None = None) -> dict[str, Any]:
+        with lib.lock:
+            return {
+                plugin: dict(values)
+                for plugin, values in lib.plugin_settings.items()
+                if include is None or plugin in include
+            }
+
+    return {"plugins": plugins}
+
+
 def version(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     lib = _ctx(info).lib
     return {
@@ -216,6 +230,7 @@ QUERY: dict[str, Callable[..., Any]] = {
     "findMovie": _getter("movie", _rows("movie")),
     "findMovies": _finder("movie", "movies", _rows("movie")),
     "systemStatus": system_status,
+    "configuration": configuration,
     "version": version,
 }
 MUTATION: dict[str, Callable[..., Any]] = {

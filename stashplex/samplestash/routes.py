@@ -202,7 +202,7 @@ class SampleApp:
         return json_response(status, body)
 
     def _image(self, req: Request, kind: str, raw_id: str, endpoint: str) -> Response:
-        if kind == "group" and "Group" not in self.engine.schema.type_map:  # v0.27+
+        if kind in ("group", "movie") and kind != self.engine.group_route:  # /group/ from v0.27
             return text(404, "404 page not found\n")
         if endpoint not in _IMAGE_ENDPOINTS[kind]:
             return text(404, "404 page not found\n")

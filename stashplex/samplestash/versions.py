@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 
 MIN_VERSION = (0, 24, 0)
+# The first release of each line from the oldest supported one (the newest line: its latest
+# patch): what the tests run stashplex against.
+RELEASE_LINES = ("v0.24.0", "v0.25.0", "v0.26.0", "v0.27.0", "v0.28.0", "v0.29.0", "v0.30.1")
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$")
 
 

@@ -66,6 +66,7 @@ class StashClient:
         self.debug = debug
         # What the running Stash's API has: set by `version.probe`, newest until then.
         self.features: Features = NEWEST
+        self.probed = False  # whether `features` come from the running Stash
         self.version: str | None = None  # filled in by the version probe, for messages
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait

@@ -21,13 +21,16 @@ from stashplex.stash.features import Features
 log = logging.getLogger(__name__)
 
 MINIMUM = (0, 24, 0)
+NO_VERSION = "development build"
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 _RELEASE = re.compile(r"v?\d+\.\d+\.\d+")  # exactly a tag: v0.30.1, not v0.30.1-19-gcf3489ef
 
 
 @dataclass(frozen=True, slots=True)
 class StashInfo:
-    version: str  # as Stash reports it, e.g. "v0.30.1-19-gcf3489ef"; "unknown" when null
+    # As Stash reports it, e.g. "v0.30.1-19-gcf3489ef"; null (a build without version
+    # information) reads "development build" in messages: "Stash development build at ...".
+    version: str
     numbers: tuple[int, int, int] | None
     os: str | None
     features: Features
@@ -55,7 +58,7 @@ def probe(client: StashClient) -> StashInfo:
         state, os_name = status.get("status"), status.get("os")
     except (AttributeError, KeyError, TypeError):
         raise StashBadResponse("Stash answered the version probe with the wrong shape") from None
-    version = reported if isinstance(reported, str) and reported else "unknown"
+    version = reported if isinstance(reported, str) and reported else NO_VERSION
     numbers = parse_version(version)
     client.version = version
     if state != "OK":
@@ -67,13 +70,14 @@ def probe(client: StashClient) -> StashInfo:
     else:
         found = _introspect(client, numbers)
     client.features = found
+    client.probed = True
     info = StashInfo(version=version, numbers=numbers, os=os_name, features=found)
     _tell_once(client.url, info)
     return info
 
 
 def _not_ready(url: str, version: str, state: object) -> str:
-    who = f"Stash {version} at {url}" if version != "unknown" else f"Stash at {url}"
+    who = f"Stash {version} at {url}"
     if state == "SETUP":
         return f"{who} is not set up yet (status SETUP): finish its setup in Stash's web interface"
     if state == "NEEDS_MIGRATION":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import falcon
 
@@ -33,6 +34,7 @@ from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
 from stashplex.web.status import StatusResource
+from stashplex.web.status_page import PlexArtwork
 from stashplex.web.sync_controls import FormToken, RunSync, StatusSyncForm, SyncApiResource
 from stashplex.web.tv import add_tv_routes
 from stashplex.web.webhook import QueueChanges, SyncEventsResource
@@ -48,6 +50,17 @@ class ProviderApp(falcon.App):
     images: ImageSource
     owns_images: bool
     connections: ReadConnections
+
+    def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None:
+        """Every route answers HEAD wherever it answers GET: Falcon sends the same status and
+        headers (Content-Length included) without the body."""
+        suffix = kwargs.get("suffix")
+        get, head = (
+            ("on_get", "on_head") if not suffix else (f"on_get_{suffix}", f"on_head_{suffix}")
+        )
+        if hasattr(resource, get) and not hasattr(resource, head):
+            setattr(resource, head, getattr(resource, get))
+        super().add_route(uri_template, resource, **kwargs)
 
     def close(self) -> None:
         if self.fallback is not None:
@@ -95,6 +108,7 @@ def create_app(
     on_metadata: Callable[[int], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
+    plex_status: Callable[[], PlexArtwork | None] | None = None,
     queue_changes: QueueChanges | None = None,
     run_sync: RunSync | None = None,
 ) -> ProviderApp:
@@ -111,7 +125,7 @@ def create_app(
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
     middleware: list[AllowedNetworks | BodyLimit] = []
-    if settings.server.allowed_networks:
+    if settings.server.allowed_networks:  # () is `any`: the check is off
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
     app = ProviderApp(middleware=middleware)
@@ -163,6 +177,7 @@ def create_app(
             sync_status=sync_status,
             stash_version=stash_version,
             form_token=form_token if run_sync is not None else None,
+            plex_status=plex_status,
         ),
     )
     app.add_route("/status/sync", StatusSyncForm(run_sync, form_token))

@@ -30,9 +30,11 @@ from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
     StashAuthError,
     StashError,
+    StashNotReady,
     StashServerError,
     StashUnreachable,
 )
+from stashplex.stash.version import probe
 from stashplex.trouble import Trouble
 from stashplex.web.fallback import waiting_share
 from stashplex.web.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
@@ -172,10 +174,12 @@ class ImageSource:
         self, key: tuple[Any, ...], kind: str, entity_id: int, version: str | None
     ) -> Image | None:
         assert self.client is not None
-        path = stash_image_path(kind, entity_id, self.client.legacy)
         try:
+            if kind == "group" and not self.client.probed:
+                probe(self.client)  # /movie/ or /group/: a wrong guess would read as "no image"
+            path = stash_image_path(kind, entity_id, self.client.legacy)
             answer = self.client.image(path, retries=0)
-        except (StashUnreachable, StashServerError, StashAuthError) as exc:
+        except (StashUnreachable, StashServerError, StashAuthError, StashNotReady) as exc:
             # "Not now", never "no image": a wrong key fixed later must not leave 404s behind.
             self._down_until = time.monotonic() + self.down_for
             self.trouble.failed(

@@ -12,7 +12,7 @@ from stashplex.posters.state import PosterStates
 from stashplex.scheduler import SyncStatus
 from stashplex.web.context import Context
 from stashplex.web.health import HealthResource, StashLiveness
-from stashplex.web.status_page import StatusView, SyncRun, Unmatched, render
+from stashplex.web.status_page import PlexArtwork, StatusView, SyncRun, Unmatched, render
 from stashplex.web.sync_controls import FormToken
 from stashplex.web.tv import PREFIX as TV_PREFIX
 
@@ -32,6 +32,7 @@ class StatusResource:
         sync_status: Callable[[], SyncStatus] | None = None,
         stash_version: Callable[[], str | None] | None = None,
         form_token: FormToken | None = None,
+        plex_status: Callable[[], PlexArtwork | None] | None = None,
     ) -> None:
         self.context = context
         self.health = health
@@ -39,6 +40,7 @@ class StatusResource:
         self.sync_status = sync_status
         self.stash_version = stash_version
         self.form_token = form_token
+        self.plex_status = plex_status
         self.posters = PosterStates(context.db)
 
     def view(self, req: falcon.Request) -> StatusView:
@@ -100,6 +102,7 @@ class StatusResource:
             problems=problems,
             unmatched=[Unmatched(m.when, m.filename, m.title) for m in ctx.misses.recent()],
             hidden=hidden,
+            plex=self.plex_status() if self.plex_status is not None else None,
         )
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

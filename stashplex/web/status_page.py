@@ -35,6 +35,24 @@ class Unmatched:
 
 
 @dataclass(frozen=True)
+class PlexArtwork:
+    """The Plex side's state: uploads so far and the walk over Plex's libraries."""
+
+    url: str
+    uploaded: int  # images recorded as uploaded, ever
+    walk_state: str  # idle, running, paused, off
+    section: str | None = None
+    done: int = 0
+    total: int | None = None
+    ours: int = 0
+    walk_uploaded: int = 0
+    skipped: int = 0
+    last_finished: float | None = None
+    next_at: float | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
 class StatusView:
     version: str
     register_url: str
@@ -58,6 +76,7 @@ class StatusView:
     form_token: str | None = None  # None: this process runs no syncs (no buttons)
     webhook_on: bool = False
     hidden: dict[str, int] = field(default_factory=dict)  # gate -> scenes it hides from Plex
+    plex: PlexArtwork | None = None  # None: no [plex] url and token
     now: float = field(default_factory=time.time)
 
 
@@ -150,6 +169,32 @@ def e(value: object) -> str:
     return escape(redact(str(value)))
 
 
+def _plex(plex: PlexArtwork | None, now: float) -> str:
+    if plex is None:
+        return (
+            '<h2>Plex artwork</h2><p class="muted">Not uploading: set <code>[plex] url</code> and '
+            "<code>token</code> so posters and backgrounds show in every Plex app.</p>"
+        )
+    if plex.walk_state == "running":
+        of = f" of {plex.total:,}" if plex.total is not None else ""
+        walk = (
+            f'<span class="ok">walking {e(plex.section or "")}</span>: {plex.done:,}{of} items, '
+            f"{plex.ours:,} of ours, {plex.walk_uploaded:,} images uploaded"
+        )
+    elif plex.walk_state == "paused":
+        walk = f'<span class="bad">paused</span> until {_when(plex.next_at, now)}'
+    elif plex.walk_state == "off":
+        walk = "off (<code>reconcile_hours = 0</code>)"
+    else:
+        walk = f"idle; next {_when(plex.next_at, now)}"
+    error = f" — last error: {e(plex.last_error)}" if plex.last_error else ""
+    return (
+        f"<h2>Plex artwork</h2><p><code>{e(plex.url)}</code>: {plex.uploaded:,} images uploaded."
+        f"</p><p>Library walk: {walk}{error}. Last finished: {_when(plex.last_finished, now)}"
+        f"{f'; {plex.skipped:,} items to try again' if plex.skipped else ''}.</p>"
+    )
+
+
 def render(view: StatusView) -> str:
     now = view.now
     cards = "".join(
@@ -166,6 +211,8 @@ def render(view: StatusView) -> str:
         )
     else:
         poster_line = "Poster mode is off: Plex gets Stash's 16:9 screenshots."
+
+    plex_block = _plex(view.plex, now)
 
     gate_names = {
         "organized": "not organized (<code>require_organized</code>)",
@@ -255,6 +302,7 @@ def render(view: StatusView) -> str:
 {hidden_line}
 <p>{poster_line}</p>
 
+{plex_block}
 <h2>Sync</h2>
 <p>State: {sync_state}. Last successful sync: {_when(view.last_success, now)}.</p>
 {_controls(view)}

@@ -49,6 +49,7 @@ class SyncEventsResource:
         except EventError as exc:
             raise bad_request(str(exc)) from None
         events = len(body["events"])
-        self.queue(changes, events)
+        if events:  # none: the plugin checking its URL and token
+            self.queue(changes, events)
         resp.status = falcon.HTTP_202
         resp.media = {"queued": events}

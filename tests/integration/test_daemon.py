@@ -230,7 +230,7 @@ def test_dev_mode_restarts_on_changes(tmp_path: Path, sample_stash, serve) -> No
     assert served.http.get("/").status_code == 200
     time.sleep(1.1)  # file times have a resolution; make the change visible
     settings.write_text("[stash]\ntimeout = 4\n")
-    wait_until(lambda: "code changed: restarting" in served.log(), what="a restart")
+    wait_until(lambda: "changed; reloading" in served.log(), what="a restart")
     wait_until(lambda: served.log().count("restarting on code changes") == 2, what="new child")
     wait_until(lambda: served.http.get("/").status_code == 200, what="answers again")
     code, seconds = served.terminate()

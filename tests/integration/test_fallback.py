@@ -174,7 +174,8 @@ def test_stash_down_answers_from_the_mirror_fast(provider: Provider, monkeypatch
         assert (
             provider.client.simulate_get(f"/library/metadata/scene-{9000 + i}").status_code == 404
         )
-    assert time.monotonic() - started < 2
+    # Milliseconds each; the bound only catches waiting (the calls count below is the check).
+    assert time.monotonic() - started < 20
     # After the first failure the fallback stops asking for a while.
     assert sum(calls.ops.values()) <= 2
     # Mirrored scenes are unaffected.
@@ -187,14 +188,14 @@ def test_slow_stash_is_bounded_by_the_timeout(
 ) -> None:
     provider = synced_provider(env={"STASHPLEX_STASH_TIMEOUT": "0.5"})
     provider.app.context.fallback._probed = True
-    provider.mirrored.stash.faults.latency(3)
+    provider.mirrored.stash.faults.latency(30)  # a hung Stash
     started = time.monotonic()
     response = provider.client.simulate_post(
         ROUTE, json={"type": 1, "filename": "/m/slow unknown.mp4"}
     )
     elapsed = time.monotonic() - started
     assert response.status_code == 200 and response.json["MediaContainer"]["size"] == 0
-    assert elapsed < 1.5
+    assert elapsed < 15  # the 0.5 s timeout, not the hang, decides
     provider.mirrored.stash.faults.latency(0)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,12 +12,17 @@ import pytest
 from falcon import testing
 
 from stashplex.mirror import documents
+from stashplex.mirror import sync as sync_module
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
+from stashplex.mirror.sync import Syncer
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.records import Group, Performer, SceneGroup, StashId, Studio, Tag
+from stashplex.settings import SettingsError, load
+from stashplex.stash.errors import StashUnreachable
 from stashplex.web.app import create_app
 from tests.integration.test_fallback import Calls
+from tests.plugins.mirror import Mirrored, make_settings
 from tests.plugins.webkit import Provider, hand_scene, hand_settings
 
 STUDIOS_ = [Studio(1, "Site", parent_id=2), Studio(2, "Network", parent_id=3), Studio(3, "Corp")]
@@ -64,8 +71,15 @@ def provider(tmp_path: Path) -> Iterator[Callable[..., Provider]]:
     """`make(**env)`: an app over a mirror of SCENES rendered with these settings."""
     made: list[Provider] = []
 
-    def make(**env: str) -> Provider:
-        settings = hand_settings(tmp_path / f"p{len(made)}", **env)
+    def make(ini: str = "", **env: str) -> Provider:
+        folder = tmp_path / f"p{len(made)}"
+        settings = hand_settings(folder, **env)
+        if ini:  # an empty value cannot come from the environment (empty means unset)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "settings.ini").write_text(ini, encoding="utf-8")
+            settings = dataclasses.replace(
+                settings, metadata=load(folder / "settings.ini", {}).metadata
+            )
         db = Database.open(settings.mirror.database)
         writer = MirrorWriter(db, documents.mapping_options(settings))
         writer.apply_entities(STUDIOS, STUDIOS_)
@@ -276,3 +290,189 @@ def test_the_live_fallback_follows_the_gates(synced_provider, monkeypatch) -> No
     path = library.scene_paths(hidden)[0]
     assert p.match(filename="/mnt/plex/" + path.rsplit("/", 1)[-1]) == []
     assert calls.lookups() == 2
+
+
+# --- collections --------------------------------------------------------------------------------
+
+
+def collections(item: dict[str, Any]) -> list[str]:
+    return [c["tag"] for c in item.get("Collection", [])]
+
+
+def test_groups_are_collections_by_default(provider) -> None:
+    assert collections(metadata(provider(), 1)) == ["Series"]
+    assert collections(metadata(provider(), 2)) == []
+
+
+def test_collection_sources_with_prefixes(provider) -> None:
+    p = provider(
+        **env(
+            collections='group = "Group: ", studio = "Site: ", parent_studio, network = "Net: ",'
+            ' performer, organized, tag:pool, tag:3 = "# "'
+        )
+    )
+    assert collections(metadata(p, 1)) == [
+        "Group: Series",
+        "Site: Site",
+        "Network",
+        "Net: Corp",  # the top of Site -> Network -> Corp
+        "Zed",
+        "Ann",
+        "Bea",
+        "Organized",
+        "Pool",  # named as in Stash
+        "# Studio Tag",
+    ]
+    assert collections(metadata(p, 3)) == [
+        "Group: Series",
+        "Site: Site",
+        "Network",
+        "Net: Corp",
+        "Zed",
+        "Ann",
+    ]
+
+
+def test_collections_can_be_turned_off_and_studio_as_collection_still_works(provider) -> None:
+    assert collections(metadata(provider(ini="[metadata]\ncollections =\n"), 1)) == []
+    p = provider(**env(studio_as_collection="true"))
+    assert collections(metadata(p, 1)) == ["Series", "Site"]
+    assert [str(c) for c in p.settings.metadata.collections] == ["group", "studio"]
+
+
+def test_a_studio_without_parent_is_its_own_network(provider) -> None:
+    p = provider(**env(collections="network, parent_studio"))
+    assert collections(metadata(p, 1)) == ["Corp", "Network"]  # Site -> Network -> Corp
+    writer = MirrorWriter(p.db, documents.mapping_options(p.settings))
+    writer.apply_entities(STUDIOS, [Studio(1, "Site")])  # no parent any more
+    assert writer.rerender([1]) == [1]
+    assert collections(metadata(p, 1)) == ["Site"]
+
+
+def test_renaming_the_network_reaches_scenes_two_levels_below(provider) -> None:
+    p = provider(**env(collections="network"))
+    writer = MirrorWriter(p.db, documents.mapping_options(p.settings))
+    writer.apply_entities(STUDIOS, [Studio(3, "Corp Renamed")])
+    changed = writer.rerender(writer.scenes_showing("studio", {3}))
+    assert changed == [1, 3]
+    assert collections(metadata(p, 1)) == ["Corp Renamed"]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("groups", "unknown collection source 'groups'"),
+        ("tag:", "unknown collection source 'tag:'"),
+        ("studio, studio", "'studio' is listed twice"),
+        ('studio = "Site: ', "never closed"),
+    ],
+)
+def test_bad_collections_name_the_key(tmp_path: Path, value: str, reason: str) -> None:
+    path = tmp_path / "settings.ini"
+    path.write_text(f"[metadata]\ncollections = {value}\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        load(path, {})
+    assert str(caught.value).startswith(f"{path}: [metadata] collections = ")
+    assert reason in str(caught.value)
+
+
+# --- genres -------------------------------------------------------------------------------------
+
+
+def genres(item: dict[str, Any]) -> list[str]:
+    return [g["tag"] for g in item.get("Genre", [])]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, ["Outdoor", "Pool", "Studio Tag"]),
+        ({"ignore_tags": "outdoor"}, ["Pool", "Studio Tag"]),
+        ({"deny_tags": "POOL, 3"}, ["Outdoor"]),
+        ({"allow_tags": "pool, 1"}, ["Outdoor", "Pool"]),
+        ({"allow_tags": "pool, 1", "deny_tags": "1"}, ["Pool"]),
+        ({"ignore_tags": "1"}, ["Outdoor", "Pool", "Studio Tag"]),  # ignore_tags: names only
+    ],
+)
+def test_genre_allow_and_deny_lists(provider, settings: dict[str, str], expected) -> None:
+    assert genres(metadata(provider(**env(**settings)), 1)) == expected
+
+
+def test_tv_show_genres_follow_the_tag_lists(provider) -> None:
+    def show_genres(p: Provider) -> list[str]:
+        response = p.client.simulate_get("/tv/library/metadata/studio-1")
+        return genres(response.json["MediaContainer"]["Metadata"][0])
+
+    assert show_genres(provider()) == ["Outdoor", "Pool", "Studio Tag"]
+    assert show_genres(provider(**env(deny_tags="2", allow_tags="outdoor, pool"))) == ["Outdoor"]
+
+
+# --- changing the options re-renders the stored documents ---------------------------------------
+
+
+def stored_titles(m: Mirrored) -> dict[int, str]:
+    with m.db.reader.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT id, doc FROM scenes ORDER BY id").all()
+    return {scene_id: json.loads(doc)["title"] for scene_id, doc in rows if doc}
+
+
+def test_changed_options_rerender_from_the_mirror_in_pages(mirrored_factory, monkeypatch) -> None:
+    m = mirrored_factory(scenes=30)
+    before = stored_titles(m)
+    studios = m.entities().studios
+    scenes = m.scenes()
+    settings = make_settings(
+        m.settings.mirror.database.parent,
+        m.stash.url,
+        **env(title_format="[{studio} - ]{title|filename}", rating="off", require_organized="1"),
+    )
+    monkeypatch.setattr(sync_module, "RENDER_PAGE", 7)  # several pages of ids
+    pages: list[int] = []
+    syncer = Syncer(
+        m.client, m.db, settings, progress=lambda p, d, t: pages.append(d) if p == "render" else 0
+    )
+    m.stash.faults.down()  # no full resync from Stash: the mirror's own rows are enough
+    with pytest.raises(StashUnreachable):
+        syncer.run("incremental")
+    assert pages == [7, 14, 21, 28, 30]
+    after = stored_titles(m)
+    shown = {i for i, s in scenes.items() if s.organized}
+    assert set(after) == shown and 0 < len(shown) < len(scenes)
+    for scene_id in shown:
+        studio = studios.get(scenes[scene_id].studio_id)
+        prefix = f"{studio.name} - " if studio is not None else ""
+        assert after[scene_id] == prefix + before[scene_id]
+    # The fingerprint is stored: the next pass renders nothing again.
+    m.stash.faults.up()
+    pages.clear()
+    syncer.run("incremental")
+    assert pages == []
+    # Back to the old settings: every document as it was.
+    m.syncer.run("incremental")
+    assert stored_titles(m) == before
+
+
+def test_tv_episodes_follow_the_options(provider) -> None:
+    p = provider(**env(title_format="{code} {title}", rating="user", cast_role="none"))
+    response = p.client.simulate_get("/tv/library/metadata/scene-1")
+    (episode,) = response.json["MediaContainer"]["Metadata"]
+    assert episode["title"] == "ABC-1 Pool Day"
+    assert episode["userRating"] == 8.7 and "Rating" not in episode
+    assert [r.get("role") for r in episode["Role"]] == [None, None, None]
+
+
+def test_tv_episode_lists_follow_the_title_format(provider) -> None:
+    def listed(p: Provider) -> list[str]:
+        response = p.client.simulate_get("/tv/library/metadata/studio-1-2024/children")
+        assert response.status_code == 200, response.text
+        return sorted(e["title"] for e in response.json["MediaContainer"]["Metadata"])
+
+    assert listed(provider()) == ["Pool Day", "Rough Cut"]
+    # Laid out afresh (`rebuild`), with the performers the template names.
+    p = provider(**env(title_format="{title}[ ({performers})]", cast_order="name"))
+    assert listed(p) == ["Pool Day (Ann, Bea, Zed)", "Rough Cut (Ann, Zed)"]
+    # Placed scene by scene (`place`), as a sync writes them.
+    writer = MirrorWriter(p.db, documents.mapping_options(p.settings))
+    writer.apply_entities(PERFORMERS, [Performer(2, "Abby", gender="FEMALE")])
+    writer.rerender(writer.scenes_showing("performer", {2}))
+    assert listed(p) == ["Pool Day (Abby, Bea, Zed)", "Rough Cut (Abby, Zed)"]

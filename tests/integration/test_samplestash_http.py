@@ -166,6 +166,21 @@ def test_legacy_movie_image_route(sample_stash_factory: Callable[..., SampleStas
     assert httpx.get(stash.url + "/group/1/frontimage").status_code == 404
 
 
+def test_groups_replace_the_movie_image_route(
+    sample_stash_factory: Callable[..., SampleStash],
+) -> None:
+    """From v0.27 Stash mounts /group and no longer /movie; Movie.front_image_path follows."""
+    stash = sample_stash_factory(stash_version="v0.27.0", scenes=12)
+    assert httpx.get(stash.url + "/group/1/frontimage").status_code == 200
+    assert httpx.get(stash.url + "/movie/1/frontimage").status_code == 404
+    body = httpx.post(
+        stash.url + "/graphql",
+        json={"query": '{ findMovie(id: "1") { front_image_path } }'},
+        headers={"Accept": "application/json"},
+    ).json()
+    assert "/group/1/frontimage" in body["data"]["findMovie"]["front_image_path"]
+
+
 # -- faults --------------------------------------------------------------------------------
 
 

@@ -66,25 +66,49 @@ def test_stash_down_is_logged_once_retried_and_recovers(scheduled, caplog) -> No
     m.stash.faults.down()
     scheduler.start()
     wait_until(lambda: scheduler.status.failing_since is not None)
-    time.sleep(1.5)  # several retries with backoff
+
+    def retries() -> int:
+        return sum("retrying in" in r.getMessage() for r in caplog.records)
+
+    wait_until(lambda: retries() >= 2)  # several retries with backoff
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    retries = [r for r in caplog.records if "retrying in" in r.getMessage()]
     assert len(warnings) == 1 and "cannot reach Stash" in warnings[0].getMessage()
-    assert len(retries) >= 2
     m.stash.faults.up()
     wait_until(lambda: scheduler.status.last_ok is True)
     assert any("answers again" in r.getMessage() for r in caplog.records)
     assert scheduler.status.failing_since is None
 
 
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [("SETUP", "is not set up yet"), ("NEEDS_MIGRATION", "needs a database migration")],
+)
+def test_a_stash_that_is_not_ready_is_waited_for(scheduled, caplog, status, words) -> None:
+    caplog.set_level(logging.DEBUG, logger="stashplex.scheduler")
+    m, scheduler = scheduled()
+    m.stash.library.set_status(status)
+    scheduler.start()
+    wait_until(lambda: scheduler.status.failing_since is not None)
+    time.sleep(1.5)  # several retries with backoff
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    retries = [r for r in caplog.records if "retrying in" in r.getMessage()]
+    assert len(warnings) == 1 and words in warnings[0].getMessage()
+    assert len(retries) >= 2
+    assert m.scenes() == {}  # nothing was read from a Stash in that state
+    m.stash.library.set_status("OK")
+    wait_until(lambda: scheduler.status.last_ok is True)
+    assert len(m.scenes()) == m.stash.library.live_count()
+
+
 def test_stop_during_a_slow_pass_is_quick_and_leaves_a_consistent_mirror(scheduled) -> None:
     m, scheduler = scheduled(scenes=2000, env={"STASHPLEX_SYNC_PAGE_SIZE": "25"})
-    m.stash.faults.latency(0.1)
+    # 0.25 s a call: the whole pass (80 pages) would take 20 s; stopping cuts the call short.
+    m.stash.faults.latency(0.25)
     scheduler.start()
     wait_until(lambda: scheduler.status.running is not None and len(m.scenes()) > 0)
     started = time.monotonic()
-    assert scheduler.stop(grace=3)
-    assert time.monotonic() - started < 3
+    assert scheduler.stop(grace=10)
+    assert time.monotonic() - started < 10
     m.stash.faults.latency(0)
     with m.db.reader.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"

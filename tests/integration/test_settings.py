@@ -201,6 +201,46 @@ def test_bad_environment_value_names_the_variable() -> None:
         load(None, {"DEV": "sure"}, search=False)
 
 
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"STASHPLEX_SYNC_INTERVAL_MINUTE": "5"},
+            "environment STASHPLEX_SYNC_INTERVAL_MINUTE = '5': unknown variable "
+            "(did you mean STASHPLEX_SYNC_INTERVAL_MINUTES?)",
+        ),
+        (
+            {"STASHPLEX_PLEXAGENTSERVER_PROT": "8080"},
+            "(did you mean STASHPLEX_PLEXAGENTSERVER_PORT?)",
+        ),
+        ({"STASHPLEX_SETTING": "x.ini"}, "(did you mean STASHPLEX_SETTINGS?)"),
+        (
+            {"STASHPLEX_FROBNICATE": "1"},
+            "environment STASHPLEX_FROBNICATE = '1': unknown variable; a key is set as "
+            "STASHPLEX_<SECTION>_<KEY>",
+        ),
+        ({"STASHPLEX_STASH_APIKEY": "hunter2-secret"}, "= <hidden>: unknown variable"),
+        ({"STASHPLEX_PLEX_TOKN": "hunter2-secret"}, "(did you mean STASHPLEX_PLEX_TOKEN?)"),
+    ],
+)
+def test_a_misspelt_environment_variable_is_reported_like_a_misspelt_key(
+    environ: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(SettingsError) as info:
+        load(None, {**environ, "STASHPLEX_STASH_TIMEOUT": "5"}, search=False)
+    assert expected in str(info.value)
+    assert "hunter2-secret" not in str(info.value)
+
+
+def test_other_stashplex_variables_and_empty_ones_are_fine() -> None:
+    environ = {
+        "STASHPLEX_TEST_WORKERS": "0",
+        "STASHPLEX_FROBNICATE": "",
+        "STASHPLEX_TV_SHOW_BY": "",
+    }
+    assert load(None, environ, search=False).tv.show_by == "studio"
+
+
 def test_secrets_never_appear_in_errors(tmp_path: Path) -> None:
     path = write(tmp_path, "[stash]\napi_kye = hunter2-secret\n")
     with pytest.raises(SettingsError) as info:

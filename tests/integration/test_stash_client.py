@@ -82,12 +82,12 @@ def test_garbage_and_graphql_errors(sample_stash) -> None:
 
 
 def test_timeout_is_unreachable_and_bounded(sample_stash) -> None:
-    sample_stash.faults.latency(3)
+    sample_stash.faults.latency(30)  # a hung Stash
     with client_for(sample_stash, timeout=0.3, retries=0) as client:
         started = time.monotonic()
         with pytest.raises(StashUnreachable, match="did not answer in time"):
             client.execute("Version")
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 15  # the timeout, not the hang, decides
 
 
 def test_refused_connection(tmp_path) -> None:

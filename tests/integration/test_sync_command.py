@@ -88,7 +88,9 @@ def test_bad_scene_id_is_a_usage_error(tmp_path: Path, sample_stash) -> None:
 
 def test_sigkill_mid_sync_leaves_a_consistent_mirror(tmp_path: Path, sample_stash_factory) -> None:
     stash = sample_stash_factory(scenes=600)
-    stash.faults.latency(0.03)
+    # 0.3 s a page: the 20 pages after the kill point take 6 s, so the kill lands mid-pass
+    # however late this process notices the point.
+    stash.faults.latency(0.3)
     env = sync_env(tmp_path, stash.url, STASHPLEX_SYNC_PAGE_SIZE="25")
     process = subprocess.Popen(
         [sys.executable, "-m", "stashplex", "sync", "--full"],

@@ -64,6 +64,7 @@ class FakePMS:
     seen: list[Seen] = field(default_factory=list)
     uploads: list[tuple[str, str, bytes]] = field(default_factory=list)  # (key, kind, bytes)
     failures: list[int] = field(default_factory=list)  # statuses for the next requests
+    fail_from: int | None = None  # every request from the n-th on (counting all) answers 503
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     tls: tuple[str, str] | None = None  # (certificate PEM file, key PEM file): serve HTTPS
@@ -167,6 +168,8 @@ class FakePMS:
         with self.lock:
             self.seen.append(seen)
             failure = self.failures.pop(0) if self.failures else None
+            if self.fail_from is not None and len(self.seen) > self.fail_from:
+                failure = 503
         if headers.get("X-Plex-Token") != self.token:
             return 401, None
         if failure is not None:

@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from stashplex.mirror import documents
 from stashplex.mirror.db import Database
-from stashplex.mirror.lookups import QUERIES, ROW_LIMIT, MirrorLookups, ReadConnections
+from stashplex.mirror.lookups import (
+    BUSY_TIMEOUT_MS,
+    QUERIES,
+    ROW_LIMIT,
+    MirrorLookups,
+    ReadConnections,
+)
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.plex.mapping import MappingOptions
 from stashplex.plex.matching import Hit
@@ -199,7 +205,8 @@ def test_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
             started = time.monotonic()
             assert [h.scene_id for h in lookups.by_path(parts("/a/b/x.mp4"))] == [1]
             assert lookups.doc(1) is not None
-            assert time.monotonic() - started < 0.5
+            # A read that waited would wait the busy timeout (5 s), then fail.
+            assert time.monotonic() - started < BUSY_TIMEOUT_MS / 1000 / 2
         assert lookups.by_path(parts("/a/b/x.mp4")) == []  # committed: seen at once
     finally:
         connections.close()

@@ -39,7 +39,11 @@ def movie(scene_id: int = 12, date: str | None = "2024-05-01") -> dict:
 
 def test_show_identity_and_fields() -> None:
     out = show_metadata(
-        STUDIO, OPTS, first=EP, latest=SPECIAL, tags=[("Outdoor", 9), ("boring", 8), ("Indoor", 2)]
+        STUDIO,
+        OPTS,
+        first=EP,
+        latest=SPECIAL,
+        tags=[("Outdoor", 9, 1), ("boring", 8, 3), ("Indoor", 2, 2)],
     )
     assert out["type"] == "show"
     assert out["ratingKey"] == "studio-2"
@@ -142,7 +146,7 @@ def test_children_and_candidates() -> None:
 
 
 def test_genres_are_capped_and_unique() -> None:
-    tags = [(f"Tag {i}", 100 - i) for i in range(20)] + [("tag 0", 1), ("", 1)]
+    tags = [(f"Tag {i}", 100 - i, i + 1) for i in range(20)] + [("tag 0", 1, 99), ("", 1, 98)]
     out = genres(tags, OPTS)
     assert len(out) == 10 and out[0] == {"tag": "Tag 0"}
     assert len({g["tag"].casefold() for g in out}) == 10

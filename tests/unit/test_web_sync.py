@@ -69,6 +69,13 @@ def test_webhook_queues_events_and_answers_202(wired) -> None:
     assert count == 2 and changes.scenes == {12} and changes.entities == {"tag": {3}}
 
 
+def test_an_empty_list_checks_the_token_and_queues_nothing(wired) -> None:
+    w = wired(STASHPLEX_SYNC_WEBHOOK_TOKEN=TOKEN)
+    response = post_events(w, {"events": []})
+    assert response.status_code == 202 and response.json == {"queued": 0}
+    assert not w.queued
+
+
 def test_webhook_is_off_without_a_token(wired) -> None:
     w = wired()
     response = post_events(w)
@@ -94,7 +101,7 @@ def test_webhook_wants_the_bearer_token(wired, headers: dict) -> None:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ({"events": "x"}, "'events' must be a non-empty list"),
+        ({"events": "x"}, "'events' must be a list"),
         ({"events": [{"type": "Scene.Update.Post", "id": -1}]}, "positive integer"),
         ({"events": [{"type": "Gallery.Update.Post", "id": 1}]}, "does not follow Gallery"),
         ([1], "must be a JSON object"),
