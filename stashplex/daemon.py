@@ -8,6 +8,7 @@ current page commit, and returns within a few seconds.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -99,45 +100,46 @@ class Service:
         port: int | None = None,
         retry_first: float | None = None,
     ) -> Service:
-        db = Database.open(settings.mirror.database)  # creates or migrates the mirror
-        client = responder_client(settings)
-        syncing = sync_client(settings)
-        artwork = Artwork.build(settings, db)  # its own Stash client: 2 in flight
-        syncer = Syncer(syncing, db, settings, after_page=artwork.after_page)
-        scheduler = SyncScheduler(
-            syncer,
-            interval_minutes=settings.sync.interval_minutes,
-            sweep_hours=settings.sync.sweep_hours,
-            after_pass=[artwork.after_pass, _speak_like(syncing, client)],
-            on_stop=syncing.stop,
-            **({} if retry_first is None else {"retry_first": retry_first}),
-        )
-        app = create_app(
-            settings,
-            db=db,
-            stash=client,
-            posters=artwork.service,
-            images=artwork.images,
-            plex_status=artwork.plex_status,
-            on_metadata=artwork.on_metadata,
-            sync_status=lambda: scheduler.status,
-            stash_version=lambda: syncer.info.version if syncer.info else None,
-            queue_changes=scheduler.queue_changes,
-            run_sync=scheduler.run_now,
-        )
-        try:
+        # Whatever was opened is closed again, in reverse, if a later step fails (a port in use).
+        with contextlib.ExitStack() as opened:
+            db = Database.open(settings.mirror.database)  # creates or migrates the mirror
+            opened.callback(db.close)
+            client = responder_client(settings)
+            opened.callback(client.close)
+            syncing = sync_client(settings)
+            opened.callback(syncing.close)
+            artwork = Artwork.build(settings, db)  # its own Stash client: 2 in flight
+            opened.callback(artwork.close)
+            syncer = Syncer(syncing, db, settings, after_page=artwork.after_page)
+            scheduler = SyncScheduler(
+                syncer,
+                interval_minutes=settings.sync.interval_minutes,
+                sweep_hours=settings.sync.sweep_hours,
+                after_pass=[artwork.after_pass, _speak_like(syncing, client)],
+                on_stop=syncing.stop,
+                **({} if retry_first is None else {"retry_first": retry_first}),
+            )
+            app = create_app(
+                settings,
+                db=db,
+                stash=client,
+                posters=artwork.service,
+                images=artwork.images,
+                plex_status=artwork.plex_status,
+                on_metadata=artwork.on_metadata,
+                sync_status=lambda: scheduler.status,
+                stash_version=lambda: syncer.info.version if syncer.info else None,
+                queue_changes=scheduler.queue_changes,
+                run_sync=scheduler.run_now,
+            )
+            opened.callback(app.close)
             server = create_server(app, settings, host=host, port=port)
-        except BaseException:
-            app.close()
-            artwork.close()
-            syncing.close()
-            client.close()
-            db.close()
-            raise
+            opened.pop_all()  # built: the Service owns them now
         return cls(settings, db, client, app, server, artwork, syncer, scheduler)
 
     def start_background(self) -> None:
         """The workers and the scheduled syncs (the first one now, in the background)."""
+        self.app.images.cache.start()  # leftovers of a kill mid-write go before any new write
         self.artwork.start()  # poster workers + start-up backfill, Plex upload/refresh threads
         self.scheduler.start(first_sweep_in=first_sweep_delay(self.db, self.settings))
 

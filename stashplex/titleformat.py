@@ -43,6 +43,12 @@ class TitleFormat:
     def __str__(self) -> str:
         return self.source
 
+    @property
+    def fields(self) -> frozenset[str]:
+        """The fields the template names."""
+        parts = [q for p in self.parts for q in (p.parts if isinstance(p, _Optional) else (p,))]
+        return frozenset(name for p in parts if isinstance(p, _Chain) for name in p.names)
+
     def render(self, values: Mapping[str, str]) -> str:
         """The title for these field values (missing or blank = empty), spaces collapsed."""
         out: list[str] = []

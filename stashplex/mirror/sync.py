@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 CURSOR_MARGIN_SECONDS = 120
 SWEEP_PAGE = 5000  # id-only pages can be large (stash-api.md)
 ENTITY_PAGE = 1000
+RENDER_PAGE = 2000  # scene ids per page when the document settings change: bounded memory
+RENDER_STATE = "render_fingerprint"
 PENDING = "pending_changes"  # sync_state key: Stash's events a targeted pass has yet to apply
 
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
@@ -159,9 +161,10 @@ class Syncer:
             error: str | None = None
             try:
                 self._lay_out_tv(at_start=True)
+                # From the mirror's own rows: done even while Stash cannot be reached.
+                self._render_if_needed(report)
                 self.info = probe(self.client)
                 report.stash_version = self.info.version
-                self._render_if_needed(report)
                 passes[kind](report)
                 if kind != "changes":
                     self._apply_pending(report)  # events a failed targeted pass left
@@ -562,18 +565,28 @@ class Syncer:
     # --- documents ---------------------------------------------------------------------------
 
     def _render_if_needed(self, report: SyncReport) -> None:
-        """Settings that shape documents changed since they were stored: render them all."""
+        """Settings that shape documents changed since they were stored (the fingerprint in
+        the mirror differs): render every stored scene again from the mirror's rows, a page of
+        ids at a time. The fingerprint moves only once all are done, so an interrupted render
+        starts over (unchanged documents cost no write)."""
         wanted = documents.fingerprint(self.options)
-        if self.writer.get_state("render_fingerprint") == wanted:
+        if self.writer.get_state(RENDER_STATE) == wanted:
             return
-        ids = self.writer.all_scene_ids()
-        if ids:
-            log.info("document settings changed: rendering %d stored scenes again", len(ids))
-            for start in range(0, len(ids), 5000):
-                self._check_stop()
-                report.changed_docs.extend(self.writer.rerender(ids[start : start + 5000]))
-                self.progress("render", min(start + 5000, len(ids)), len(ids))
-        self.writer.set_state({"render_fingerprint": wanted})
+        with self.db.reader.connect() as connection:
+            total = count_scenes(connection)
+        if total:
+            log.info("document settings changed: rendering %d stored scenes again", total)
+        done, after, changed = 0, 0, 0
+        while ids := self.writer.scene_ids_after(after, RENDER_PAGE):
+            self._check_stop()
+            page = self.writer.rerender(ids)
+            report.changed_docs.extend(page)
+            changed += len(page)
+            done, after = done + len(ids), ids[-1]
+            self.progress("render", done, total)
+        if total:
+            log.info("rendered %d scenes again: %d documents changed", done, changed)
+        self.writer.set_state({RENDER_STATE: wanted})
 
     def _lay_out_tv(self, *, at_start: bool) -> None:
         """Build the TV layout when none is live for `[tv] show_by`: at the start when the

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, select
 
 from stashplex.mirror import models
+from stashplex.mirror.documents import BASE_TOKEN
 from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes
 from stashplex.plex import pathkeys, tv_shape
 from stashplex.plex.identity import SPECIALS, ShowKind, show_rating_key
+from stashplex.plex.mapping import MappingOptions, hidden_by, scene_title
 from stashplex.plex.tv_shape import Placement
 from stashplex.records import Group, Scene, SceneGroup, StashId, Studio, VideoFile
 
@@ -64,22 +66,24 @@ def _show_by_of(value: str | None) -> str | None:
 class TvIndex:
     """The TV placement of one writer; `show_by` is None while no layout is live."""
 
-    def __init__(self, show_by: str | None, shown: Callable[[Scene], bool] | None = None) -> None:
+    def __init__(self, show_by: str | None, options: MappingOptions | None = None) -> None:
         self.show_by = show_by
-        # The gates (`[metadata] require_*`): a scene Plex is not offered is no episode.
-        self.shown = shown or (lambda scene: True)
+        # The movie options also shape the TV library: a scene that fails a gate is no episode,
+        # and an episode's title follows `title_format`.
+        self.options = options or MappingOptions(base_url=BASE_TOKEN)
 
     @classmethod
-    def load(cls, connection: Connection, shown: Callable[[Scene], bool] | None = None) -> TvIndex:
+    def load(cls, connection: Connection, options: MappingOptions | None = None) -> TvIndex:
         value = connection.execute(
             select(models.sync_state.c.value).where(models.sync_state.c.key == LAYOUT_STATE)
         ).scalar_one_or_none()
-        return cls(_show_by_of(value), shown)
+        return cls(_show_by_of(value), options)
 
     def _placement(self, scene: Scene, show_by: str, cache: EntityCache) -> Placement | None:
-        if not self.shown(scene):
+        if hidden_by(scene, self.options):
             return None
-        return tv_shape.placement(scene, show_by, cache.studios, cache.groups)
+        title = scene_title(cache.bundle(scene), self.options)
+        return tv_shape.placement(scene, show_by, cache.studios, cache.groups, title)
 
     @property
     def live(self) -> bool:
@@ -199,6 +203,15 @@ class TvIndex:
                 select(link.c.scene_id, link.c.group_id).order_by(link.c.scene_id, link.c.position)
             ):
                 groups[link_row.scene_id].append(SceneGroup(link_row.group_id))
+        performers: dict[int, list[int]] = defaultdict(list)
+        if "performers" in self.options.title_format.fields:  # episode titles name them
+            link = models.scene_performers
+            for scene_id, performer_id in connection.execute(
+                select(link.c.scene_id, link.c.performer_id).order_by(
+                    link.c.scene_id, link.c.position
+                )
+            ):
+                performers[scene_id].append(performer_id)
         placed: list[tuple[int, Placement]] = []
         for row in connection.exec_driver_sql(_REBUILD_SOURCE):
             (scene_id, updated_at, title, code, date, created_at) = row[:6]
@@ -216,6 +229,7 @@ class TvIndex:
                 groups=tuple(groups.get(scene_id, ())),
                 organized=bool(organized),
                 stash_ids=_SOME_STASH_ID if has_ids else (),  # the gates only ask whether any
+                performer_ids=tuple(performers.get(scene_id, ())),
             )
             target = self._placement(scene, show_by, cache)
             if target is not None:

@@ -18,7 +18,7 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import EntityKind
 from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
 from stashplex.mirror.tv_index import TvIndex
-from stashplex.plex.mapping import MappingOptions, hidden_by
+from stashplex.plex.mapping import MappingOptions
 from stashplex.records import Scene
 
 
@@ -62,7 +62,7 @@ class MirrorWriter:
         self.options = options
         with db.reader.connect() as connection:
             self.cache = EntityCache.load(connection)
-            self.tv = TvIndex.load(connection, shown=lambda s: not hidden_by(s, options))
+            self.tv = TvIndex.load(connection, options)
 
     # --- scenes ------------------------------------------------------------------------------
 
@@ -267,6 +267,13 @@ class MirrorWriter:
         """Lay the TV library out afresh for `show_by` (see `mirror.tv_index`)."""
         with self.db.writer.begin() as connection:
             return self.tv.rebuild(connection, self.cache, show_by)
+
+    def scene_ids_after(self, after: int, limit: int) -> list[int]:
+        """A keyset page of mirrored scene ids: the first `limit` above `after`, in order."""
+        scenes = models.scenes
+        with self.db.reader.connect() as connection:
+            query = select(scenes.c.id).where(scenes.c.id > after).order_by(scenes.c.id)
+            return list(connection.execute(query.limit(limit)).scalars())
 
     def all_scene_ids(self) -> list[int]:
         with self.db.reader.connect() as connection:

@@ -87,11 +87,14 @@ def placement(
     show_by: str,
     studios: Mapping[int, Studio],
     groups: Mapping[int, Group],
+    title: str | None = None,
 ) -> Placement | None:
+    """Where the scene goes; `title` is its episode title (default: the default title rule)."""
     show = show_of(scene, show_by, studios, groups)
     if show is None:
         return None
-    title = scene_title(SceneBundle(scene=scene))
+    if title is None:
+        title = scene_title(SceneBundle(scene=scene))
     date = parse_stash_date(scene.date)
     if date is None:
         return Placement(show[0], show[1], SPECIALS, 0, added_date(scene), title)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,17 @@ import pytest
 from falcon import testing
 
 from stashplex.mirror import documents
+from stashplex.mirror import sync as sync_module
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import GROUPS, PERFORMERS, STUDIOS, TAGS
+from stashplex.mirror.sync import Syncer
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.records import Group, Performer, SceneGroup, StashId, Studio, Tag
 from stashplex.settings import SettingsError, load
+from stashplex.stash.errors import StashUnreachable
 from stashplex.web.app import create_app
 from tests.integration.test_fallback import Calls
+from tests.plugins.mirror import Mirrored, make_settings
 from tests.plugins.webkit import Provider, hand_scene, hand_settings
 
 STUDIOS_ = [Studio(1, "Site", parent_id=2), Studio(2, "Network", parent_id=3), Studio(3, "Corp")]
@@ -400,3 +405,74 @@ def test_tv_show_genres_follow_the_tag_lists(provider) -> None:
 
     assert show_genres(provider()) == ["Outdoor", "Pool", "Studio Tag"]
     assert show_genres(provider(**env(deny_tags="2", allow_tags="outdoor, pool"))) == ["Outdoor"]
+
+
+# --- changing the options re-renders the stored documents ---------------------------------------
+
+
+def stored_titles(m: Mirrored) -> dict[int, str]:
+    with m.db.reader.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT id, doc FROM scenes ORDER BY id").all()
+    return {scene_id: json.loads(doc)["title"] for scene_id, doc in rows if doc}
+
+
+def test_changed_options_rerender_from_the_mirror_in_pages(mirrored_factory, monkeypatch) -> None:
+    m = mirrored_factory(scenes=30)
+    before = stored_titles(m)
+    studios = m.entities().studios
+    scenes = m.scenes()
+    settings = make_settings(
+        m.settings.mirror.database.parent,
+        m.stash.url,
+        **env(title_format="[{studio} - ]{title|filename}", rating="off", require_organized="1"),
+    )
+    monkeypatch.setattr(sync_module, "RENDER_PAGE", 7)  # several pages of ids
+    pages: list[int] = []
+    syncer = Syncer(
+        m.client, m.db, settings, progress=lambda p, d, t: pages.append(d) if p == "render" else 0
+    )
+    m.stash.faults.down()  # no full resync from Stash: the mirror's own rows are enough
+    with pytest.raises(StashUnreachable):
+        syncer.run("incremental")
+    assert pages == [7, 14, 21, 28, 30]
+    after = stored_titles(m)
+    shown = {i for i, s in scenes.items() if s.organized}
+    assert set(after) == shown and 0 < len(shown) < len(scenes)
+    for scene_id in shown:
+        studio = studios.get(scenes[scene_id].studio_id)
+        prefix = f"{studio.name} - " if studio is not None else ""
+        assert after[scene_id] == prefix + before[scene_id]
+    # The fingerprint is stored: the next pass renders nothing again.
+    m.stash.faults.up()
+    pages.clear()
+    syncer.run("incremental")
+    assert pages == []
+    # Back to the old settings: every document as it was.
+    m.syncer.run("incremental")
+    assert stored_titles(m) == before
+
+
+def test_tv_episodes_follow_the_options(provider) -> None:
+    p = provider(**env(title_format="{code} {title}", rating="user", cast_role="none"))
+    response = p.client.simulate_get("/tv/library/metadata/scene-1")
+    (episode,) = response.json["MediaContainer"]["Metadata"]
+    assert episode["title"] == "ABC-1 Pool Day"
+    assert episode["userRating"] == 8.7 and "Rating" not in episode
+    assert [r.get("role") for r in episode["Role"]] == [None, None, None]
+
+
+def test_tv_episode_lists_follow_the_title_format(provider) -> None:
+    def listed(p: Provider) -> list[str]:
+        response = p.client.simulate_get("/tv/library/metadata/studio-1-2024/children")
+        assert response.status_code == 200, response.text
+        return sorted(e["title"] for e in response.json["MediaContainer"]["Metadata"])
+
+    assert listed(provider()) == ["Pool Day", "Rough Cut"]
+    # Laid out afresh (`rebuild`), with the performers the template names.
+    p = provider(**env(title_format="{title}[ ({performers})]", cast_order="name"))
+    assert listed(p) == ["Pool Day (Ann, Bea, Zed)", "Rough Cut (Ann, Zed)"]
+    # Placed scene by scene (`place`), as a sync writes them.
+    writer = MirrorWriter(p.db, documents.mapping_options(p.settings))
+    writer.apply_entities(PERFORMERS, [Performer(2, "Abby", gender="FEMALE")])
+    writer.rerender(writer.scenes_showing("performer", {2}))
+    assert listed(p) == ["Pool Day (Abby, Bea, Zed)", "Rough Cut (Abby, Zed)"]

@@ -61,6 +61,18 @@ def test_screenshot_is_fetched_cached_and_revalidated(provider: Provider) -> Non
     assert bad_date.status_code == 200
 
 
+def test_image_routes_answer_head_like_get(provider: Provider) -> None:
+    scene_id = scene_with(provider, cover=True)
+    for path in (f"/stash/scene/{scene_id}/screenshot", "/stash/performer/1/image"):
+        head = provider.client.simulate_head(path)  # the first request: fetched from Stash
+        got = get(provider, path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and got.content
+        for name in ("content-type", "etag", "cache-control"):
+            assert head.headers[name] == got.headers[name]
+        assert head.headers["content-length"] == str(len(got.content))
+
+
 def test_cache_layout_uses_ids_and_versions(provider: Provider) -> None:
     scene_id = scene_with(provider, cover=True)
     assert get(provider, f"/stash/scene/{scene_id}/screenshot").status_code == 200

@@ -64,6 +64,15 @@ def test_bad_templates_say_why(template: str, reason: str) -> None:
     assert reason in str(caught.value)
 
 
+def test_fields_named() -> None:
+    assert compile_format("[{date} ]{title|code}[ ({performers})]").fields == {
+        "date",
+        "title",
+        "code",
+        "performers",
+    }
+
+
 def test_default_is_title_then_code_then_file_name() -> None:
     assert str(DEFAULT_FORMAT) == "{title|code|filename}"
     assert compile_format("{title|code|filename}") == DEFAULT_FORMAT  # comparable, hashable
