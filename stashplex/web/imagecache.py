@@ -28,7 +28,8 @@ from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, shard,
 
 log = logging.getLogger(__name__)
 
-IMAGE_KINDS = ("scene", "performer", "studio", "group")
+# Stash's images, and the title cards of scenes without a cover (16:9 and 2:3).
+IMAGE_KINDS = ("scene", "performer", "studio", "group", "card", "cardposter")
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _PLAIN_VERSION = re.compile(r"[0-9A-Za-z]{1,40}")
 

@@ -218,3 +218,27 @@ def test_bulk_events_through_the_scheduler_run_a_handful_of_targeted_passes(
     changes = [r for r in reports if r.kind == "changes"]
     assert 1 <= len(changes) <= 5
     assert sum(r.unchanged + r.updated for r in changes) == len(ids)
+
+
+def test_a_pass_asked_for_runs_in_the_background_and_reports_progress(mirrored) -> None:
+    scheduler = SyncScheduler(mirrored.syncer, interval_minutes=60, sweep_hours=24)
+    seen: list[tuple] = []
+    reports = []
+    scheduler.after_pass.append(reports.append)
+    shown = mirrored.syncer.progress
+
+    def watch(phase: str, done: int, total: int | None) -> None:
+        shown(phase, done, total)  # the scheduler's: it records the progress
+        seen.append((scheduler.status.running, scheduler.status.progress))
+
+    mirrored.syncer.progress = watch
+    scheduler.start(first_sweep_in=None)
+    try:
+        wait_until(lambda: reports)  # the boot-time pass
+        scheduler.run_now("sweep")
+        wait_until(lambda: any(r.kind == "sweep" for r in reports))
+    finally:
+        scheduler.stop(grace=5)
+    total = len(mirrored.scenes())
+    assert ("sweep", ("sweep", total, total)) in seen
+    assert scheduler.status.progress is None and scheduler.status.queued == []
