@@ -29,6 +29,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STASHPLEX_MIRROR_DATABASE=/data/stashplex.db \
     STASHPLEX_MIRROR_POSTER_DIR=/data/posters
 COPY --from=build /wheels /wheels
+# DejaVu Sans draws the title cards of scenes without a cover (accented Latin, Greek, Cyrillic
+# and more); without it they fall back to Pillow's ASCII-only font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install /wheels/*.whl \
     && rm -rf /wheels \
     && useradd --system --uid 10001 --home-dir /data stashplex \

@@ -183,7 +183,7 @@ class Artwork:
             self.pipeline.start()
             if backfill:
                 # Left by writes that a crash interrupted; never served, only taking space.
-                self.service.store.clean_temp()
+                self.service.store.clean_temp(at_start=True)
                 self.pipeline.request_backfill()
         if self.uploader is not None:
             self.uploader.start()

@@ -1,10 +1,12 @@
 """Coalescing Stash's events into a few targeted syncs.
 
 Stash runs its plugin hook once per object: a bulk edit of 2,000 scenes or a scan is 2,000
-events, one after another. They are gathered here and handed over as one `Changes` value when
-the stream pauses for `quiet` seconds, or at the latest `longest` seconds after the first one
-waiting (a steady stream still reaches Plex), and never while a hand-over waits to be taken:
-whatever arrives while a targeted sync runs is gathered for the next one.
+events, one after another, for a minute or more (a Python process each). They are gathered here
+and handed over as one `Changes` value when the stream pauses for `quiet` seconds, or at the
+latest `longest` seconds after the first one waiting, so the start of a long stream reaches
+Plex early; while the stream goes on, that wait doubles at each hand-over up to `ceiling`, so
+the whole stream is a handful of targeted syncs. Nothing is handed over while a hand-over waits
+to be taken: whatever arrives while a targeted sync runs is gathered for the next one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from stashplex.worker import BackgroundWorker
 
 QUIET_SECONDS = 0.5
 LONGEST_WAIT = 3.0
+CEILING = 20.0
 
 
 class ChangeQueue(BackgroundWorker):
@@ -28,12 +31,15 @@ class ChangeQueue(BackgroundWorker):
         *,
         quiet: float = QUIET_SECONDS,
         longest: float = LONGEST_WAIT,
+        ceiling: float = CEILING,
     ) -> None:
         """`submit` asks for a targeted sync, which calls `take()` when it starts."""
         super().__init__()
         self.submit = submit
         self.quiet = quiet
         self.longest = longest
+        self.ceiling = max(ceiling, longest)
+        self._wait = longest  # the current longest wait: grows while a stream goes on
         self.received = 0  # events, for the status page
         self.handed_over = 0  # targeted syncs asked for
         self._pending = Changes()
@@ -75,11 +81,15 @@ class ChangeQueue(BackgroundWorker):
                 if not self._pending or self._submitted:
                     self._cond.wait()
                     continue
-                due = min(self._last + self.quiet, self._first + self.longest)
-                left = due - time.monotonic()
+                quiet_due = self._last + self.quiet
+                left = min(quiet_due, self._first + self._wait) - time.monotonic()
                 if left > 0:
                     self._cond.wait(left)
                     continue
+                if time.monotonic() >= quiet_due:  # the stream paused: back to short waits
+                    self._wait = self.longest
+                else:
+                    self._wait = min(self._wait * 2, self.ceiling)
                 self._submitted = True
                 self.handed_over += 1
             self.submit()

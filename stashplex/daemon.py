@@ -139,6 +139,7 @@ class Service:
 
     def start_background(self) -> None:
         """The workers and the scheduled syncs (the first one now, in the background)."""
+        self.app.images.cache.start()  # leftovers of a kill mid-write go before any new write
         self.artwork.start()  # poster workers + start-up backfill, Plex upload/refresh threads
         self.scheduler.start(first_sweep_in=first_sweep_delay(self.db, self.settings))
 

@@ -209,13 +209,34 @@ def _word_list(raw: str) -> tuple[str, ...]:
     return tuple(item for item in items if item)
 
 
+PRIVATE_NETWORKS = (
+    "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10"
+)
+ANY_NETWORK = "any"
+
+
 def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    nets = []
-    for item in _word_list(raw):
+    """The allowed client networks; empty means the private ranges (a blank line must not open
+    the provider to the internet), `any` means no check at all: () ."""
+    items = _word_list(raw)
+    if not items:
+        items = _word_list(PRIVATE_NETWORKS)
+    if any(item.lower() == ANY_NETWORK for item in items):
+        if len(items) > 1:
+            raise ValueError("'any' turns the check off: write it alone, or list networks")
+        return ()
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for item in items:
         try:
-            nets.append(ipaddress.ip_network(item, strict=False))
+            net = ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ValueError(f"{item!r} is not an IP network like 192.168.0.0/16") from None
+            raise ValueError(
+                f"{item!r} is not an IP network like 192.168.0.0/16 (or 'any')"
+            ) from None
+        mapped = net.network_address.ipv4_mapped if net.version == 6 else None
+        if mapped is not None and net.prefixlen >= 96:  # ::ffff:a.b.c.d/n is an IPv4 network
+            net = ipaddress.IPv4Network((mapped, net.prefixlen - 96), strict=False)
+        nets.append(net)
     return tuple(nets)
 
 
@@ -301,9 +322,9 @@ class ServerSettings(Section):
         env=("AGENT_BASE_URL",),
     )
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = setting(
-        "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10",
+        PRIVATE_NETWORKS,
         _networks,
-        "client networks allowed to use the provider",
+        "client networks allowed to use the provider; empty: the private ranges; any: everyone",
     )
 
 
@@ -708,6 +729,8 @@ def _show(settings: Settings, key: Key) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
+    if key.name == "allowed_networks" and not value:
+        return ANY_NETWORK
     if key.name == "path_map":
         return "".join(f"\n    {plex} = {stash}" for plex, stash in value)
     if isinstance(value, tuple):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import falcon
 
@@ -49,6 +50,17 @@ class ProviderApp(falcon.App):
     images: ImageSource
     owns_images: bool
     connections: ReadConnections
+
+    def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None:
+        """Every route answers HEAD wherever it answers GET: Falcon sends the same status and
+        headers (Content-Length included) without the body."""
+        suffix = kwargs.get("suffix")
+        get, head = (
+            ("on_get", "on_head") if not suffix else (f"on_get_{suffix}", f"on_head_{suffix}")
+        )
+        if hasattr(resource, get) and not hasattr(resource, head):
+            setattr(resource, head, getattr(resource, get))
+        super().add_route(uri_template, resource, **kwargs)
 
     def close(self) -> None:
         if self.fallback is not None:
@@ -113,7 +125,7 @@ def create_app(
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
     middleware: list[AllowedNetworks | BodyLimit] = []
-    if settings.server.allowed_networks:
+    if settings.server.allowed_networks:  # () is `any`: the check is off
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
     app = ProviderApp(middleware=middleware)

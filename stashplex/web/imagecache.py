@@ -24,11 +24,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, shard
+from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, shard, stale_temp
 
 log = logging.getLogger(__name__)
 
-IMAGE_KINDS = ("scene", "performer", "studio", "group")
+# Stash's images, and the title cards of scenes without a cover (16:9 and 2:3).
+IMAGE_KINDS = ("scene", "performer", "studio", "group", "card", "cardposter")
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _PLAIN_VERSION = re.compile(r"[0-9A-Za-z]{1,40}")
 
@@ -169,10 +170,16 @@ class ImageCache:
                     freed += size
         return freed
 
-    def _files(self) -> list[tuple[int, int, str]]:
+    def start(self) -> int:
+        """At start-up, before this process writes anything: remove what interrupted writes
+        left (see `diskio.stale_temp`) and measure the cache; its size in bytes."""
+        with self._lock:
+            self._size = sum(size for _mtime, size, _path in self._files(at_start=True))
+            return self._size
+
+    def _files(self, at_start: bool = False) -> list[tuple[int, int, str]]:
         """(mtime_ns, size, path) of every cached file; stale temporary files are removed."""
         found = []
-        now = time.time()
         for folder, _dirs, names in os.walk(self.root):
             for name in names:
                 path = os.path.join(folder, name)
@@ -181,7 +188,7 @@ class ImageCache:
                 except OSError:
                     continue
                 if name.startswith(TMP_PREFIX):
-                    if now - info.st_mtime > STALE_TMP_SECONDS:
+                    if stale_temp(name, info.st_mtime, STALE_TMP_SECONDS, at_start):
                         with contextlib.suppress(OSError):
                             os.unlink(path)
                     continue

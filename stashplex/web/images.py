@@ -2,10 +2,13 @@
 
 Ids must be ASCII digits (anything else is a 404): the Stash URL and the cache path are built
 from the number alone. Only real raster images are passed on; Stash's SVG placeholders, its HTML
-login page and anything else unrecognisable become a JSON 404, remembered for `cache_ttl`
-seconds. Concurrent requests for one image share one fetch (and one poster rendering). While
-Stash cannot send an image's current version (down, or too slow for the wait), the previous
-version on disk is served with a short max-age; with none, the answer is a 503.
+login page and anything else unrecognisable are remembered as "no image" for `cache_ttl`
+seconds: a JSON 404 for performers, studios and groups, and for a mirrored scene its title card
+(`posters.titlecard`, 16:9 on the screenshot route, 2:3 on the poster route), so no thumb or
+art URL of ours fails. Concurrent requests for one image share one fetch (and one poster
+rendering). While Stash cannot send an image's current version (down, or too slow for the
+wait), the previous version on disk is served with a short max-age; with none, the answer is a
+503.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import email.utils
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -25,6 +29,7 @@ from stashplex.mirror.lookups import MirrorLookups
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
+from stashplex.posters.titlecard import POSTER_SIZE, WIDE_SIZE, Card, card_version, render_card
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
@@ -135,7 +140,15 @@ class ImageSource:
             raise StashUnavailable("Stash did not send the image in time") from None
 
     def image(self, kind: str, entity_id: int) -> Image | None:
-        """The cached file of an entity's current image, fetching it if needed; None if none."""
+        """The cached file of an entity's current image, fetching it if needed; None if none.
+
+        A mirrored scene without a cover gets its 16:9 title card instead."""
+        found = self._image(kind, entity_id)
+        if found is None and kind == "scene":
+            return self.card(entity_id, poster=False)
+        return found
+
+    def _image(self, kind: str, entity_id: int) -> Image | None:
         known, version = self.lookups.image_version(kind, entity_id)
         if known and version is None and kind != "scene":
             return None  # the mirror knows Stash only has its default picture
@@ -216,22 +229,45 @@ class ImageSource:
 
         While the poster folder refuses writes (full, read-only) this is the scene's screenshot
         instead: Plex gets a cover now, and the poster once it can be stored."""
+        found = self._poster(scene_id)
+        return found if found is not None else self.card(scene_id, poster=True)
+
+    def _poster(self, scene_id: int) -> Image | None:
         done, path = self.posters.cached(scene_id)  # no Stash request: one mirror read
         if done:
             return stat(path) if path is not None else None
         if not self.posters.writable():
-            return self.image("scene", scene_id)
+            return self._image("scene", scene_id)
         try:
             return self._wait(("poster", scene_id), lambda: self._ensure(scene_id))
         except PosterStoreFailed:  # said once by the poster service
-            return self.image("scene", scene_id)
+            return self._image("scene", scene_id)
         except StashUnavailable:
             # Not rendered in time (Stash slow or down): the poster on disk, even of an older
             # cover, else whatever the screenshot route can give.
             older = stat(self.posters.path(scene_id))
             if older is not None:
                 return StaleFile(older.path, older.size, older.mtime_ns)
-            return self.image("scene", scene_id)
+            return self._image("scene", scene_id)
+
+    def card(self, scene_id: int, *, poster: bool) -> Image | None:
+        """The title card of a mirrored scene (2:3 or 16:9), rendered once per text and kept
+        in the cache; None for a scene the mirror does not have."""
+        doc = self.lookups.doc(scene_id)
+        if not doc:
+            return None
+        card = card_of(doc)
+        size = POSTER_SIZE if poster else WIDE_SIZE
+        kind = "cardposter" if poster else "card"
+        version = card_version(card, size)
+        cached = self.cache.get(kind, scene_id, version)
+        if cached is not None:
+            return cached
+        data = render_card(card, size)
+        try:
+            return self.cache.put(kind, scene_id, version, data)
+        except OSError:  # said by the image fetches' own trouble when it lasts
+            return HeldImage(data)
 
     def _ensure(self, scene_id: int) -> Image | None:
         try:
@@ -242,6 +278,24 @@ class ImageSource:
         if found is None or current:
             return found
         return StaleFile(found.path, found.size, found.mtime_ns)
+
+
+def card_of(doc: str) -> Card:
+    """A title card's text from a scene's stored Plex document: title, studio and, when the
+    scene has a release date (a `year`), that date."""
+    try:
+        metadata = json.loads(doc)
+    except ValueError:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        metadata = {}
+
+    def text(name: str) -> str | None:
+        value = metadata.get(name)
+        return value if isinstance(value, str) and value.strip() else None
+
+    date = text("originallyAvailableAt") if "year" in metadata else None
+    return Card(text("title") or "Untitled", text("studio"), date)
 
 
 def _route(path: str) -> tuple[str, int] | None:

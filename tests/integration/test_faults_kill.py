@@ -154,6 +154,8 @@ _diskio.os = _Os()
     assert_whole(daemon.posters)  # every file under a poster's name is a whole JPEG
 
     again = daemon_factory(stash.url, data=daemon.data, **env)
+    # Their writer is gone: removed at start-up, not ten minutes later.
+    wait_until(lambda: not any(p.exists() for p in partial), timeout=30, what="leftovers removed")
     with_cover = [i for i in stash.library.scene_ids() if stash.library.has_cover(i)]
 
     def rendered() -> int:

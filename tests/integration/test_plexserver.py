@@ -428,3 +428,17 @@ def test_report_hook_shapes(mirrored: Mirrored) -> None:
     artwork.after_pass(SyncReport("incremental"))
     artwork.on_metadata(1)
     artwork.close()
+
+
+def test_a_scene_without_a_cover_gets_its_title_card_uploaded(
+    mirrored: Mirrored, fake_pms: FakePMS, plex_side
+) -> None:
+    lib = mirrored.stash.library
+    bare = next(i for i in sorted(mirrored.scenes()) if not lib.has_cover(i))
+    key = fake_pms.add_scene(bare)
+    artwork = plex_side(mirrored)
+    artwork.uploader.on_metadata(bare)
+    assert artwork.uploader.drain(10)
+    card = artwork.images.card(bare, poster=False)
+    assert card is not None
+    assert fake_pms.uploads_to(key) == fake_pms.uploads_to(key, "art") == [card.read()]

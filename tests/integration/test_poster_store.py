@@ -118,3 +118,33 @@ def test_sigkill_mid_write_never_leaves_a_partial_poster(tmp_path: Path) -> None
 
 def _names(folder: Path) -> list[str]:
     return sorted(os.listdir(folder)) if folder.is_dir() else []
+
+
+def test_leftovers_of_a_dead_writer_go_at_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from stashplex.web.imagecache import ImageCache
+
+    store = PosterStore(tmp_path / "posters")
+    store.write(1, b"poster")
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    dead_pid = int(gone.stdout)  # a process that has exited
+    folder = store.path(1).parent
+    dead = folder / f"{TMP_PREFIX}{dead_pid}-abc.part"
+    mine = folder / f"{TMP_PREFIX}{os.getpid()}-def.part"  # an earlier process with our id
+    alive = folder / f"{TMP_PREFIX}1-ghi.part"  # init: alive, another user's maybe
+    for path in (dead, mine, alive):
+        path.write_bytes(b"half")
+    assert store.clean_temp() == 1 and not dead.exists() and mine.exists()
+    assert store.clean_temp(at_start=True) == 1 and not mine.exists() and alive.exists()
+
+    cache = ImageCache(tmp_path / "images")
+    cache.put("scene", 5, "v1", b"image")
+    shard_folder = cache.path("scene", 5, "v1").parent
+    (shard_folder / f"{TMP_PREFIX}{os.getpid()}-x.part").write_bytes(b"half")
+    (shard_folder / f"{TMP_PREFIX}{dead_pid}-y.part").write_bytes(b"half")
+    assert cache.start() == len(b"image")
+    assert sorted(os.listdir(shard_folder)) == [cache.path("scene", 5, "v1").name]

@@ -260,7 +260,7 @@ def test_the_default_lets_loopback_in(refused) -> None:
     assert daemon.terminate() == 0
 
 
-def test_an_empty_setting_allows_every_address(tmp_path: Path) -> None:
+def test_empty_means_the_default_and_any_turns_the_check_off(tmp_path: Path) -> None:
     loaded = settings_module.load(
         None,
         {"STASHPLEX_PLEXAGENTSERVER_ALLOWED_NETWORKS": " "},
@@ -270,5 +270,25 @@ def test_an_empty_setting_allows_every_address(tmp_path: Path) -> None:
     assert loaded.server.allowed_networks == default_networks().networks
     ini = tmp_path / "open.ini"
     ini.write_text("[plexagentserver]\nallowed_networks =\n")
+    blank = settings_module.load(ini, {}, search=False)
+    assert blank.server.allowed_networks == default_networks().networks  # never open by mistake
+    ini.write_text("[plexagentserver]\nallowed_networks = ANY\n")
     opened = settings_module.load(ini, {}, search=False)
-    assert opened.server.allowed_networks == ()  # documented: no address check at all
+    assert opened.server.allowed_networks == ()  # said explicitly: no address check at all
+    assert "allowed_networks = any" in settings_module.describe(opened)
+    ini.write_text("[plexagentserver]\nallowed_networks = any, 10.0.0.0/8\n")
+    with pytest.raises(settings_module.SettingsError, match="write it alone"):
+        settings_module.load(ini, {}, search=False)
+
+
+def test_ipv4_mapped_entries_and_peers_match_ipv4() -> None:
+    loaded = settings_module.load(
+        None,
+        {"STASHPLEX_PLEXAGENTSERVER_ALLOWED_NETWORKS": "::ffff:192.168.1.0/120, 10.0.0.0/8"},
+        search=False,
+    )
+    check = AllowedNetworks(loaded.server.allowed_networks)
+    for peer in ("192.168.1.5", "::ffff:192.168.1.5", "10.2.3.4", "::ffff:10.2.3.4"):
+        assert check.allows(peer), peer
+    for peer in ("192.168.2.5", "::ffff:192.168.2.5", "::1", "8.8.8.8"):
+        assert not check.allows(peer), peer

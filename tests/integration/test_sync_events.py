@@ -172,7 +172,7 @@ def test_a_burst_becomes_one_hand_over() -> None:
     assert queue.received == 2000 and queue.pending == 0
 
 
-def test_a_steady_stream_still_hands_over_every_longest_seconds() -> None:
+def test_a_steady_stream_hands_over_early_then_less_and_less_often() -> None:
     handed: list[float] = []
     queue: ChangeQueue
 
@@ -180,16 +180,19 @@ def test_a_steady_stream_still_hands_over_every_longest_seconds() -> None:
         queue.take()
         handed.append(time.monotonic())
 
-    queue = ChangeQueue(submit, quiet=0.5, longest=0.3).start()
+    queue = ChangeQueue(submit, quiet=2.0, longest=0.2, ceiling=0.8).start()
     try:
-        end = time.monotonic() + 1.5
-        while time.monotonic() < end:  # never quiet for 0.5 s
+        start = time.monotonic()
+        while time.monotonic() < start + 4.0:  # never quiet for 2 s
             queue.add(parse_events(events(("Scene.Update.Post", 1))))
-            time.sleep(0.02)
+            time.sleep(0.01)
         wait_until(lambda: queue.pending == 0)
     finally:
         queue.close()
-    assert len(handed) >= 2  # not held back until the stream stops
+    during = [t - start for t in handed if t < start + 4.0]
+    assert during[0] < 2.0  # the start of the stream does not wait for its end
+    # Waits of 0.2, 0.4, 0.8, 0.8, ... s: a handful over 4 s, not one per 0.2 s.
+    assert 3 <= len(during) <= 8
 
 
 def test_bulk_events_through_the_scheduler_run_a_handful_of_targeted_passes(
@@ -215,3 +218,27 @@ def test_bulk_events_through_the_scheduler_run_a_handful_of_targeted_passes(
     changes = [r for r in reports if r.kind == "changes"]
     assert 1 <= len(changes) <= 5
     assert sum(r.unchanged + r.updated for r in changes) == len(ids)
+
+
+def test_a_pass_asked_for_runs_in_the_background_and_reports_progress(mirrored) -> None:
+    scheduler = SyncScheduler(mirrored.syncer, interval_minutes=60, sweep_hours=24)
+    seen: list[tuple] = []
+    reports = []
+    scheduler.after_pass.append(reports.append)
+    shown = mirrored.syncer.progress
+
+    def watch(phase: str, done: int, total: int | None) -> None:
+        shown(phase, done, total)  # the scheduler's: it records the progress
+        seen.append((scheduler.status.running, scheduler.status.progress))
+
+    mirrored.syncer.progress = watch
+    scheduler.start(first_sweep_in=None)
+    try:
+        wait_until(lambda: reports)  # the boot-time pass
+        scheduler.run_now("sweep")
+        wait_until(lambda: any(r.kind == "sweep" for r in reports))
+    finally:
+        scheduler.stop(grace=5)
+    total = len(mirrored.scenes())
+    assert ("sweep", ("sweep", total, total)) in seen
+    assert scheduler.status.progress is None and scheduler.status.queued == []

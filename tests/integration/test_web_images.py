@@ -18,6 +18,10 @@ from stashplex.web.images import stash_image_path
 from tests.plugins.webkit import Provider
 
 
+def size_of(data: bytes) -> tuple[int, int]:
+    return Image.open(io.BytesIO(data)).size
+
+
 @pytest.fixture
 def provider(synced_provider: Callable[..., Provider]) -> Provider:
     return synced_provider()
@@ -61,6 +65,18 @@ def test_screenshot_is_fetched_cached_and_revalidated(provider: Provider) -> Non
     assert bad_date.status_code == 200
 
 
+def test_image_routes_answer_head_like_get(provider: Provider) -> None:
+    scene_id = scene_with(provider, cover=True)
+    for path in (f"/stash/scene/{scene_id}/screenshot", "/stash/performer/1/image"):
+        head = provider.client.simulate_head(path)  # the first request: fetched from Stash
+        got = get(provider, path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b"" and got.content
+        for name in ("content-type", "etag", "cache-control"):
+            assert head.headers[name] == got.headers[name]
+        assert head.headers["content-length"] == str(len(got.content))
+
+
 def test_cache_layout_uses_ids_and_versions(provider: Provider) -> None:
     scene_id = scene_with(provider, cover=True)
     assert get(provider, f"/stash/scene/{scene_id}/screenshot").status_code == 200
@@ -70,17 +86,25 @@ def test_cache_layout_uses_ids_and_versions(provider: Provider) -> None:
     assert expected.is_file()
 
 
-def test_placeholder_is_404_and_remembered(provider: Provider) -> None:
+def test_a_scene_without_a_cover_gets_title_cards_remembered(provider: Provider) -> None:
     scene_id = scene_with(provider, cover=False)
     response = get(provider, f"/stash/scene/{scene_id}/screenshot")
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
     assert b"<svg" not in response.content
-    assert get(provider, f"/stash/scene/{scene_id}/poster").status_code == 404
+    assert size_of(response.content) == (1280, 720)
+    poster = get(provider, f"/stash/scene/{scene_id}/poster")
+    assert poster.status_code == 200 and size_of(poster.content) == (600, 900)
     requests = provider.mirrored.stash.faults.requests
-    assert get(provider, f"/stash/scene/{scene_id}/screenshot").status_code == 404
-    assert get(provider, f"/stash/scene/{scene_id}/poster").status_code == 404
-    assert provider.mirrored.stash.faults.requests == requests
+    again = get(provider, f"/stash/scene/{scene_id}/screenshot")
+    assert again.content == response.content
+    assert get(provider, f"/stash/scene/{scene_id}/poster").content == poster.content
+    assert provider.mirrored.stash.faults.requests == requests  # no Stash request, no render
+    root = provider.settings.mirror.database.parent / "images"
+    assert len(list((root / "card").rglob(f"{scene_id}.*"))) == 1
+    assert len(list((root / "cardposter").rglob(f"{scene_id}.*"))) == 1
+    # The URLs the metadata names carry the version: a renamed scene's card gets a new URL.
+    doc = provider.app.context.lookups.doc(scene_id)
+    assert doc is not None and f"/stash/scene/{scene_id}/screenshot?v=" in doc
 
 
 def test_entities_without_an_image_are_404_without_asking_stash(provider: Provider) -> None:
@@ -222,7 +246,8 @@ def test_login_page_and_wrong_key_are_never_passed_on(
     # "Not now" (503), not "no image": a key fixed later must not leave remembered 404s.
     assert response.status_code == 503
     assert b"<html" not in response.content.lower() and b"login" not in response.content.lower()
-    assert not any(key[:2] == ("scene", scene_id) for key in provider.app.images.absent._until)
+    remembered = provider.app.images.absent.remembered()
+    assert not any(key[:2] == ("scene", scene_id) for key in remembered)
 
 
 class FakeStash:
@@ -250,14 +275,15 @@ class FakeStash:
         StashImage("missing"),
     ],
 )
-def test_only_real_images_are_served(hand_provider, answer: StashImage) -> None:
+def test_only_real_images_are_served_else_the_title_card(hand_provider, answer: StashImage) -> None:
     provider = hand_provider()
     fake = FakeStash(answer)
     provider.app.images.client = fake
     response = get(provider, "/stash/scene/1/screenshot")
-    assert response.status_code == 404
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    assert response.content != answer.data and size_of(response.content) == (1280, 720)
     assert fake.paths == ["/scene/1/screenshot"]
-    assert not list((provider.settings.mirror.database.parent / "images").rglob("1.*"))
+    assert not list((provider.settings.mirror.database.parent / "images/scene").rglob("1.*"))
 
 
 def test_stash_image_paths_come_from_numbers_only() -> None:

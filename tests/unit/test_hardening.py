@@ -228,3 +228,30 @@ def test_logs_carry_url_passwords_hidden(caplog) -> None:
     )
     RedactingFilter().filter(record)
     assert record.getMessage() == "connecting to http://u:***@h/"
+
+
+# --- HEAD ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/health",
+        "/status",
+        "/library/metadata/scene-1",
+        "/library/metadata/scene-1/images",
+        "/library/metadata/scene-99999",
+        "/tv",
+        "/stash/scene/1/screenshot",
+        "/stash/performer/1/image",
+    ],
+)
+def test_head_answers_like_get_without_a_body(provider: Provider, path: str) -> None:
+    got = provider.client.simulate_get(path)
+    head = provider.client.simulate_head(path)
+    assert head.status_code == got.status_code != 405, path
+    assert head.content == b""
+    assert head.headers.get("content-type") == got.headers.get("content-type")
+    if got.status_code == 200 and path not in ("/health", "/status"):  # those change by the second
+        assert head.headers["content-length"] == str(len(got.content))
