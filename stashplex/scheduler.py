@@ -155,6 +155,7 @@ class SyncScheduler:
             if not changes and not self.syncer.has_pending():
                 return  # taken by the pass before, and applied
         self._idle.clear()
+        kind = self.syncer.effective_kind(kind)  # the first pass of an empty mirror is "full"
         self.status.running = kind
         started = time.time()
         try:
