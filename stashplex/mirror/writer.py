@@ -235,6 +235,8 @@ class MirrorWriter:
         return self.delete_entities_except(kind, set(target) - set(ids))
 
     def scenes_showing(self, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
+        if kind_name == "tag" and self.options.parent_tags:  # documents show parent tags too
+            entity_ids = self.cache.tags_below(entity_ids)
         with self.db.reader.connect() as connection:
             return scenes_linked_to(connection, kind_name, entity_ids)
 
