@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,9 +121,13 @@ class ReadConnections:
         return cursor.fetchall()
 
     def _open(self) -> sqlite3.Connection:
-        # Autocommit: each statement reads the newest committed state of the WAL.
+        # Autocommit: each statement reads the newest committed state of the WAL. mode=rw: a
+        # mirror deleted under the service must not come back as an empty file ("no such
+        # table") when a thread opens its first connection; the daemon reopens it properly.
+        memory = self.path == ":memory:"
         connection = sqlite3.connect(
-            self.path,
+            self.path if memory else f"file:{urllib.parse.quote(self.path)}?mode=rw",
+            uri=not memory,
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
             check_same_thread=False,  # only so close() can run on another thread

@@ -218,7 +218,7 @@ class PosterRow(Base):
     """One scene's poster as last checked: what the cover was and what was rendered from it.
 
     No foreign key to `scenes`: when a scene is deleted its row must outlive it long enough for
-    the poster file to be removed too (`posters.state.orphans`).
+    the poster file to be removed too (`mirror.poster_states.orphans`).
     """
 
     __tablename__ = "posters"

@@ -151,6 +151,7 @@ class Syncer:
         if kind not in passes:
             raise ValueError(f"unknown sync kind {kind!r}")
         with self._exclusive():
+            self.db.check_not_moved()  # never write a pass into a deleted or replaced file
             kind = self.effective_kind(kind)
             writer = self._writer = MirrorWriter(self.db, self.options)
             report = SyncReport(kind)

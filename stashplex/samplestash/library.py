@@ -2,7 +2,7 @@
 
 Reads combine :class:`~.generate.BaseData` with small overlay dicts, so a change costs
 memory only for what it touches. Every change follows Stash's timestamp rules (see
-``docs/stash-api.md``): scene edits bump the scene; renames bump only the renamed entity;
+the shared notes on Stash's API): scene edits bump the scene; renames bump only the renamed entity;
 file moves bump only the file; folder renames and deletions leave no timestamp at all.
 
 Every change holds :attr:`Library.lock`; the GraphQL and image layers hold it while they
