@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
 
-from stashplex import __version__, logs, reloader
+from stashplex import __version__, lan, logs, reloader
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import Syncer, SyncReport
@@ -36,6 +36,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 STASH_CALLS_IN_FLIGHT = 3
 STOP_GRACE_SECONDS = 5.0
+EVERY_INTERFACE = ("0.0.0.0", "::", "")
 MIRROR_CHECK_SECONDS = 2.0
 
 
@@ -75,10 +76,39 @@ def first_sweep_delay(db: Database, settings: Settings) -> timedelta:
     return timedelta(seconds=max(0.0, due))
 
 
-def register_url(settings: Settings) -> str:
-    return settings.server.agent_base_url or listening_base_url(
-        settings.server.host, settings.server.port
-    )
+def register_urls(
+    settings: Settings, local_addresses: Callable[[], list[str]] = lan.addresses
+) -> list[str]:
+    """The URLs to give Plex: agent_base_url; else, listening on every interface, one per
+    address of this machine (the likeliest LAN address first); else the address listened on."""
+    server = settings.server
+    if server.agent_base_url:
+        return [server.agent_base_url]
+    if server.host in EVERY_INTERFACE:
+        found = local_addresses()
+        if found:
+            return [f"http://{address}:{server.port}" for address in found]
+    return [listening_base_url(server.host, server.port)]
+
+
+def register_lines(settings: Settings, urls: list[str], in_container: bool) -> list[str]:
+    """The start-up lines that tell the user what to give Plex."""
+    first, others = urls[0], urls[1:]
+    lines = [
+        f"add this URL in Plex under Settings > Metadata Agents: {first}"
+        + (f" (or, from another network: {', '.join(others)})" if others else "")
+    ]
+    wildcard = settings.server.host in EVERY_INTERFACE
+    if wildcard and not settings.server.agent_base_url:
+        if in_container:
+            lines.append(
+                "in a container these are its own addresses: Plex elsewhere needs the address "
+                "of the machine Docker runs on, with the published port"
+            )
+        lines.append(
+            "image URLs follow the Host Plex uses; set [plexagentserver] agent_base_url to fix them"
+        )
+    return lines
 
 
 @dataclass
@@ -218,11 +248,8 @@ def serve(settings: Settings) -> int:
         settings.server.num_workers,
         settings.mirror.database,
     )
-    log.info("add this URL in Plex under Settings > Metadata Agents: %s", register_url(settings))
-    if not settings.server.agent_base_url and settings.server.host in ("0.0.0.0", "::"):
-        log.info(
-            "image URLs follow the Host Plex uses; set [plexagentserver] agent_base_url to fix them"
-        )
+    for line in register_lines(settings, register_urls(settings), lan.in_container()):
+        log.info("%s", line)
     running: Service | None = service
     try:
         while running is not None:
