@@ -177,7 +177,7 @@ def test_edit_in_stash_reaches_plex(served, fake_pms: FakePMS) -> None:
     ]
     wait_until(lambda: daemon.title(scene) == "Edited in Stash", timeout=30)
     wait_until(lambda: fake_pms.requests("PUT", f"/library/metadata/{key}/refresh"), timeout=30)
-    assert daemon.http.get("/library/metadata/scene-11").status_code == 404
+    wait_until(lambda: daemon.http.get("/library/metadata/scene-11").status_code == 404)
     assert "changes sync" in daemon.log()
 
 
