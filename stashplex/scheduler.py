@@ -20,7 +20,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from stashplex.change_queue import ChangeQueue
 from stashplex.changes import Changes
-from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncReport
+from stashplex.mirror.db import MirrorMoved
+from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncKind, SyncReport
 from stashplex.redaction import redact
 from stashplex.stash.errors import StashError
 from stashplex.trouble import Problem, Trouble
@@ -28,15 +29,15 @@ from stashplex.trouble import Problem, Trouble
 log = logging.getLogger(__name__)
 
 RETRY_FIRST_SECONDS = 15.0
-KINDS = ("incremental", "full", "sweep")  # what a person or a script may start
+KINDS: tuple[SyncKind, ...] = ("incremental", "full", "sweep")  # what a person may start
 
 
 @dataclass
 class SyncStatus:
     """What the status page and /health show about the scheduled syncs."""
 
-    running: str | None = None
-    last_kind: str | None = None
+    running: SyncKind | None = None
+    last_kind: SyncKind | None = None
     last_finished: float | None = None
     last_ok: bool | None = None
     last_summary: str | None = None
@@ -45,7 +46,7 @@ class SyncStatus:
     next_runs: dict[str, float] = field(default_factory=dict)
     failing_since: float | None = None
     progress: tuple[str, int, int | None] | None = None  # of the running pass
-    queued: list[str] = field(default_factory=list)  # passes asked for, not started yet
+    queued: list[SyncKind] = field(default_factory=list)  # passes asked for, not started yet
 
 
 class SyncScheduler:
@@ -125,7 +126,7 @@ class SyncScheduler:
         self._scheduler.shutdown(wait=False)
         return finished
 
-    def run_now(self, kind: str = "incremental") -> None:
+    def run_now(self, kind: SyncKind = "incremental") -> None:
         """Queue a pass now (e.g. from the status page); coalesces with a queued one."""
         if kind not in self.status.queued:
             self.status.queued.append(kind)
@@ -144,7 +145,7 @@ class SyncScheduler:
 
     # --- jobs ---------------------------------------------------------------------------------
 
-    def _run(self, kind: str) -> None:
+    def _run(self, kind: SyncKind) -> None:
         if kind in self.status.queued:
             self.status.queued.remove(kind)
         if self.syncer.stop.is_set():
@@ -155,6 +156,7 @@ class SyncScheduler:
             if not changes and not self.syncer.has_pending():
                 return  # taken by the pass before, and applied
         self._idle.clear()
+        kind = self.syncer.effective_kind(kind)  # the first pass of an empty mirror is "full"
         self.status.running = kind
         started = time.time()
         try:
@@ -166,6 +168,9 @@ class SyncScheduler:
             log.info("%s sync skipped: %s", kind, exc)
             if changes:
                 self.syncer.hold(changes)  # for the next pass
+            return
+        except MirrorMoved as exc:  # `stashplex serve` reopens the mirror (see daemon)
+            self._failed(kind, started, redact(str(exc)), MirrorMoved)
             return
         except StashError as exc:
             # The same problem in other words ("refused", then "reset" while Stash restarts)
@@ -210,7 +215,7 @@ class SyncScheduler:
 
     def _failed(
         self,
-        kind: str,
+        kind: SyncKind,
         started: float,
         message: str,
         problem: Problem,

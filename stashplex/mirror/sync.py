@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 import filelock
 
@@ -52,6 +52,10 @@ RENDER_STATE = "render_fingerprint"
 PENDING = "pending_changes"  # sync_state key: Stash's events a targeted pass has yet to apply
 
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
+# The passes `Syncer.run` makes: everything, what changed since the cursor, every id (to find
+# deletions), the scenes asked for, the events Stash's plugin sent.
+SyncKind = Literal["full", "incremental", "sweep", "scenes", "changes"]
+SYNC_KINDS: tuple[SyncKind, ...] = get_args(SyncKind)
 
 
 class SyncCancelled(Exception):
@@ -64,7 +68,7 @@ class SyncBusy(Exception):
 
 @dataclass
 class SyncReport:
-    kind: str
+    kind: SyncKind
     added: int = 0
     updated: int = 0
     removed: int = 0
@@ -135,13 +139,13 @@ class Syncer:
 
     def run(
         self,
-        kind: str = "incremental",
+        kind: SyncKind = "incremental",
         scene_ids: Sequence[int] | None = None,
         changes: Changes | None = None,
     ) -> SyncReport:
         """Run one pass: "full", "incremental", "sweep", "scenes" (with scene_ids) or
         "changes" (with the events Stash's plugin sent)."""
-        passes: dict[str, Callable[[SyncReport], None]] = {
+        passes: dict[SyncKind, Callable[[SyncReport], None]] = {
             "full": self._full,
             "incremental": self._incremental,
             "sweep": self._sweep,
@@ -151,6 +155,8 @@ class Syncer:
         if kind not in passes:
             raise ValueError(f"unknown sync kind {kind!r}")
         with self._exclusive():
+            self.db.check_not_moved()  # never write a pass into a deleted or replaced file
+            kind = self.effective_kind(kind)
             writer = self._writer = MirrorWriter(self.db, self.options)
             report = SyncReport(kind)
             run_id = writer.start_run(kind)
@@ -164,8 +170,6 @@ class Syncer:
                 self._render_if_needed(report)
                 self.info = probe(self.client)
                 report.stash_version = self.info.version
-                if kind == "incremental" and writer.get_state("cursor:scene") is None:
-                    report.kind = kind = "full"  # nothing to be incremental from yet
                 passes[kind](report)
                 if kind != "changes":
                     self._apply_pending(report)  # events a failed targeted pass left
@@ -182,6 +186,15 @@ class Syncer:
                 if error is None:
                     writer.set_state({"last_success": str(time.time()), "last_kind": kind})
             return report
+
+    def effective_kind(self, kind: SyncKind) -> SyncKind:
+        """The pass `run(kind)` makes: an incremental pass of a mirror that was never synced
+        through is a full one (nothing to be incremental from yet), and is called so in the log,
+        the sync history, /status and /health."""
+        if kind != "incremental":
+            return kind
+        with self.db.reader.connect() as connection:
+            return "full" if get_state(connection, "cursor:scene") is None else kind
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:

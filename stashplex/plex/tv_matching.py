@@ -134,6 +134,17 @@ def file_tier(
     return [TvCandidate(key, score, "file") for key, score in best.items()]
 
 
+def hidden_file(
+    request: TvMatchRequest, files: matching.Lookups, path_map: tuple[tuple[str, str], ...] = ()
+) -> bool:
+    """The file is a scene that fails a gate (`[metadata] require_*`): known, never offered, so
+    neither Stash nor the name and date tiers should find it something else."""
+    if not request.filename:
+        return False
+    found = matching.exact_tiers(request.file_request(), files, path_map)
+    return found is not None and not found.candidates
+
+
 def guid_tier(request: TvMatchRequest, tv: TvLookups) -> list[TvCandidate]:
     """Our own show or season guid sent back as a hint (episodes go through the file tier)."""
     parsed = parse_tv_guid(request.guid) if request.guid else None

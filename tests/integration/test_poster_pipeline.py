@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from stashplex.mirror.poster_states import CORRUPT, NO_COVER, OK
 from stashplex.mirror.sync import Syncer
 from stashplex.mirror.writer import PageResult
 from stashplex.posters.pipeline import PosterPipeline
@@ -24,7 +25,6 @@ from stashplex.posters.service import (
     PosterService,
     PosterUnavailable,
 )
-from stashplex.posters.state import CORRUPT, NO_COVER, OK
 from stashplex.stash.client import StashClient, StashImage
 from tests.plugins.mirror import Mirrored
 
@@ -318,7 +318,7 @@ def test_backfill_finds_missing_posters_and_orphans_and_resumes(posters) -> None
 
 
 def _ok_row(scene_id: int):
-    from stashplex.posters.state import PosterRecord
+    from stashplex.mirror.poster_states import PosterRecord
 
     return PosterRecord(scene_id, OK, style="letterbox", poster_version="x", checked_at=1.0)
 
@@ -381,6 +381,30 @@ def test_an_unwritable_poster_folder_is_reported_once(posters, caplog, tmp_path)
     assert one_shot.counts["failed"] == 5
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "cannot write posters to" in warnings[0]
+
+
+def test_a_mirror_refusing_writes_is_reported_once_and_pauses(posters, caplog, monkeypatch) -> None:
+    """A read-only mirror fails every scene's state write: one warning (with its traceback),
+    not one per scene, and the workers pause instead of spinning through the queue."""
+    import sqlite3
+
+    m, service, pipeline, _ = posters()
+    pipeline.close()
+
+    def refuse(scene_id: int) -> str:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(service, "refresh", refuse)
+    paused = PosterPipeline(service, pause_seconds=0.2).start()
+    caplog.set_level(logging.DEBUG, logger="stashplex")
+    paused.submit(cover_ids(m)[0][:12])
+    time.sleep(1.0)
+    paused.close()
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "readonly database" in warnings[0].getMessage()
+    assert warnings[0].exc_info is not None
+    # Paused after each failure: a few tries a second, not the whole queue at once.
+    assert 1 <= paused.counts["failed"] <= 3 * 6
 
 
 # --- on demand -------------------------------------------------------------------------------

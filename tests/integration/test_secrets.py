@@ -1,4 +1,5 @@
-"""The Stash API key and the Plex token never leave the requests they authenticate.
+"""The Stash API key, the Plex token, the webhook token and URL passwords never leave the
+requests they authenticate.
 
 Every code path runs with a known key and token (and a wrong key, itself a secret): syncs of
 every kind, serving, live lookups, images, posters, uploads and refreshes to a fake PMS, Stash
@@ -23,7 +24,25 @@ from tests.plugins.fake_pms import FakePMS
 API_KEY = "stash-key-7Q2f9ZxKw4"
 WRONG_KEY = "wrong-key-Hh4kP0s9Lm"
 TOKEN = "plex-token-V3r8mN1wQe"
-SECRETS = (API_KEY, WRONG_KEY, TOKEN)
+HOOK_TOKEN = "hook-token-Tq5LxW2c8R"
+WRONG_HOOK_TOKEN = "hook-wrong-Zp3Vn6Bd1K"
+# Credentials in the configured URLs (`http://user:password@host`) are secrets too.
+STASH_URL_PASSWORD = "stash-pass-Rk2mW8yQ4v"
+PLEX_URL_PASSWORD = "plex-pass-Ju7cX3nF9s"
+SECRETS = (
+    API_KEY,
+    WRONG_KEY,
+    TOKEN,
+    HOOK_TOKEN,
+    WRONG_HOOK_TOKEN,
+    STASH_URL_PASSWORD,
+    PLEX_URL_PASSWORD,
+)
+
+
+def with_password(url: str, password: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://someone:{password}@{rest}"
 
 
 class Transcript:
@@ -68,6 +87,10 @@ def assert_nowhere(transcript: Transcript, files: list[Path]) -> None:
             assert secret not in str(path)
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def exercise(daemon: Daemon, stash: SampleStash, pms: FakePMS, seen: Transcript) -> None:
     http = daemon.http
     lib = stash.library
@@ -106,13 +129,20 @@ def exercise(daemon: Daemon, stash: SampleStash, pms: FakePMS, seen: Transcript)
     lib.edit_scene(2, title="Changed for a refresh")
     wait_until(lambda: pms.requests("PUT", "/refresh"), what="a refresh in Plex", timeout=30)
 
+    # The Stash plugin's webhook: accepted, refused, and a body it cannot use.
+    event = {"events": [{"type": "Scene.Update.Post", "id": 3}]}
+    assert post("/sync/events", json=event, headers=bearer(HOOK_TOKEN)).status_code == 202
+    assert post("/sync/events", json=event, headers=bearer(WRONG_HOOK_TOKEN)).status_code == 401
+    bad = {"events": [{"type": HOOK_TOKEN, "id": 1}]}  # echoed in the reason, redacted
+    assert post("/sync/events", json=bad, headers=bearer(HOOK_TOKEN)).status_code == 400
+
     # Errors of every kind, the status page and health.
     get("/library/metadata/not-a-key")
     get("/stash/scene/abc/screenshot")
     post("/library/metadata/matches", content=b"{not json")
     post("/library/metadata/matches", content=b" " * (1024 * 1024 + 1))
     seen.answer(http.delete("/"))
-    get("/status")
+    assert "://someone:***@127.0.0.1" in get("/status").text  # the Stash URL, password hidden
     get("/health")
     get("/")
     get("/tv")
@@ -148,13 +178,14 @@ def test_no_secret_in_any_log_answer_output_or_file(
             pms.add_scene(scene_id)
         env = {
             "STASH_API_KEY": API_KEY,
-            "PLEX_URL": pms.url,
+            "PLEX_URL": with_password(pms.url, PLEX_URL_PASSWORD),
             "PLEX_TOKEN": TOKEN,
             "POSTER_MODE": "true",
             "STASHPLEX_PLEX_REFRESH_ON_CHANGE": "true",
+            "STASHPLEX_SYNC_WEBHOOK_TOKEN": HOOK_TOKEN,
             "DEBUG": "true",  # every Stash call logged with its variables
         }
-        daemon = daemon_factory(stash.url, **env)
+        daemon = daemon_factory(with_password(stash.url, STASH_URL_PASSWORD), **env)
         exercise(daemon, stash, pms, seen)
         assert daemon.terminate() == 0
         seen.add("serve log", daemon.log())
@@ -162,7 +193,7 @@ def test_no_secret_in_any_log_answer_output_or_file(
 
         # The command line: syncs of every kind, settings, upgrades, and its errors.
         cli_env = {
-            "STASH_HOST": stash.url,
+            "STASH_HOST": with_password(stash.url, STASH_URL_PASSWORD),
             "STASHPLEX_MIRROR_DATABASE": str(daemon.database),
             "STASHPLEX_MIRROR_POSTER_DIR": str(daemon.posters),
             "STASHPLEX_STASH_TIMEOUT": "3",
@@ -175,7 +206,8 @@ def test_no_secret_in_any_log_answer_output_or_file(
                 ).returncode
                 == 0
             )
-        assert seen.run("settings", env=cli_env, cwd=tmp_path).returncode == 0
+        shown = seen.run("settings", env=cli_env, cwd=tmp_path)
+        assert shown.returncode == 0 and b"://someone:***@127.0.0.1" in shown.stdout
         assert seen.run("db", "upgrade", env=cli_env, cwd=tmp_path).returncode == 0
         wrong = {**cli_env, "STASH_API_KEY": WRONG_KEY}
         refused = seen.run("sync", "--no-progress", env=wrong, cwd=tmp_path)

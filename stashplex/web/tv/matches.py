@@ -15,6 +15,7 @@ from stashplex.plex.tv_matching import (
     TvMatchRequest,
     TvMatchResult,
     exact_tv_tiers,
+    hidden_file,
     rank_tv,
     title_tv_tiers,
 )
@@ -84,6 +85,8 @@ class TvMatchesResource:
         ctx, tv = self.items.context, self.items.tv
         exact = exact_tv_tiers(request, tv, ctx.lookups, self.path_map)
         result = rank_tv(request, exact)
+        if not result.found and hidden_file(request, ctx.lookups, self.path_map):
+            return TvMatchResult("file")
         fallback = ctx.fallback
         if not result.found and fallback is not None and fallback.match(request.file_request()):
             exact = exact_tv_tiers(request, tv, ctx.lookups, self.path_map)
