@@ -581,8 +581,7 @@ def _describe(
             WARN,
             f"{count:,} files of a TV library are scenes without a show "
             f"([tv] show_by = {show_by}): they stay unmatched there",
-            "give the scenes a studio (or group) in Stash, or keep these files in a Movies "
-            "library",
+            "give the scenes a studio (or group) in Stash, or keep these files in a Movies library",
             shown + more,
         )
     if result.no_file:

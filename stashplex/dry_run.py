@@ -112,8 +112,8 @@ class DryRunner:
         """(deciding tier, scene id, whether a gate hid the scene)."""
         if tv:
             episode = self.matchers.episode(path)
-            if not episode.candidates:
-                return None, None, False
+            if not episode.candidates:  # a tier without candidates: a gate hid the scene
+                return episode.tier, None, episode.tier is not None
             best = episode.candidates[0]
             return best.tier, parse_episode_rating_key(best.rating_key), False
         movie = self.matchers.movie(path)

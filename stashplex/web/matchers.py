@@ -42,7 +42,8 @@ class Matchers:
     def movie(self, filename: str) -> MatchResult:
         """What a movie library's match request for this file finds (file and id tiers: the
         title PMS sends is its scanner's reading of the file name, which we do not have)."""
-        return self.movies.find(MatchRequest(filename=filename))
+        result, _asked = self.movies.find(MatchRequest(filename=filename))
+        return result
 
     def episode(self, filename: str) -> TvMatchResult:
         """What a TV library's match request for this episode file finds."""

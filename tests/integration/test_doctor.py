@@ -135,9 +135,7 @@ def test_dry_run_pages_through_plex_and_reports_unmatched_with_a_path_map_line(
     assert all(r.query["includeGuids"] == ["1"] for r in pages)
 
 
-def test_tv_files_of_scenes_without_a_show(
-    served: tuple[Mirrored, str], fake_pms: FakePMS
-) -> None:
+def test_tv_files_of_scenes_without_a_show(served: tuple[Mirrored, str], fake_pms: FakePMS) -> None:
     m, url = served
     studio_less = [s.files[0].path for s in m.scenes().values() if s.studio_id is None]
     assert studio_less
