@@ -8,10 +8,11 @@ machine (as a real Stash would), and the mirror is filled by `stashplex sync` in
 first, so this process's peak RSS is the poster pipeline's own.
 
     .venv/bin/python scripts/bench_posters.py --scenes 3000
-    .venv/bin/python scripts/bench_posters.py --scenes 3000 --malloc glibc --style blur
+    .venv/bin/python scripts/bench_posters.py --scenes 3000 --style blur
 
-The pipeline raises glibc's malloc thresholds when it starts (`stashplex.posters.heap`);
-`--malloc glibc` leaves glibc's defaults, to measure what that saves. `--sync-command` also times
+glibc's malloc thresholds are the deployment's (the Dockerfile, the systemd unit and scripts/run set
+MALLOC_MMAP_THRESHOLD_=8388608 MALLOC_TRIM_THRESHOLD_=33554432); run with and without them in the
+environment to measure what they save (the figures line says which). `--sync-command` also times
 `stashplex-sync --full` with poster_mode on, from an empty mirror (sync and posters together).
 """
 
@@ -84,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenes", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=None, help="pipeline worker threads")
     parser.add_argument("--style", default="letterbox", choices=("letterbox", "blur"))
-    parser.add_argument("--malloc", default="mallopt", choices=("mallopt", "glibc"))
     parser.add_argument("--sync-command", action="store_true")
     args = parser.parse_args(argv)
 
@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     from stashplex.posters.service import PosterService
     from stashplex.stash.client import StashClient
 
+    malloc = "tuned" if os.environ.get("MALLOC_MMAP_THRESHOLD_") else "glibc defaults"
     print(
         f"python {sys.version.split()[0]}, Pillow {Image.__version__}, libjpeg-turbo "
-        f"{features.version('libjpeg_turbo')}, {os.cpu_count()} CPUs, malloc {args.malloc}, "
+        f"{features.version('libjpeg_turbo')}, {os.cpu_count()} CPUs, malloc {malloc}, "
         f"style {args.style}"
     )
     stash, url = start_sample_stash(args.scenes)
@@ -114,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             client = StashClient(url, timeout=30, max_in_flight=2)
             service = PosterService.from_settings(settings, db, client)
             workers = args.workers or WORKERS
-            pipeline = PosterPipeline(
-                service, workers=workers, pause_seconds=0, tune_heap=args.malloc == "mallopt"
-            )
+            pipeline = PosterPipeline(service, workers=workers, pause_seconds=0)
             with db.reader.connect() as connection:
                 ids = list(
                     connection.exec_driver_sql("SELECT id FROM scenes ORDER BY id").scalars()

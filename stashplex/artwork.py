@@ -4,8 +4,12 @@ What runs when:
 - `service` (`PosterService`): always. The web route's on-demand `ensure(scene_id)` works
   whatever `poster_mode` says.
 - `pipeline` (pre-rendering, backfill): only with `[plexagentserver] poster_mode = true`.
-- `uploader`: only with `[plex] url` and `token` set, and either `poster_mode` (it uploads
-  posters) or `refresh_on_change` (it only learns Plex keys, which refreshes need).
+- `images` (`ImageSource`): always; the image routes, the uploads and the prefetch share it
+  and its disk cache.
+- `uploader`: with `[plex] url` and `token` set. It uploads the artwork of the items PMS asks
+  for (posters, backgrounds, TV artwork) and learns their Plex keys.
+- `reconciler`: with `[plex] url` and `token` and `reconcile_hours` above 0, in the service only:
+  the scheduled walk over PMS's libraries that uploads what is missing.
 - `refresher`: only with `[plex] url`, `token` and `refresh_on_change = true`.
 
 Everything here is fed through three callables that never block: `after_page` (the syncer's
@@ -20,16 +24,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from stashplex.mirror.db import Database
+from stashplex.mirror.lookups import ReadConnections
 from stashplex.mirror.plex_links import PlexLinks
+from stashplex.mirror.plex_uploads import PlexUploads
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
-from stashplex.pms.client import PmsClient
-from stashplex.pms.refresher import PlexRefresher
-from stashplex.pms.uploader import PosterUploader
+from stashplex.pms.api import PmsClient
+from stashplex.pms.pictures import Pictures
+from stashplex.pms.reconciler import Reconciler
+from stashplex.pms.refresher import FAILURE_PAUSE, PlexRefresher
+from stashplex.pms.sender import ArtworkSender, PictureUnavailable
+from stashplex.pms.uploader import RETRY_DELAYS, ArtworkUploader
 from stashplex.posters.pipeline import PAUSE_SECONDS, PosterPipeline
 from stashplex.posters.service import PosterService
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
+from stashplex.web.app import image_source
+from stashplex.web.images import ImageSource, StashUnavailable
+from stashplex.web.status_page import PlexArtwork
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +53,25 @@ def poster_client(settings: Settings) -> StashClient:
     return StashClient.from_settings(settings, retries=2, max_in_flight=POSTER_DOWNLOADS)
 
 
+def pms_client(settings: Settings) -> PmsClient:
+    plex = settings.plex
+    assert plex.url and plex.token
+    return PmsClient(
+        plex.url, plex.token, timeout=settings.stash.timeout, verify_tls=plex.verify_tls
+    )
+
+
 @dataclass
 class Artwork:
     settings: Settings
     service: PosterService
+    images: ImageSource
+    connections: ReadConnections
     pipeline: PosterPipeline | None = None
     pms: PmsClient | None = None
-    uploader: PosterUploader | None = None
+    sender: ArtworkSender | None = None
+    uploader: ArtworkUploader | None = None
+    reconciler: Reconciler | None = None
     refresher: PlexRefresher | None = None
     owned_client: StashClient | None = None
     after_page: list[Callable[[PageResult], None]] = field(default_factory=list)
@@ -70,7 +94,9 @@ class Artwork:
         if client is None:
             client = owned = poster_client(settings)
         service = PosterService.from_settings(settings, db, client)
-        artwork = cls(settings, service, owned_client=owned)
+        connections = ReadConnections(db.path)
+        images = image_source(settings, connections, service, client)
+        artwork = cls(settings, service, images, connections, owned_client=owned)
         if posters and settings.server.poster_mode:
             artwork.pipeline = PosterPipeline(
                 service, pause_seconds=0 if one_shot else PAUSE_SECONDS
@@ -78,34 +104,68 @@ class Artwork:
             artwork.after_page.append(artwork.pipeline.on_page)
         plex_settings = settings.plex
         if plex and plex_settings.enabled:
-            assert plex_settings.url and plex_settings.token
-            wants_upload = settings.server.poster_mode
-            if wants_upload or plex_settings.refresh_on_change:
-                artwork.pms = PmsClient(
-                    plex_settings.url, plex_settings.token, timeout=settings.stash.timeout
+            artwork.pms = pms_client(settings)
+            links = PlexLinks(db)
+            artwork.sender = ArtworkSender(
+                artwork.pms,
+                PlexUploads(db),
+                Pictures(settings, connections),
+                artwork.read_image,
+                per_second=plex_settings.uploads_per_second,
+            )
+            artwork.uploader = ArtworkUploader(
+                artwork.sender,
+                links,
+                retry_delays=() if one_shot else RETRY_DELAYS,
+            )
+            service.on_rendered.append(artwork.uploader.poster_changed)
+            if plex_settings.reconcile_hours and not one_shot:
+                artwork.reconciler = Reconciler(
+                    artwork.sender, links, every_hours=plex_settings.reconcile_hours
                 )
-                links = PlexLinks(db)
-                artwork.uploader = PosterUploader(
-                    artwork.pms,
-                    links,
-                    service,
-                    upload=wants_upload,
-                    learn_keys=plex_settings.refresh_on_change,
-                    **({"retry_delays": ()} if one_shot else {}),
+            if plex_settings.refresh_on_change:
+                artwork.refresher = PlexRefresher(
+                    artwork.pms, links, failure_pause=1.0 if one_shot else FAILURE_PAUSE
                 )
-                if wants_upload:
-                    service.on_rendered.append(artwork.uploader.poster_changed)
-                if plex_settings.refresh_on_change:
-                    artwork.refresher = PlexRefresher(
-                        artwork.pms, links, **({"failure_pause": 1.0} if one_shot else {})
-                    )
         return artwork
+
+    def read_image(self, path: str) -> bytes | None:
+        """The bytes behind one of our image paths, for an upload."""
+        try:
+            return self.images.read(path)
+        except StashUnavailable as exc:
+            raise PictureUnavailable(str(exc)) from None
+
+    def plex_status(self) -> PlexArtwork | None:
+        """What `/status` shows of the Plex side; None without `[plex] url` and `token`."""
+        if self.sender is None or self.pms is None:
+            return None
+        uploaded = self.sender.uploads.count()
+        if self.reconciler is None:
+            return PlexArtwork(self.pms.url, uploaded, "off")
+        walk = self.reconciler.status()
+        return PlexArtwork(
+            self.pms.url,
+            uploaded,
+            walk.state,
+            section=walk.section,
+            done=walk.done,
+            total=walk.total,
+            ours=walk.ours,
+            walk_uploaded=walk.uploaded,
+            skipped=walk.skipped,
+            last_finished=walk.last_finished,
+            next_at=walk.next_at,
+            last_error=walk.last_error,
+        )
 
     # --- the three feeds -------------------------------------------------------------------
 
     def after_pass(self, report: SyncReport) -> None:
         if self.pipeline is not None:
             self.pipeline.after_pass(report)
+        if self.uploader is not None:
+            self.uploader.after_pass(report)
         if self.refresher is not None:
             self.refresher.after_pass(report)
 
@@ -123,10 +183,12 @@ class Artwork:
             self.pipeline.start()
             if backfill:
                 # Left by writes that a crash interrupted; never served, only taking space.
-                self.service.store.clean_temp()
+                self.service.store.clean_temp(at_start=True)
                 self.pipeline.request_backfill()
         if self.uploader is not None:
             self.uploader.start()
+        if self.reconciler is not None:
+            self.reconciler.start()
         if self.refresher is not None:
             self.refresher.start()
         return self
@@ -141,17 +203,19 @@ class Artwork:
         if self.uploader is not None:
             self.uploader.drain(timeout)
             if self.uploader.uploads:
-                lines.append(f"plex: {self.uploader.uploads} posters uploaded")
+                lines.append(f"plex: {self.uploader.uploads} images uploaded")
         if self.refresher is not None:
             self.refresher.drain(timeout)
             lines.append(f"plex: {self.refresher.sent} items refreshed")
         return lines
 
     def close(self) -> None:
-        for part in (self.refresher, self.uploader, self.pipeline):
+        for part in (self.reconciler, self.refresher, self.uploader, self.pipeline):
             if part is not None:
                 part.close()
         if self.pms is not None:
             self.pms.close()
+        self.images.close()
+        self.connections.close()
         if self.owned_client is not None:
             self.owned_client.close()

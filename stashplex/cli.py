@@ -1,4 +1,5 @@
-"""Command line: `stashplex serve | sync | sample-stash | demo | db upgrade | settings`.
+"""Command line: `stashplex serve | sync | doctor | sample-stash | demo | db upgrade | health |
+settings`.
 
 `stashplex-sync` is the sync subcommand's own entry point. Modules are imported per command so
 `stashplex --help` and the sample Stash start fast and never touch the mirror.
@@ -7,15 +8,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from stashplex import __version__
+from stashplex import __version__, redaction
 from stashplex.settings import Settings, SettingsError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2  # bad settings or arguments
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command cut off by `head`
 
 
 def _settings_option(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.set_defaults(func=_cmd_sync)
 
     sample = sub.add_parser("sample-stash", help="run the sample Stash server (tests, demos)")
-    from stashplex.samplestash import command as sample_command
+    from stashplex.samplestash import main as sample_command
 
     sample_command.add_arguments(sample)
     sample.set_defaults(func=sample_command.run, needs_settings=False)
@@ -64,6 +67,21 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="migrate the mirror to the current schema")
     _settings_option(upgrade)
     upgrade.set_defaults(func=_cmd_db_upgrade)
+
+    health = sub.add_parser(
+        "health", help="ask the running service's /health (exit 0 when it answers)"
+    )
+    _settings_option(health)
+    health.set_defaults(func=_cmd_health)
+
+    doctor = sub.add_parser(
+        "doctor", help="check Stash, the mirror, the provider and Plex, and dry-run a scan"
+    )
+    _settings_option(doctor)
+    from stashplex import doctor as doctor_command
+
+    doctor_command.add_arguments(doctor)
+    doctor.set_defaults(func=_cmd_doctor)
 
     show = sub.add_parser("settings", help="check the settings and print them (secrets hidden)")
     _settings_option(show)
@@ -94,8 +112,42 @@ def _scene_id(text: str) -> int:
     return int(text)
 
 
+def build_sync_parser() -> argparse.ArgumentParser:
+    """`stashplex-sync`: the sync subcommand as a command of its own."""
+    parser = argparse.ArgumentParser(
+        prog="stashplex-sync", description="Sync the stashplex mirror from Stash once, then exit."
+    )
+    parser.add_argument("--version", action="version", version=f"stashplex-sync {__version__}")
+    _settings_option(parser)
+    _sync_arguments(parser)
+    parser.set_defaults(func=_cmd_sync)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return _closed_pipe_is_quiet(lambda: _run(build_parser().parse_args(argv)))
+
+
+def sync_main(argv: Sequence[str] | None = None) -> int:
+    """`stashplex-sync`: the same as `stashplex sync`."""
+    return _closed_pipe_is_quiet(lambda: _run(build_sync_parser().parse_args(argv)))
+
+
+def _closed_pipe_is_quiet(command: Callable[[], int]) -> int:
+    """`stashplex settings | head`: a reader that stops early is not worth a traceback."""
+    try:
+        try:
+            return command()  # argparse's --help and --version exit from inside
+        finally:
+            sys.stdout.flush()  # here, where a closed pipe can be caught, not at exit
+    except BrokenPipeError:
+        # Python flushes stdout once more at exit: let that flush write to /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _run(args: argparse.Namespace) -> int:
     settings = None
     if getattr(args, "needs_settings", True):
         try:
@@ -103,15 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SettingsError as exc:
             print(f"stashplex: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        redaction.register(settings.secrets)  # before anything can print or log
     try:
         return int(args.func(args, settings) if settings is not None else args.func(args))
     except KeyboardInterrupt:
         return 130
-
-
-def sync_main(argv: Sequence[str] | None = None) -> int:
-    """`stashplex-sync`: the same as `stashplex sync`."""
-    return main(["sync", *(sys.argv[1:] if argv is None else argv)])
 
 
 def _load_settings(args: argparse.Namespace) -> Settings:
@@ -146,6 +194,18 @@ def _cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     revision = db.migrate_to_head(settings.mirror.database)
     print(f"{settings.mirror.database}: schema at revision {revision}")
     return EXIT_OK
+
+
+def _cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from stashplex import healthcheck
+
+    return healthcheck.run(settings)
+
+
+def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from stashplex import doctor
+
+    return doctor.run(args, settings)
 
 
 def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,22 +8,17 @@ current page commit, and returns within a few seconds.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from types import FrameType
-from typing import Any
 
-import waitress
-from waitress import trigger, wasyncore
-from waitress.server import BaseWSGIServer, MultiSocketServer
-
-from stashplex import __version__, logs, reloader
+from stashplex import __version__, lan, logs, reloader
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import Syncer, SyncReport
@@ -33,19 +28,16 @@ from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web.app import ProviderApp, create_app
 from stashplex.web.baseurl import listening_base_url
-from stashplex.web.wsgierrors import answer_errors_in_json
+from stashplex.web.server import Server, close_server, create_server, stop_server
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-# The app answers bodies over 1 MB with a JSON 413; waitress buffers a body before the app sees
-# it, so it gets a hard cap of its own (its plain-text 413 only meets absurd uploads).
-WAITRESS_MAX_BODY = 16 * 1024 * 1024
 STASH_CALLS_IN_FLIGHT = 3
 STOP_GRACE_SECONDS = 5.0
-
-Server = BaseWSGIServer | MultiSocketServer
+EVERY_INTERFACE = ("0.0.0.0", "::", "")
+MIRROR_CHECK_SECONDS = 2.0
 
 
 def responder_client(settings: Settings) -> StashClient:
@@ -64,7 +56,7 @@ def _speak_like(source: StashClient, target: StashClient) -> Callable[[SyncRepor
     probed it itself (it only does for live lookups)."""
 
     def hook(report: SyncReport) -> None:
-        target.legacy = source.legacy
+        target.features, target.probed = source.features, source.probed
 
     return hook
 
@@ -84,27 +76,39 @@ def first_sweep_delay(db: Database, settings: Settings) -> timedelta:
     return timedelta(seconds=max(0.0, due))
 
 
-def create_server(
-    app: Any, settings: Settings, *, host: str | None = None, port: int | None = None
-) -> Server:
-    server = waitress.create_server(
-        app,
-        host=settings.server.host if host is None else host,
-        port=settings.server.port if port is None else port,
-        threads=settings.server.num_workers,
-        ident="stashplex",
-        max_request_body_size=WAITRESS_MAX_BODY,
-        clear_untrusted_proxy_headers=True,
-        expose_tracebacks=False,
-    )
-    answer_errors_in_json(_socket_map(server))
-    return server
+def register_urls(
+    settings: Settings, local_addresses: Callable[[], list[str]] = lan.addresses
+) -> list[str]:
+    """The URLs to give Plex: agent_base_url; else, listening on every interface, one per
+    address of this machine (the likeliest LAN address first); else the address listened on."""
+    server = settings.server
+    if server.agent_base_url:
+        return [server.agent_base_url]
+    if server.host in EVERY_INTERFACE:
+        found = local_addresses()
+        if found:
+            return [f"http://{address}:{server.port}" for address in found]
+    return [listening_base_url(server.host, server.port)]
 
 
-def register_url(settings: Settings) -> str:
-    return settings.server.agent_base_url or listening_base_url(
-        settings.server.host, settings.server.port
-    )
+def register_lines(settings: Settings, urls: list[str], in_container: bool) -> list[str]:
+    """The start-up lines that tell the user what to give Plex."""
+    first, others = urls[0], urls[1:]
+    lines = [
+        f"add this URL in Plex under Settings > Metadata Agents: {first}"
+        + (f" (or, from another network: {', '.join(others)})" if others else "")
+    ]
+    wildcard = settings.server.host in EVERY_INTERFACE
+    if wildcard and not settings.server.agent_base_url:
+        if in_container:
+            lines.append(
+                "in a container these are its own addresses: Plex elsewhere needs the address "
+                "of the machine Docker runs on, with the published port"
+            )
+        lines.append(
+            "image URLs follow the Host Plex uses; set [plexagentserver] agent_base_url to fix them"
+        )
+    return lines
 
 
 @dataclass
@@ -117,6 +121,8 @@ class Service:
     artwork: Artwork
     syncer: Syncer
     scheduler: SyncScheduler
+    mirror_moved: str | None = None  # set when the mirror file was deleted or replaced
+    _closing: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(
@@ -127,41 +133,66 @@ class Service:
         port: int | None = None,
         retry_first: float | None = None,
     ) -> Service:
-        db = Database.open(settings.mirror.database)  # creates or migrates the mirror
-        client = responder_client(settings)
-        syncing = sync_client(settings)
-        artwork = Artwork.build(settings, db)  # its own Stash client: 2 in flight
-        syncer = Syncer(syncing, db, settings, after_page=artwork.after_page)
-        scheduler = SyncScheduler(
-            syncer,
-            interval_minutes=settings.sync.interval_minutes,
-            sweep_hours=settings.sync.sweep_hours,
-            after_pass=[artwork.after_pass, _speak_like(syncing, client)],
-            on_stop=syncing.stop,
-            **({} if retry_first is None else {"retry_first": retry_first}),
-        )
-        app = create_app(
-            settings,
-            db=db,
-            stash=client,
-            posters=artwork.service,
-            on_metadata=artwork.on_metadata,
-            sync_status=lambda: scheduler.status,
-            stash_version=lambda: syncer.info.version if syncer.info else None,
-        )
-        try:
+        # Whatever was opened is closed again, in reverse, if a later step fails (a port in use).
+        with contextlib.ExitStack() as opened:
+            db = Database.open(settings.mirror.database)  # creates or migrates the mirror
+            opened.callback(db.close)
+            client = responder_client(settings)
+            opened.callback(client.close)
+            syncing = sync_client(settings)
+            opened.callback(syncing.close)
+            artwork = Artwork.build(settings, db)  # its own Stash client: 2 in flight
+            opened.callback(artwork.close)
+            syncer = Syncer(syncing, db, settings, after_page=artwork.after_page)
+            scheduler = SyncScheduler(
+                syncer,
+                interval_minutes=settings.sync.interval_minutes,
+                sweep_hours=settings.sync.sweep_hours,
+                after_pass=[artwork.after_pass, _speak_like(syncing, client)],
+                on_stop=syncing.stop,
+                **({} if retry_first is None else {"retry_first": retry_first}),
+            )
+            app = create_app(
+                settings,
+                db=db,
+                stash=client,
+                posters=artwork.service,
+                images=artwork.images,
+                plex_status=artwork.plex_status,
+                on_metadata=artwork.on_metadata,
+                sync_status=lambda: scheduler.status,
+                stash_version=lambda: syncer.info.version if syncer.info else None,
+                queue_changes=scheduler.queue_changes,
+                run_sync=scheduler.run_now,
+            )
+            opened.callback(app.close)
             server = create_server(app, settings, host=host, port=port)
-        except BaseException:
-            app.close()
-            artwork.close()
-            syncing.close()
-            client.close()
-            db.close()
-            raise
+            opened.pop_all()  # built: the Service owns them now
         return cls(settings, db, client, app, server, artwork, syncer, scheduler)
+
+    def watch_mirror(self, every: float = MIRROR_CHECK_SECONDS) -> None:
+        """Check every few seconds (one stat) that the mirror file is still the one open; if it
+        was deleted or replaced, stop serving so that `serve` reopens everything on it."""
+
+        def watch() -> None:
+            while not self._closing.wait(every):
+                how = self.db.moved()
+                if how is not None:
+                    self.mirror_moved = how
+                    log.warning(
+                        "the mirror %s was %s while in use; reopening it%s",
+                        self.db.path,
+                        how,
+                        " (a new, empty one: the next sync fills it)" if how == "deleted" else "",
+                    )
+                    self.stop()
+                    return
+
+        threading.Thread(target=watch, name="mirror-watch", daemon=True).start()
 
     def start_background(self) -> None:
         """The workers and the scheduled syncs (the first one now, in the background)."""
+        self.app.images.cache.start()  # leftovers of a kill mid-write go before any new write
         self.artwork.start()  # poster workers + start-up backfill, Plex upload/refresh threads
         self.scheduler.start(first_sweep_in=first_sweep_delay(self.db, self.settings))
 
@@ -174,35 +205,17 @@ class Service:
         stop_server(self.server)
 
     def close(self) -> None:
+        self._closing.set()
         # The sync first: it finishes its page while the rest is still there to finish it.
         if not self.scheduler.stop(grace=STOP_GRACE_SECONDS):
             log.warning("the sync did not stop in time; it resumes at the next start")
         self.client.stop()
-        self.server.task_dispatcher.shutdown()
-        wasyncore.close_all(_socket_map(self.server))
+        close_server(self.server)
         self.app.close()
         self.artwork.close()
         self.syncer.client.close()
         self.client.close()
         self.db.close()
-
-
-def _socket_map(server: Server) -> dict[Any, Any]:
-    return server._map if isinstance(server, BaseWSGIServer) else server.map
-
-
-def stop_server(server: Server) -> None:
-    """End a waitress server's loop from any thread: its sockets are closed on the loop's own
-    thread (through its wake-up trigger), and the loop returns once it has none left."""
-    sockets = _socket_map(server)
-    wakers = [item for item in list(sockets.values()) if isinstance(item, trigger.trigger)]
-    if wakers:
-        try:
-            wakers[0].pull_trigger(lambda: wasyncore.close_all(sockets))
-            return
-        except OSError:  # the trigger is closed already: the loop is ending; finish it here
-            pass
-    wasyncore.close_all(sockets)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -212,10 +225,8 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def serve(settings: Settings) -> int:
     logs.setup(settings.stash.debug, settings.secrets)
-    if settings.dev and not reloader.is_child():
-        package = Path(__file__).resolve().parent
-        watched = [package, *([settings.source] if settings.source else [])]
-        return reloader.run(reloader.serve_command(), watched)
+    if settings.dev:
+        reloader.restart_on_changes(settings.source)  # returns in the child that serves
     # waitress warns "Task queue depth is N" whenever a request waits a moment for a thread:
     # under a library scan that is every few requests, and says nothing actionable.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -237,22 +248,35 @@ def serve(settings: Settings) -> int:
         settings.server.num_workers,
         settings.mirror.database,
     )
-    log.info("add this URL in Plex under Settings > Metadata Agents: %s", register_url(settings))
-    if not settings.server.agent_base_url and settings.server.host in ("0.0.0.0", "::"):
-        log.info(
-            "image URLs follow the Host Plex uses; set [plexagentserver] agent_base_url to fix them"
-        )
-    service.start_background()
+    for line in register_lines(settings, register_urls(settings), lan.in_container()):
+        log.info("%s", line)
+    running: Service | None = service
     try:
-        service.run()
+        while running is not None:
+            running.start_background()
+            running.watch_mirror()
+            running.run()
+            if running.mirror_moved is None:
+                break  # stopped: a signal or stop()
+            # The mirror file was deleted or replaced: every connection to the old file is
+            # closed (each on its own thread) before the file at the path is opened, created
+            # and migrated if need be: two files sharing one -wal name would corrupt both.
+            running.close()
+            running = None
+            running = Service.build(settings)
+            log.info("reopened the mirror %s; serving again", settings.mirror.database)
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port was taken while reopening
+        log.error("cannot serve again on port %d: %s", settings.server.port, exc)
+        return EXIT_FAILED
     finally:
         if threading.current_thread() is threading.main_thread():
             # A second signal must not interrupt the clean-up half way.
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log.info("stopping")
-        service.close()
-        log.info("stopped")
+        if running is not None:
+            log.info("stopping")
+            running.close()
+            log.info("stopped")
     return EXIT_OK

@@ -8,57 +8,79 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Generic, TypeVar
+
+from cachetools import TTLCache
 
 T = TypeVar("T")
 V = TypeVar("V")
 
 
 class ExpiringSet:
-    """Keys remembered for `ttl` seconds; the oldest are forgotten beyond `max_size`."""
+    """Keys remembered for `ttl` seconds; the least recently added are forgotten beyond
+    `max_size`. A thread-safe face on cachetools' TTLCache, which does the expiry and the bound."""
 
     def __init__(
         self, ttl: float, max_size: int = 10_000, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.ttl = ttl
         self.max_size = max_size
-        self._clock = clock
-        self._until: OrderedDict[Hashable, float] = OrderedDict()
+        self._keys: TTLCache[Hashable, bool] = TTLCache(max_size, max(ttl, 0.001), timer=clock)
         self._lock = threading.Lock()
 
     def add(self, key: Hashable) -> None:
         if self.ttl <= 0:  # 0 disables remembering
             return
         with self._lock:
-            self._until.pop(key, None)
-            self._until[key] = self._clock() + self.ttl
-            while len(self._until) > self.max_size:
-                self._until.popitem(last=False)
+            self._keys.pop(key, None)  # re-adding starts a new ttl
+            self._keys[key] = True
 
     def __contains__(self, key: Hashable) -> bool:
         with self._lock:
-            until = self._until.get(key)
-            if until is None:
-                return False
-            if until <= self._clock():
-                del self._until[key]
-                return False
-            return True
+            return key in self._keys
 
     def discard(self, key: Hashable) -> None:
         with self._lock:
-            self._until.pop(key, None)
+            self._keys.pop(key, None)
+
+    def remembered(self) -> list[Hashable]:
+        """The keys remembered now (for /health and tests)."""
+        with self._lock:
+            self._keys.expire()
+            return list(self._keys)
 
     def clear(self) -> None:
         with self._lock:
-            self._until.clear()
+            self._keys.clear()
 
 
 class Busy(Exception):
     """Too many distinct calls are in flight: the caller should answer without this one."""
+
+
+class Gate:
+    """At most `limit` threads inside at once; any more are refused at once, never queued.
+
+    The responder's request threads pass one before waiting on Stash: whatever Stash does, the
+    rest of the threads stay free for the answers the mirror can give."""
+
+    def __init__(self, limit: int, what: str = "requests") -> None:
+        self.limit = max(1, limit)
+        self.what = what
+        self._slots = threading.BoundedSemaphore(self.limit)
+
+    @contextmanager
+    def inside(self) -> Iterator[None]:
+        """Raises Busy when `limit` threads are inside already."""
+        if not self._slots.acquire(blocking=False):
+            raise Busy(f"{self.limit} {self.what} already wait on Stash")
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 class SingleFlight(Generic[T]):

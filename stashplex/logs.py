@@ -1,4 +1,4 @@
-"""Logging set-up, with a filter that keeps secrets out of every record.
+"""Logging set-up, with a filter that keeps secrets out of every record (see `redaction`).
 
 The filter sits on the handlers, so it also covers records of libraries (httpx logs URLs, which
 may carry `?apikey=`) and tracebacks.
@@ -7,43 +7,25 @@ may carry `?apikey=`) and tracebacks.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
-REDACTED = "<redacted>"
+from stashplex import redaction
+
 _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-# Query-string keys whose values are secret whatever they hold.
-_SECRET_PARAMS = re.compile(r"(?i)\b(apikey|api_key|x-plex-token|token)=([^&\s'\"]+)")
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces known secret values, and secret-looking URL parameters, in formatted records."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self._secrets: list[str] = []
-        self.add(*secrets)
-
-    def add(self, *secrets: str | None) -> None:
-        for secret in secrets:
-            # Very short values would redact ordinary words; settings never allow them as keys.
-            if secret and len(secret) >= 4 and secret not in self._secrets:
-                self._secrets.append(secret)
-        self._secrets.sort(key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+    """Passes every formatted record, traceback included, through the process's redaction."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = self.redact(message)
+        clean = redaction.redact(message)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
+            record.exc_text = redaction.redact(record.exc_text)
         if clean != message or record.args:
             record.msg, record.args = clean, None
         return True
@@ -52,22 +34,17 @@ class RedactingFilter(logging.Filter):
 _filter = RedactingFilter()
 
 
-def redactor() -> RedactingFilter:
-    """The process-wide filter; add secrets to it as soon as they are known."""
-    return _filter
-
-
 def setup(
     debug: bool = False,
     secrets: Iterable[str | None] = (),
-    stream=None,
+    stream: TextIO | None = None,
     *,
     quiet: bool = False,
 ) -> None:
     """Configure the root logger once for a command; safe to call again (replaces handlers).
 
     `quiet` (for one-shot commands) shows warnings and errors only, unless `debug`."""
-    _filter.add(*secrets)
+    redaction.register(secrets)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(_LOG_FORMAT))
     handler.addFilter(_filter)

@@ -1,82 +1,55 @@
-"""`DEV=true`: run `serve` in a child process and restart it whenever a source file changes.
+"""`DEV=true`: serve from a child process that hupper restarts whenever a source file changes.
 
-Polling file times once a second is plenty for a developer and needs no extra dependency.
+hupper watches every imported module by itself; the package's data files (GraphQL operations,
+page templates) and the settings file are added here, since editing them changes what runs too.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
 import sys
-import time
-from collections.abc import Sequence
 from pathlib import Path
+
+import hupper
 
 log = logging.getLogger(__name__)
 
-CHILD_MARKER = "STASHPLEX_RELOADER_CHILD"
-WATCHED_SUFFIXES = (".py", ".graphql", ".html", ".ini")
+DATA_SUFFIXES = (".graphql", ".html", ".css")
+# How long a child gets to stop by itself (its sync finishing a page) before it is killed.
+SHUTDOWN_SECONDS = 15
 
 
-def is_child() -> bool:
-    return os.environ.get(CHILD_MARKER) == "1"
+class _HupperLog:
+    """hupper's logger interface on top of ours, so its lines go where the service's go."""
+
+    def info(self, message: str) -> None:
+        log.info("%s", message)
+
+    def error(self, message: str) -> None:
+        log.error("%s", message)
+
+    def debug(self, message: str) -> None:
+        log.debug("%s", message)
 
 
-def snapshot(roots: Sequence[Path]) -> dict[Path, float]:
-    found: dict[Path, float] = {}
-    for root in roots:
-        if root.is_file():
-            found[root] = root.stat().st_mtime
-            continue
-        for path in root.rglob("*"):
-            if path.suffix in WATCHED_SUFFIXES and "__pycache__" not in path.parts:
-                try:
-                    found[path] = path.stat().st_mtime
-                except OSError:
-                    continue
-    return found
+def restart_on_changes(settings_file: Path | None) -> None:
+    """In the first process: never return, run `serve` in a child and restart it on changes.
 
-
-def run(argv: Sequence[str], roots: Sequence[Path], interval: float = 1.0) -> int:
-    """Run `argv` (with the child marker set) and restart it on changes under `roots`."""
-    env = {**os.environ, CHILD_MARKER: "1"}
-    stopping = False
-
-    def on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    while True:
-        seen = snapshot(roots)
-        child = subprocess.Popen(list(argv), env=env)
-        log.info("development mode: serving (pid %d), restarting on code changes", child.pid)
-        while not stopping and child.poll() is None:
-            time.sleep(interval)
-            if snapshot(roots) != seen:
-                log.info("code changed: restarting")
-                break
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-        if stopping:
-            return 0
-        if child.returncode not in (0, -signal.SIGTERM, None) and snapshot(roots) == seen:
-            # It failed by itself: wait for a fix instead of restarting in a tight loop.
-            log.error("the service exited with %s; waiting for a code change", child.returncode)
-            while not stopping and snapshot(roots) == seen:
-                time.sleep(interval)
-            if stopping:
-                return 0
-
-
-def serve_command() -> list[str]:
-    """The command line that started this process, to start it again as the child."""
-    return [sys.executable, "-m", "stashplex", *sys.argv[1:]]
+    In that child (hupper is active there): start watching the data files and return, so the
+    caller goes on to serve.
+    """
+    if not hupper.is_active():
+        # Runs stashplex.cli.main(argv) in the child with this process's arguments.
+        hupper.start_reloader(
+            "stashplex.cli.main",
+            logger=_HupperLog(),
+            shutdown_interval=SHUTDOWN_SECONDS,
+            worker_kwargs={"argv": sys.argv[1:]},
+        )
+        return  # not reached: start_reloader exits with the monitor
+    package = Path(__file__).resolve().parent
+    files = [p for p in package.rglob("*") if p.suffix in DATA_SUFFIXES]
+    if settings_file is not None:
+        files.append(settings_file.resolve())
+    hupper.get_reloader().watch_files([str(p) for p in files])
+    log.info("development mode: serving, restarting on code changes")

@@ -11,28 +11,33 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncReport
+from stashplex.change_queue import ChangeQueue
+from stashplex.changes import Changes
+from stashplex.mirror.db import MirrorMoved
+from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncKind, SyncReport
+from stashplex.redaction import redact
 from stashplex.stash.errors import StashError
-from stashplex.trouble import Trouble
+from stashplex.trouble import Problem, Trouble
 
 log = logging.getLogger(__name__)
 
 RETRY_FIRST_SECONDS = 15.0
+KINDS: tuple[SyncKind, ...] = ("incremental", "full", "sweep")  # what a person may start
 
 
 @dataclass
 class SyncStatus:
     """What the status page and /health show about the scheduled syncs."""
 
-    running: str | None = None
-    last_kind: str | None = None
+    running: SyncKind | None = None
+    last_kind: SyncKind | None = None
     last_finished: float | None = None
     last_ok: bool | None = None
     last_summary: str | None = None
@@ -40,6 +45,8 @@ class SyncStatus:
     last_seconds: float | None = None
     next_runs: dict[str, float] = field(default_factory=dict)
     failing_since: float | None = None
+    progress: tuple[str, int, int | None] | None = None  # of the running pass
+    queued: list[SyncKind] = field(default_factory=list)  # passes asked for, not started yet
 
 
 class SyncScheduler:
@@ -65,6 +72,15 @@ class SyncScheduler:
         self._idle.set()
         self._announced = False
         self._trouble = Trouble(log, "Stash answers again; syncing as scheduled")
+        self.changes = ChangeQueue(self._submit_changes)
+        self._changes_submitted = 0
+        shown = syncer.progress
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            self.status.progress = (phase, done, total)
+            shown(phase, done, total)
+
+        syncer.progress = progress
         self._scheduler = BackgroundScheduler(
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -93,11 +109,13 @@ class SyncScheduler:
             + (first_sweep_in if first_sweep_in is not None else self.sweep_every),
         )
         self._scheduler.start()
+        self.changes.start()
         self._refresh_next_runs()
 
     def stop(self, grace: float = 5.0) -> bool:
         """Stop taking work and let the current pass end at its next page; True if it did."""
         self.syncer.stop.set()
+        self.changes.close()
         if not self._scheduler.running:
             return self._idle.is_set()
         self._scheduler.pause()
@@ -108,37 +126,64 @@ class SyncScheduler:
         self._scheduler.shutdown(wait=False)
         return finished
 
-    def run_now(self, kind: str = "incremental") -> None:
+    def run_now(self, kind: SyncKind = "incremental") -> None:
         """Queue a pass now (e.g. from the status page); coalesces with a queued one."""
+        if kind not in self.status.queued:
+            self.status.queued.append(kind)
         self._scheduler.add_job(self._run, args=[kind], id=f"now-{kind}", replace_existing=True)
+
+    def queue_changes(self, changes: Changes, events: int = 1) -> None:
+        """Stash's events (from the webhook): a targeted pass follows within a second or so."""
+        self.changes.add(changes, events)
+
+    def _submit_changes(self) -> None:
+        # A job id of its own each time: the one before may still be running.
+        self._changes_submitted += 1
+        self._scheduler.add_job(
+            self._run, args=["changes"], id=f"changes-{self._changes_submitted}"
+        )
 
     # --- jobs ---------------------------------------------------------------------------------
 
-    def _run(self, kind: str) -> None:
+    def _run(self, kind: SyncKind) -> None:
+        if kind in self.status.queued:
+            self.status.queued.remove(kind)
         if self.syncer.stop.is_set():
             return
+        changes = None
+        if kind == "changes":
+            changes = self.changes.take()
+            if not changes and not self.syncer.has_pending():
+                return  # taken by the pass before, and applied
         self._idle.clear()
+        kind = self.syncer.effective_kind(kind)  # the first pass of an empty mirror is "full"
         self.status.running = kind
         started = time.time()
         try:
-            report = self.syncer.run(kind)
+            report = self.syncer.run(kind, changes=changes)
         except SyncCancelled:
             log.info("%s sync stopped for shutdown; the next start carries on", kind)
             return
         except SyncBusy as exc:
             log.info("%s sync skipped: %s", kind, exc)
+            if changes:
+                self.syncer.hold(changes)  # for the next pass
+            return
+        except MirrorMoved as exc:  # `stashplex serve` reopens the mirror (see daemon)
+            self._failed(kind, started, redact(str(exc)), MirrorMoved)
             return
         except StashError as exc:
             # The same problem in other words ("refused", then "reset" while Stash restarts)
             # is still the same problem: it is told by its class, not by its message.
-            self._failed(kind, started, str(exc), type(exc))
+            self._failed(kind, started, redact(str(exc)), type(exc))
             return
         except Exception as exc:  # a bug (or a full disk) must not stop future syncs
-            message = f"internal error: {type(exc).__name__}: {exc}"
+            message = redact(f"internal error: {type(exc).__name__}: {exc}")
             self._failed(kind, started, message, (type(exc), str(exc)), exc_info=exc)
             return
         finally:
             self.status.running = None
+            self.status.progress = None
             self._idle.set()
             self._refresh_next_runs()
         self._succeeded(report, started)
@@ -170,10 +215,10 @@ class SyncScheduler:
 
     def _failed(
         self,
-        kind: str,
+        kind: SyncKind,
         started: float,
         message: str,
-        problem: Hashable,
+        problem: Problem,
         exc_info: BaseException | None = None,
     ) -> None:
         if self.status.failing_since is None:

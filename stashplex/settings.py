@@ -15,12 +15,19 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlsplit
+
+from stashplex.redaction import hide_url_password, redact, url_password
+from stashplex.titleformat import DEFAULT as DEFAULT_TITLE_FORMAT
+from stashplex.titleformat import TitleFormat, compile_format
 
 DEFAULT_FILES = ("settings.ini", "stashplexagent.config")
 POSTER_STYLES = ("letterbox", "blur")
 SHOW_BY = ("studio", "parent_studio", "group")
+RATING_AS = ("audience", "user", "off")
+CAST_ORDERS = ("stash", "name", "female_first", "male_first")
+COLLECTION_SOURCES = ("group", "studio", "parent_studio", "network", "performer", "organized")
 
 
 class SettingsError(Exception):
@@ -124,18 +131,112 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     return parse
 
 
+def _title_format(raw: str) -> TitleFormat:
+    return compile_format(raw)
+
+
+def _cast_role(raw: str) -> str:
+    """ "disambiguation", "none", or a fixed text given to every performer."""
+    value = " ".join(raw.split())
+    if value.lower() in ("disambiguation", "none", ""):
+        return value.lower() or "none"
+    if len(value) > 100:
+        raise ValueError("expected disambiguation, none, or a text of at most 100 characters")
+    return value
+
+
+class CollectionSource(NamedTuple):
+    """One source of `[metadata] collections`: what files a scene, and the name's prefix."""
+
+    source: str  # one of COLLECTION_SOURCES, or "tag"
+    tag: str = ""  # for "tag": the tag's id (digits) or its name, folded
+    prefix: str = ""
+
+    def __str__(self) -> str:
+        name = f"tag:{self.tag}" if self.source == "tag" else self.source
+        return f'{name} = "{self.prefix}"' if self.prefix else name
+
+
+def _split_outside_quotes(raw: str) -> list[str]:
+    """Items separated by commas or new lines; a comma inside double quotes is text."""
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in raw:
+        if char == '"':
+            quoted = not quoted
+        if (char in ",\n") and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if quoted:
+        raise ValueError("a double quote is never closed")
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def _collections(raw: str) -> tuple[CollectionSource, ...]:
+    """`group, studio = "Site: ", tag:Favourites`: sources, each with an optional prefix."""
+    found: list[CollectionSource] = []
+    for item in _split_outside_quotes(raw):
+        name, has_prefix, prefix = item.partition("=")
+        name, prefix = name.strip(), prefix.strip()
+        if has_prefix and len(prefix) >= 2 and prefix[0] == prefix[-1] == '"':
+            prefix = prefix[1:-1]  # quoted: keeps its spaces ("Site: ")
+        elif '"' in prefix:
+            raise ValueError(f"{item!r}: put the whole prefix in double quotes")
+        kind, colon, tag = name.partition(":")
+        kind = kind.strip().lower()
+        if colon and kind == "tag" and tag.strip():
+            source = CollectionSource("tag", " ".join(tag.split()).casefold(), prefix)
+        elif not colon and kind in COLLECTION_SOURCES:
+            source = CollectionSource(kind, "", prefix)
+        else:
+            raise ValueError(
+                f"unknown collection source {name!r}; expected "
+                + ", ".join(COLLECTION_SOURCES)
+                + " or tag:<name or id>"
+            )
+        if any(s[:2] == source[:2] for s in found):
+            raise ValueError(f"{name!r} is listed twice")
+        found.append(source)
+    return tuple(found)
+
+
 def _word_list(raw: str) -> tuple[str, ...]:
     items = (item.strip() for item in raw.replace("\n", ",").split(","))
     return tuple(item for item in items if item)
 
 
+PRIVATE_NETWORKS = (
+    "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10"
+)
+ANY_NETWORK = "any"
+
+
 def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    nets = []
-    for item in _word_list(raw):
+    """The allowed client networks; empty means the private ranges (a blank line must not open
+    the provider to the internet), `any` means no check at all: () ."""
+    items = _word_list(raw)
+    if not items:
+        items = _word_list(PRIVATE_NETWORKS)
+    if any(item.lower() == ANY_NETWORK for item in items):
+        if len(items) > 1:
+            raise ValueError("'any' turns the check off: write it alone, or list networks")
+        return ()
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for item in items:
         try:
-            nets.append(ipaddress.ip_network(item, strict=False))
+            net = ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ValueError(f"{item!r} is not an IP network like 192.168.0.0/16") from None
+            raise ValueError(
+                f"{item!r} is not an IP network like 192.168.0.0/16 (or 'any')"
+            ) from None
+        mapped = net.network_address.ipv4_mapped if net.version == 6 else None
+        if mapped is not None and net.prefixlen >= 96:  # ::ffff:a.b.c.d/n is an IPv4 network
+            net = ipaddress.IPv4Network((mapped, net.prefixlen - 96), strict=False)
+        nets.append(net)
     return tuple(nets)
 
 
@@ -221,9 +322,9 @@ class ServerSettings(Section):
         env=("AGENT_BASE_URL",),
     )
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = setting(
-        "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10",
+        PRIVATE_NETWORKS,
         _networks,
-        "client networks allowed to use the provider",
+        "client networks allowed to use the provider; empty: the private ranges; any: everyone",
     )
 
 
@@ -264,6 +365,17 @@ class PlexSettings(Section):
     refresh_on_change: bool = setting(
         "false", _bool, "ask Plex to refresh items whose scene changed in Stash"
     )
+    verify_tls: bool = setting(
+        "true", _bool, "check the certificate of an https:// Plex URL; false accepts any"
+    )
+    reconcile_hours: int = setting(
+        "24",
+        _int_range(0, 24 * 30),
+        "hours between walks of the Plex libraries that upload missing artwork; 0: never",
+    )
+    uploads_per_second: float = setting(
+        "4", _number_range(0, 100, "uploads"), "most images uploaded to Plex per second"
+    )
 
     @property
     def enabled(self) -> bool:
@@ -288,6 +400,19 @@ class MirrorSettings(Section):
 
 
 @dataclass(frozen=True)
+class ImagesSettings(Section):
+    SECTION: ClassVar[str] = "images"
+
+    cache_mb: int = setting(
+        "2048", _int_range(16, 1024 * 1024), "megabytes of Stash images kept on disk"
+    )
+
+    @property
+    def cache_bytes(self) -> int:
+        return self.cache_mb * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class SyncSettings(Section):
     SECTION: ClassVar[str] = "sync"
 
@@ -296,6 +421,12 @@ class SyncSettings(Section):
     )
     sweep_hours: int = setting("24", _int_range(1, 24 * 30), "hours between full id/path sweeps")
     page_size: int = setting("500", _int_range(25, 5000), "scenes per Stash request")
+    webhook_token: str | None = setting(
+        "",
+        _optional_text,
+        "token Stash's stashplex plugin sends to POST /sync/events; empty: the webhook is off",
+        secret=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -314,6 +445,35 @@ class MetadataSettings(Section):
     content_rating: str = setting("XXX", _text, "content rating given to every item")
     ignore_tags: tuple[str, ...] = setting("", _word_list, "tags never sent as genres (comma list)")
     studio_as_collection: bool = setting("false", _bool, "also file scenes by studio")
+    title_format: TitleFormat = setting(
+        DEFAULT_TITLE_FORMAT, _title_format, "the title Plex shows, e.g. [{studio} - ]{title}"
+    )
+    rating: str = setting(
+        "audience", _choice(RATING_AS), "Stash's rating as Plex's audience or user rating"
+    )
+    cast_role: str = setting(
+        "disambiguation", _cast_role, "text under each performer: disambiguation, none or fixed"
+    )
+    cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
+    require_organized: bool = setting("false", _bool, "offer Plex only scenes marked organized")
+    require_stash_id: bool = setting("false", _bool, "offer Plex only scenes with a stash-box id")
+    collections: tuple[CollectionSource, ...] = setting(
+        "group", _collections, "collections a scene is filed in (sources, optional prefixes)"
+    )
+    allow_tags: tuple[str, ...] = setting(
+        "", _word_list, "only these tags become genres (names or ids; empty: all)"
+    )
+    deny_tags: tuple[str, ...] = setting("", _word_list, "tags never sent as genres (names or ids)")
+    parent_tags: bool = setting("false", _bool, "a scene also has the tags above its own")
+
+    @classmethod
+    def finish(cls, values: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        # The old switch stays an alias for listing studio (with no prefix).
+        if values["studio_as_collection"] and not any(
+            c.source == "studio" for c in values["collections"]
+        ):
+            values["collections"] = (*values["collections"], CollectionSource("studio"))
+        return values
 
 
 @dataclass(frozen=True)
@@ -329,6 +489,7 @@ class Settings:
     stash: StashSettings
     plex: PlexSettings
     mirror: MirrorSettings
+    images: ImagesSettings
     sync: SyncSettings
     match: MatchSettings
     metadata: MetadataSettings
@@ -338,8 +499,16 @@ class Settings:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """Values that must never appear in logs, errors or responses."""
-        return tuple(s for s in (self.stash.api_key, self.plex.token) if s)
+        """Values that must never appear in logs, errors or responses: every key declared
+        `secret=True`, and the password of any URL setting."""
+        found: list[str] = []
+        for key in KEYS:
+            value = getattr(getattr(self, _ATTRS[key.section]), key.name)
+            if key.secret and isinstance(value, str) and value:
+                found.append(value)
+            elif isinstance(value, str) and "://" in value:
+                found.append(url_password(value) or "")
+        return tuple(s for s in found if s)
 
 
 def _sections() -> dict[str, type[Section]]:
@@ -371,6 +540,9 @@ for _key in KEYS:
     KEYS_BY_SECTION.setdefault(_key.section, {})[_key.name] = _key
 
 ENV_ONLY = {"DEV": "reload the service when its code changes (development)"}
+ENV_PREFIX = "STASHPLEX_"
+# STASHPLEX_ variables that are not keys: the file to read, and scripts/test's worker count.
+ENV_OTHER = ("STASHPLEX_SETTINGS", "STASHPLEX_TEST_WORKERS")
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -408,6 +580,7 @@ def load(
     if file is not None:
         raw = _read_file(file)
     label = str(file) if file is not None else "settings"
+    _check_environment(environ)
 
     values: dict[str, dict[str, Any]] = {}
     for key in KEYS:
@@ -428,7 +601,7 @@ def load(
         raise SettingsError(f"environment DEV = {_env(environ, 'DEV')!r}: {exc}") from None
 
     base_dir = file.parent if file is not None else Path.cwd()
-    built = {
+    built: dict[str, Any] = {  # each attribute gets its own section class (see SECTIONS)
         attr: kind(**kind.finish(values[kind.SECTION], base_dir)) for attr, kind in SECTIONS.items()
     }
     return Settings(**built, dev=dev, source=file)
@@ -448,11 +621,41 @@ def _env_override(key: Key, environ: Mapping[str, str]) -> tuple[str, str | None
     return key.generic_env, None
 
 
+def _check_environment(environ: Mapping[str, str]) -> None:
+    """A STASHPLEX_ variable that names no key is a typo, reported like a misspelt key."""
+    known = {key.generic_env.removeprefix(ENV_PREFIX): key for key in KEYS}
+    others = [name.removeprefix(ENV_PREFIX) for name in ENV_OTHER]
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in ENV_OTHER or _env(environ, name) is None:
+            continue
+        short = name.removeprefix(ENV_PREFIX)
+        if short in known:
+            continue
+        hint = _closest(short, (*known, *others))  # the shared prefix would make all look alike
+        hinted = known.get(hint) if hint else None
+        secret = _looks_secret(short.lower(), hinted)
+        shown = "<hidden>" if secret else redact(repr(environ[name].strip()))
+        where = f"environment {name} = {shown}"
+        if hint:
+            raise SettingsError(f"{where}: unknown variable (did you mean {ENV_PREFIX}{hint}?)")
+        raise SettingsError(
+            f"{where}: unknown variable; a key is set as STASHPLEX_<SECTION>_<KEY>, "
+            "e.g. STASHPLEX_SYNC_INTERVAL_MINUTES"
+        )
+
+
+def _looks_secret(name: str, meant: Key | None) -> bool:
+    """A misspelt secret is still a secret."""
+    return (meant is not None and meant.secret) or any(
+        word in name for word in ("key", "token", "pass", "secret")
+    )
+
+
 def _parse(key: Key, raw: str, where: str) -> Any:
     try:
         return key.parse(raw)
     except ValueError as exc:
-        shown = "<hidden>" if key.secret else repr(raw.strip())
+        shown = "<hidden>" if key.secret else redact(repr(raw.strip()))
         raise SettingsError(f"{where} = {shown}: {exc}") from None
 
 
@@ -483,11 +686,8 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
         for name, value in parser.items(section):
             if name not in known:
                 hint = _closest(name, known)
-                # A misspelt secret is still a secret.
-                secret = (hint is not None and known[hint].secret) or any(
-                    word in name for word in ("key", "token", "pass", "secret")
-                )
-                shown = "<hidden>" if secret else repr(value.strip())
+                secret = _looks_secret(name, known[hint] if hint else None)
+                shown = "<hidden>" if secret else redact(repr(value.strip()))
                 where = f"{path}: [{section}] {name} = {shown}"
                 if hint:
                     raise SettingsError(f"{where}: unknown key (did you mean '{hint}'?)")
@@ -529,8 +729,10 @@ def _show(settings: Settings, key: Key) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
+    if key.name == "allowed_networks" and not value:
+        return ANY_NETWORK
     if key.name == "path_map":
         return "".join(f"\n    {plex} = {stash}" for plex, stash in value)
     if isinstance(value, tuple):
         return ", ".join(str(item) for item in value)
-    return str(value)
+    return hide_url_password(str(value))

@@ -22,6 +22,10 @@ from typing import Any
 
 QUIET_SECONDS = 60.0
 
+# What a problem is told apart by: an exception class, or a tuple such as (class, message).
+# `type` is named because type checkers take a class's `__hash__` for an instance method.
+Problem = Hashable | type
+
 
 class Trouble:
     def __init__(
@@ -37,10 +41,10 @@ class Trouble:
         self.over = over
         self.quiet_for = quiet_for
         self._clock = clock
-        self._kind: Hashable | None = None  # the problem now; None while things work
+        self._kind: Problem | None = None  # the problem now; None while things work
         self._since = 0.0  # when the current run of failures began
         self._announced = False  # the current problem was logged
-        self._last: Hashable | None = None  # the last problem logged
+        self._last: Problem | None = None  # the last problem logged
         self._ended = float("-inf")  # when the last problem ended
         self._lock = threading.Lock()
 
@@ -50,7 +54,7 @@ class Trouble:
 
     def failed(
         self,
-        kind: Hashable,
+        kind: Problem,
         message: str,
         *args: Any,
         level: int = logging.WARNING,

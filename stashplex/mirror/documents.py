@@ -9,14 +9,16 @@ quotes and backslashes are escaped), so `absolute()` is one plain string replace
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
+from typing import Any
 
 import msgspec
 
-from stashplex.model import SceneBundle
-from stashplex.plex.mapping import MappingOptions, scene_metadata
+from stashplex.plex.mapping import MappingOptions, hidden_by, scene_metadata
+from stashplex.records import SceneBundle
 from stashplex.settings import Settings
 
 BASE_TOKEN = "\x00"
@@ -33,29 +35,51 @@ def mapping_options(settings: Settings) -> MappingOptions:
         poster_mode=settings.server.poster_mode,
         ignore_tags=frozenset(t.casefold() for t in settings.metadata.ignore_tags),
         studio_as_collection=settings.metadata.studio_as_collection,
+        title_format=settings.metadata.title_format,
+        rating=settings.metadata.rating,
+        cast_role=settings.metadata.cast_role,
+        cast_order=settings.metadata.cast_order,
+        require_organized=settings.metadata.require_organized,
+        require_stash_id=settings.metadata.require_stash_id,
+        collections=settings.metadata.collections,
+        allow_tags=frozenset(settings.metadata.allow_tags),
+        deny_tags=frozenset(settings.metadata.deny_tags),
+        parent_tags=settings.metadata.parent_tags,
     )
 
 
 def fingerprint(options: MappingOptions) -> str:
-    """Changes whenever stored documents would render differently."""
-    parts = [
-        str(MAPPING_REVISION),
-        options.content_rating,
-        str(options.poster_mode),
-        ",".join(sorted(options.ignore_tags)),
-        str(options.studio_as_collection),
-        options.provider_id,
-    ]
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest()
+    """Changes whenever stored documents would render differently: every option but the base
+    URL (stored documents hold a token for it), so a new option is covered without a change."""
+    values = {
+        f.name: _stable(getattr(options, f.name))
+        for f in dataclasses.fields(options)
+        if f.name != "base_url"
+    }
+    text = json.dumps([MAPPING_REVISION, values], sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
-def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str, bytes]:
+def _stable(value: Any) -> Any:
+    """The same JSON in every process: sets are sorted (their order follows string hashing)."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(_stable(v) for v in value)
+    if isinstance(value, (tuple, list)):
+        return [_stable(v) for v in value]
+    return value
+
+
+def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str | None, bytes | None]:
     """The stored JSON of one scene's Metadata and its hash (which tells Plex-visible change).
 
-    msgspec writes the same bytes as `json.dumps(..., ensure_ascii=False, separators=(",", ":"))`
-    for what a document holds (text, ints, booleans, one-decimal ratings), several times faster.
+    A scene that fails a gate (`[metadata] require_*`) is stored without a document: the
+    responder then offers nothing of it, and the TV layout leaves it out.
     """
-    encoded = msgspec.json.encode(scene_metadata(bundle, options))
+    if hidden_by(bundle.scene, options):
+        return None, None
+    # msgspec writes the same bytes as json.dumps(..., ensure_ascii=False, separators=(",", ":"))
+    # for what a document holds (text, ints, booleans, one-decimal ratings), several times faster.
+    encoded = _encode(scene_metadata(bundle, options))
     return encoded.decode("utf-8"), hashlib.blake2b(encoded, digest_size=16).digest()
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from stashplex.mirror.kinds import entity_kinds
 from stashplex.mirror.writer import MirrorWriter, PageResult
-from stashplex.model import Scene
+from stashplex.records import Scene
 from stashplex.stash.client import StashClient
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from stashplex.mirror import models
-from stashplex.model import Group, Performer, Studio, Tag
+from stashplex.records import Group, Performer, Studio, Tag
 from stashplex.stash import parse
 
 

@@ -8,6 +8,9 @@ Metadata document, rendered at sync time, so answering Plex is one primary-key r
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Float,
@@ -17,7 +20,9 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
+    TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -115,12 +120,28 @@ class PerformerRow(Base):
     updated_at: Mapped[str | None] = mapped_column(String)
 
 
+class IdList(TypeDecorator):
+    """A tuple of ids stored as a JSON list (NULL when empty), read back as the same tuple, so
+    a record read from the mirror equals the one that was written."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return json.dumps(list(value), separators=(",", ":")) if value else None
+
+    def process_result_value(self, value: Any, dialect: Any) -> tuple[int, ...]:
+        return tuple(json.loads(value)) if value else ()
+
+
 class TagRow(Base):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[str | None] = mapped_column(String)
+    # Stash's tag hierarchy: the parents' ids (NULL when none, read back as ())
+    parent_ids: Mapped[tuple[int, ...]] = mapped_column(IdList, nullable=True)
 
 
 class GroupRow(Base):
@@ -197,7 +218,7 @@ class PosterRow(Base):
     """One scene's poster as last checked: what the cover was and what was rendered from it.
 
     No foreign key to `scenes`: when a scene is deleted its row must outlive it long enough for
-    the poster file to be removed too (`posters.state.orphans`).
+    the poster file to be removed too (`mirror.poster_states.orphans`).
     """
 
     __tablename__ = "posters"
@@ -227,6 +248,24 @@ class PlexItemRow(Base):
     found_at: Mapped[float] = mapped_column(Float)
     uploaded_at: Mapped[float | None] = mapped_column(Float)
     refreshed_at: Mapped[float | None] = mapped_column(Float)
+
+
+class PlexUploadRow(Base):
+    """An image uploaded into a Plex Media Server item (`pms.uploader`): one per item and kind.
+
+    `item` is our guid the PMS item carried, `source` our image path with its version (what the
+    item's `thumb` or `art` names), `digest` a hash of the bytes sent. A changed source whose
+    bytes hash the same is not sent again.
+    """
+
+    __tablename__ = "plex_uploads"
+
+    plex_key: Mapped[str] = mapped_column(String, primary_key=True)  # PMS's ratingKey
+    kind: Mapped[str] = mapped_column(String, primary_key=True)  # poster, art
+    item: Mapped[str] = mapped_column(String, index=True)
+    source: Mapped[str] = mapped_column(String)
+    digest: Mapped[str] = mapped_column(String)
+    uploaded_at: Mapped[float] = mapped_column(Float)
 
 
 class TvEpisodeRow(Base):
@@ -265,18 +304,26 @@ class TvShowRow(Base):
     title_key: Mapped[str | None] = mapped_column(String, index=True)
 
 
-scenes = SceneRow.__table__
-files = FileRow.__table__
-studios = StudioRow.__table__
-performers = PerformerRow.__table__
-tags = TagRow.__table__
-groups = GroupRow.__table__
-scene_performers = ScenePerformerRow.__table__
-scene_tags = SceneTagRow.__table__
-scene_groups = SceneGroupRow.__table__
-sync_state = SyncStateRow.__table__
-sync_runs = SyncRunRow.__table__
-posters = PosterRow.__table__
-plex_items = PlexItemRow.__table__
-tv_episodes = TvEpisodeRow.__table__
-tv_shows = TvShowRow.__table__
+def _table(row: type[Base]) -> Table:
+    """The mapped class's Core table, typed as one (SQLAlchemy types `__table__` loosely)."""
+    table = row.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+scenes = _table(SceneRow)
+files = _table(FileRow)
+studios = _table(StudioRow)
+performers = _table(PerformerRow)
+tags = _table(TagRow)
+groups = _table(GroupRow)
+scene_performers = _table(ScenePerformerRow)
+scene_tags = _table(SceneTagRow)
+scene_groups = _table(SceneGroupRow)
+sync_state = _table(SyncStateRow)
+sync_runs = _table(SyncRunRow)
+posters = _table(PosterRow)
+plex_items = _table(PlexItemRow)
+plex_uploads = _table(PlexUploadRow)
+tv_episodes = _table(TvEpisodeRow)
+tv_shows = _table(TvShowRow)

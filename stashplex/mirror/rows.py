@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from stashplex.model import (
+from stashplex.plex import pathkeys
+from stashplex.records import (
     Fingerprint,
     Group,
     Performer,
@@ -24,9 +25,10 @@ from stashplex.model import (
     Tag,
     VideoFile,
 )
-from stashplex.plex import pathkeys
 
 E = TypeVar("E", Studio, Performer, Tag, Group)
+# A fetched row by column name: SQLAlchemy's RowMapping, or a plain dict in tests.
+RowLike = Mapping[Any, Any]
 
 
 def content_hash(scene: Scene) -> bytes:
@@ -158,7 +160,7 @@ def _loads(text: str | None) -> list[Any]:
     return json.loads(text) if text else []
 
 
-def video_file(row: Mapping[str, Any]) -> VideoFile:
+def video_file(row: RowLike) -> VideoFile:
     return VideoFile(
         id=row["file_id"],
         path=row["path"],
@@ -177,7 +179,7 @@ def video_file(row: Mapping[str, Any]) -> VideoFile:
 
 
 def scene(
-    row: Mapping[str, Any],
+    row: RowLike,
     files: Iterable[VideoFile],
     performer_ids: Iterable[int],
     tag_ids: Iterable[int],
@@ -206,5 +208,5 @@ def scene(
     )
 
 
-def entity(cls: type[E], row: Mapping[str, Any]) -> E:
+def entity(cls: type[E], row: RowLike) -> E:
     return cls(**{f.name: row[f.name] for f in fields(cls)})

@@ -21,22 +21,24 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
+import filelock
+
+from stashplex.changes import Changes
 from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.kinds import EntityKind, entity_kinds
-from stashplex.mirror.writer import MirrorWriter, PageResult, count_scenes
-from stashplex.model import Scene
+from stashplex.mirror.writer import MirrorWriter, PageResult, count_scenes, get_state, set_state
+from stashplex.records import Scene
+from stashplex.redaction import redact_optional, register
 from stashplex.settings import Settings
 from stashplex.stash import parse
 from stashplex.stash.client import StashClient
@@ -48,9 +50,16 @@ log = logging.getLogger(__name__)
 CURSOR_MARGIN_SECONDS = 120
 SWEEP_PAGE = 5000  # id-only pages can be large (stash-api.md)
 ENTITY_PAGE = 1000
+RENDER_PAGE = 2000  # scene ids per page when the document settings change: bounded memory
+RENDER_STATE = "render_fingerprint"
+PENDING = "pending_changes"  # sync_state key: Stash's events a targeted pass has yet to apply
 
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
 T = TypeVar("T")
+# The passes `Syncer.run` makes: everything, what changed since the cursor, every id (to find
+# deletions), the scenes asked for, the events Stash's plugin sent.
+SyncKind = Literal["full", "incremental", "sweep", "scenes", "changes"]
+SYNC_KINDS: tuple[SyncKind, ...] = get_args(SyncKind)
 
 
 class SyncCancelled(Exception):
@@ -63,7 +72,7 @@ class SyncBusy(Exception):
 
 @dataclass
 class SyncReport:
-    kind: str
+    kind: SyncKind
     added: int = 0
     updated: int = 0
     removed: int = 0
@@ -103,38 +112,6 @@ def since(cursor: str, margin_seconds: int = CURSOR_MARGIN_SECONDS) -> str:
     return (moment - timedelta(seconds=margin_seconds)).strftime(f"%Y-%m-%d{separator}%H:%M:%S")
 
 
-class _FileLock:
-    """An advisory lock file next to the mirror, released by the kernel if the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: Any = None
-
-    def acquire(self) -> bool:
-        try:
-            import fcntl
-        except ImportError:  # not on POSIX: the in-process lock still applies
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a+")  # noqa: SIM115 - held for the whole pass
-        try:
-            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._fh.close()
-            self._fh = None
-            return False
-        self._fh.seek(0)
-        self._fh.truncate()
-        self._fh.write(str(os.getpid()))
-        self._fh.flush()
-        return True
-
-    def release(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-
 class Syncer:
     def __init__(
         self,
@@ -149,6 +126,7 @@ class Syncer:
         self.client = client
         self.db = db
         self.settings = settings
+        register(settings.secrets)  # the run errors stored in the mirror are redacted
         self.page_size = settings.sync.page_size
         self.progress = progress or (lambda phase, done, total: None)
         self.after_page = list(after_page)
@@ -156,35 +134,49 @@ class Syncer:
         self.options = documents.mapping_options(settings)
         self.info: StashInfo | None = None
         self._lock = threading.Lock()
-        self._file_lock = _FileLock(Path(f"{db.path}.sync-lock"))
+        # Another process syncing the same mirror (a second daemon, `stashplex-sync`): the
+        # kernel drops the lock if that process dies.
+        self._file_lock = filelock.FileLock(f"{db.path}.sync-lock", timeout=0, thread_local=False)
         self._writer: MirrorWriter | None = None
 
     # --- entry points ------------------------------------------------------------------------
 
-    def run(self, kind: str = "incremental", scene_ids: Sequence[int] | None = None) -> SyncReport:
-        """Run one pass: "full", "incremental", "sweep" or "scenes" (with scene_ids)."""
-        passes: dict[str, Callable[[SyncReport], None]] = {
+    def run(
+        self,
+        kind: SyncKind = "incremental",
+        scene_ids: Sequence[int] | None = None,
+        changes: Changes | None = None,
+    ) -> SyncReport:
+        """Run one pass: "full", "incremental", "sweep", "scenes" (with scene_ids) or
+        "changes" (with the events Stash's plugin sent)."""
+        passes: dict[SyncKind, Callable[[SyncReport], None]] = {
             "full": self._full,
             "incremental": self._incremental,
             "sweep": self._sweep,
             "scenes": lambda report: self._scenes(report, scene_ids or ()),
+            "changes": self._apply_pending,
         }
         if kind not in passes:
             raise ValueError(f"unknown sync kind {kind!r}")
         with self._exclusive():
+            self.db.check_not_moved()  # never write a pass into a deleted or replaced file
+            kind = self.effective_kind(kind)
             writer = self._writer = MirrorWriter(self.db, self.options)
             report = SyncReport(kind)
             run_id = writer.start_run(kind)
+            if changes:
+                self.hold(changes)  # kept until applied, whatever happens to this pass
             started = time.monotonic()
             error: str | None = None
             try:
                 self._lay_out_tv(at_start=True)
+                # From the mirror's own rows: done even while Stash cannot be reached.
+                self._render_if_needed(report)
                 self.info = probe(self.client)
                 report.stash_version = self.info.version
-                self._render_if_needed(report)
-                if kind == "incremental" and writer.get_state("cursor:scene") is None:
-                    report.kind = kind = "full"  # nothing to be incremental from yet
                 passes[kind](report)
+                if kind != "changes":
+                    self._apply_pending(report)  # events a failed targeted pass left
                 self._lay_out_tv(at_start=False)
             except (StashError, SyncCancelled) as exc:
                 error = str(exc) or type(exc).__name__
@@ -194,18 +186,29 @@ class Syncer:
                 raise
             finally:
                 report.seconds = time.monotonic() - started
-                writer.finish_run(run_id, _as_page(report), error)
+                writer.finish_run(run_id, _as_page(report), redact_optional(error))
                 if error is None:
                     writer.set_state({"last_success": str(time.time()), "last_kind": kind})
             return report
+
+    def effective_kind(self, kind: SyncKind) -> SyncKind:
+        """The pass `run(kind)` makes: an incremental pass of a mirror that was never synced
+        through is a full one (nothing to be incremental from yet), and is called so in the log,
+        the sync history, /status and /health."""
+        if kind != "incremental":
+            return kind
+        with self.db.reader.connect() as connection:
+            return "full" if get_state(connection, "cursor:scene") is None else kind
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:
         if not self._lock.acquire(blocking=False):
             raise SyncBusy("a sync of this mirror is already running in this process")
         try:
-            if not self._file_lock.acquire():
-                raise SyncBusy(f"another process is syncing {self.db.path}")
+            try:
+                self._file_lock.acquire()
+            except filelock.Timeout:
+                raise SyncBusy(f"another process is syncing {self.db.path}") from None
             try:
                 yield
             finally:
@@ -236,7 +239,9 @@ class Syncer:
         last = after
         for page, low, high in prefetched(self._scene_pages("FindScenesPage", after, None)):
             # The resume point is written with the page: a kill never skips nor repeats one.
-            resume_at = {"full_resume": json.dumps({"after": high, "marks": marks})}
+            resume_at: dict[str, str | None] = {
+                "full_resume": json.dumps({"after": high, "marks": marks})
+            }
             self._apply_page(report, page, prune=(low, high), state=resume_at)
             done += len(page)
             last = high
@@ -288,6 +293,52 @@ class Syncer:
 
     def _scenes(self, report: SyncReport, ids: Sequence[int]) -> None:
         self._refetch(report, list(dict.fromkeys(ids)))
+
+    def hold(self, changes: Changes) -> None:
+        """Keep Stash's events in the mirror until a pass applies them: one that fails (or a
+        crash) leaves them to the next pass of any kind."""
+        with self.db.writer.begin() as connection:
+            held = Changes.from_json(get_state(connection, PENDING))
+            held.merge(changes)
+            set_state(connection, {PENDING: held.to_json()})
+
+    def has_pending(self) -> bool:
+        with self.db.reader.connect() as connection:
+            return bool(get_state(connection, PENDING))
+
+    def _apply_pending(self, report: SyncReport) -> None:
+        """Apply the events held in the mirror (see `hold`), then forget them."""
+        raw = self.writer.get_state(PENDING)
+        held = Changes.from_json(raw)
+        if not held:
+            return
+        if held.scenes_gone:  # destroyed in Stash: no need to ask it
+            report.add(self.writer.delete_scenes(sorted(held.scenes_gone)))
+        stale = set(held.scenes)
+        rerender: set[int] = set()
+        for kind in entity_kinds(self.client.legacy):
+            ids = held.entities.get(kind.name)
+            if not ids:
+                continue
+            found = []
+            for entity_id in sorted(ids):
+                self._check_stop()
+                data = self.client.execute(kind.find_one, {"id": str(entity_id)})
+                if data.get(kind.one_root) is not None:
+                    found.append(kind.parse(data[kind.one_root]))
+            changed = self.writer.apply_entities(kind, found)
+            gone = self.writer.delete_entities(kind, ids - {r.id for r in found})
+            rerender |= self.writer.scenes_showing(kind.name, changed)
+            # Destroyed or merged away: their scenes' links changed in Stash.
+            stale |= self.writer.scenes_showing(kind.name, gone)
+        stale -= held.scenes_gone
+        if rerender - stale:
+            report.changed_docs.extend(self.writer.rerender(rerender - stale))
+        if stale:
+            self._refetch(report, sorted(stale))
+        with self.db.writer.begin() as connection:  # unless more were held meanwhile
+            if get_state(connection, PENDING) == raw:
+                set_state(connection, {PENDING: None})
 
     # --- scenes ------------------------------------------------------------------------------
 
@@ -388,10 +439,7 @@ class Syncer:
             self._check_stop()
             chunk = ids[start : start + self.page_size]
             try:
-                data = self.client.execute_typed(
-                    "FindScenesByIds", {"ids": [str(i) for i in chunk]}, parse.ScenesData
-                )
-                scenes = [parse.scene_from(s) for s in data.findScenes.scenes]
+                scenes = [parse.scene(s) for s in self.client.find_scenes_by_ids(chunk)]
             except StashDataError:
                 # One id deleted since we looked fails the whole query: ask one by one.
                 scenes = []
@@ -534,18 +582,28 @@ class Syncer:
     # --- documents ---------------------------------------------------------------------------
 
     def _render_if_needed(self, report: SyncReport) -> None:
-        """Settings that shape documents changed since they were stored: render them all."""
+        """Settings that shape documents changed since they were stored (the fingerprint in
+        the mirror differs): render every stored scene again from the mirror's rows, a page of
+        ids at a time. The fingerprint moves only once all are done, so an interrupted render
+        starts over (unchanged documents cost no write)."""
         wanted = documents.fingerprint(self.options)
-        if self.writer.get_state("render_fingerprint") == wanted:
+        if self.writer.get_state(RENDER_STATE) == wanted:
             return
-        ids = self.writer.all_scene_ids()
-        if ids:
-            log.info("document settings changed: rendering %d stored scenes again", len(ids))
-            for start in range(0, len(ids), 5000):
-                self._check_stop()
-                report.changed_docs.extend(self.writer.rerender(ids[start : start + 5000]))
-                self.progress("render", min(start + 5000, len(ids)), len(ids))
-        self.writer.set_state({"render_fingerprint": wanted})
+        with self.db.reader.connect() as connection:
+            total = count_scenes(connection)
+        if total:
+            log.info("document settings changed: rendering %d stored scenes again", total)
+        done, after, changed = 0, 0, 0
+        while ids := self.writer.scene_ids_after(after, RENDER_PAGE):
+            self._check_stop()
+            page = self.writer.rerender(ids)
+            report.changed_docs.extend(page)
+            changed += len(page)
+            done, after = done + len(ids), ids[-1]
+            self.progress("render", done, total)
+        if total:
+            log.info("rendered %d scenes again: %d documents changed", done, changed)
+        self.writer.set_state({RENDER_STATE: wanted})
 
     def _lay_out_tv(self, *, at_start: bool) -> None:
         """Build the TV layout when none is live for `[tv] show_by`: at the start when the

@@ -19,11 +19,13 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from stashplex.mirror import models
-from stashplex.mirror.store import EntityCache, chunks, load_scenes
-from stashplex.model import Group, Scene, SceneGroup, Studio, VideoFile
+from stashplex.mirror.documents import BASE_TOKEN
+from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes
 from stashplex.plex import pathkeys, tv_shape
-from stashplex.plex.identity import SPECIALS, show_rating_key
+from stashplex.plex.identity import SPECIALS, ShowKind, show_rating_key
+from stashplex.plex.mapping import MappingOptions, hidden_by, scene_title
 from stashplex.plex.tv_shape import Placement
+from stashplex.records import Group, Scene, SceneGroup, StashId, Studio, VideoFile
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +43,12 @@ _UPSERT_SHOW = (
 # What placing a scene needs, for every scene at once (the primary file is position 0).
 _REBUILD_SOURCE = (
     "SELECT s.id, s.updated_at, s.title, s.code, s.date, s.created_at, s.studio_id,"
-    " f.path, f.basename FROM scenes AS s"
+    " s.organized, s.stash_ids IS NOT NULL, f.path, f.basename FROM scenes AS s"
     " LEFT JOIN files AS f ON f.scene_id = s.id AND f.position = 0 ORDER BY s.id"
 )
+
+
+_SOME_STASH_ID = (StashId("", ""),)
 
 
 def layout(show_by: str) -> str:
@@ -62,15 +67,24 @@ def _show_by_of(value: str | None) -> str | None:
 class TvIndex:
     """The TV placement of one writer; `show_by` is None while no layout is live."""
 
-    def __init__(self, show_by: str | None) -> None:
+    def __init__(self, show_by: str | None, options: MappingOptions | None = None) -> None:
         self.show_by = show_by
+        # The movie options also shape the TV library: a scene that fails a gate is no episode,
+        # and an episode's title follows `title_format`.
+        self.options = options or MappingOptions(base_url=BASE_TOKEN)
 
     @classmethod
-    def load(cls, connection: Connection) -> TvIndex:
+    def load(cls, connection: Connection, options: MappingOptions | None = None) -> TvIndex:
         value = connection.execute(
             select(models.sync_state.c.value).where(models.sync_state.c.key == LAYOUT_STATE)
         ).scalar_one_or_none()
-        return cls(_show_by_of(value))
+        return cls(_show_by_of(value), options)
+
+    def _placement(self, scene: Scene, show_by: str, cache: EntityCache) -> Placement | None:
+        if hidden_by(scene, self.options):
+            return None
+        title = scene_title(cache.bundle(scene), self.options)
+        return tv_shape.placement(scene, show_by, cache.studios, cache.groups, title)
 
     @property
     def live(self) -> bool:
@@ -85,9 +99,7 @@ class TvIndex:
         """Put these scenes where the layout says, keeping the index of any that did not move."""
         if self.show_by is None or not scenes:
             return
-        targets = {
-            s.id: tv_shape.placement(s, self.show_by, cache.studios, cache.groups) for s in scenes
-        }
+        targets = {s.id: self._placement(s, self.show_by, cache) for s in scenes}
         ep = models.tv_episodes
         existing: dict[int, tuple[str, int, str | None, str]] = {}
         for chunk in chunks(list(targets)):
@@ -152,7 +164,7 @@ class TvIndex:
         parent changed (its whole subtree: a chain of any depth ends at a new top)."""
         if self.show_by is None or kind_name not in ("studio", "group"):
             return
-        kind = "group" if kind_name == "group" else "studio"
+        kind: ShowKind = "group" if kind_name == "group" else "studio"
         titles = [(tv_shape.show_title(kind, r.id, r.name), r.id) for r in records]
         connection.exec_driver_sql(
             "UPDATE tv_shows SET title = ?, title_key = ? WHERE show = ?",
@@ -194,7 +206,7 @@ class TvIndex:
         dbapi.execute(f"DROP TABLE IF EXISTS {_SCRATCH}")  # left by a pass killed mid-way
         dbapi.execute(_SCRATCH_TABLE)
         shows: dict[str, str] = {}
-        placed = _placements(dbapi, cache, show_by, shows)
+        placed = self._placements(dbapi, cache, show_by, shows)
         dbapi.executemany(f"INSERT INTO {_SCRATCH} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", placed)
         dbapi.execute("DELETE FROM tv_episodes")
         dbapi.execute("DELETE FROM tv_shows")
@@ -218,6 +230,39 @@ class TvIndex:
         self.show_by = show_by
         return count
 
+    def _placements(
+        self, dbapi: Any, cache: EntityCache, show_by: str, shows: dict[str, str]
+    ) -> Iterator[tuple]:
+        """Rows of the scratch table for every mirrored scene with a show, streamed in id
+        order; `shows` collects each show's title."""
+        groups = _SceneLinks(dbapi, _SCENE_GROUPS if show_by == "group" else None)
+        # Episode titles may name the performers.
+        with_performers = "performers" in self.options.title_format.fields
+        performers = _SceneLinks(dbapi, _SCENE_PERFORMERS if with_performers else None)
+        for row in dbapi.execute(_REBUILD_SOURCE):
+            (scene_id, updated_at, title, code, date, created_at) = row[:6]
+            studio_id, organized, has_ids, path, basename = row[6:]
+            scene = Scene(
+                id=scene_id,
+                updated_at=updated_at,
+                title=title,
+                code=code,
+                date=date,
+                created_at=created_at,
+                files=(VideoFile(0, path, basename),) if path is not None else (),
+                studio_id=studio_id,
+                groups=tuple(SceneGroup(g) for g in groups.take(scene_id)),
+                organized=bool(organized),
+                stash_ids=_SOME_STASH_ID if has_ids else (),  # the gates only ask whether any
+                performer_ids=tuple(performers.take(scene_id)),
+            )
+            p = self._placement(scene, show_by, cache)
+            if p is None:
+                continue
+            shows[p.show] = p.show_title
+            key = tv_shape.sort_key(p, scene_id)
+            yield (p.show, p.season, p.base, key[3], key[4], scene_id, p.aired, p.title)
+
 
 # The scratch table of `rebuild`: its key is `tv_shape.sort_key`, so reading it in key order
 # needs no sort (and no sorter memory). Text compares as UTF-8 bytes there, which is the code
@@ -234,40 +279,26 @@ _SCRATCH_ORDERED = (
     " ORDER BY show, season, base, aired_key, title_key, scene_id"
 )
 _SCENE_GROUPS = "SELECT scene_id, group_id FROM scene_groups ORDER BY scene_id, position"
+_SCENE_PERFORMERS = (
+    "SELECT scene_id, performer_id FROM scene_performers ORDER BY scene_id, position"
+)
 
 
-def _placements(
-    dbapi: Any, cache: EntityCache, show_by: str, shows: dict[str, str]
-) -> Iterator[tuple]:
-    """Rows of the scratch table for every mirrored scene with a show, streamed in id order;
-    `shows` collects each show's title."""
-    links = iter(dbapi.execute(_SCENE_GROUPS)) if show_by == "group" else iter(())
-    pending = next(links, None)
-    for row in dbapi.execute(_REBUILD_SOURCE):
-        scene_id, updated_at, title, code, date, created_at, studio_id, path, basename = row
-        groups: list[SceneGroup] = []
-        # Both cursors run in scene id order: take this scene's links, skip orphans.
-        while pending is not None and pending[0] <= scene_id:
-            if pending[0] == scene_id:
-                groups.append(SceneGroup(pending[1]))
-            pending = next(links, None)
-        scene = Scene(
-            id=scene_id,
-            updated_at=updated_at,
-            title=title,
-            code=code,
-            date=date,
-            created_at=created_at,
-            files=(VideoFile(0, path, basename),) if path is not None else (),
-            studio_id=studio_id,
-            groups=tuple(groups),
-        )
-        p = tv_shape.placement(scene, show_by, cache.studios, cache.groups)
-        if p is None:
-            continue
-        shows[p.show] = p.show_title
-        key = tv_shape.sort_key(p, scene_id)
-        yield (p.show, p.season, p.base, key[3], key[4], scene_id, p.aired, p.title)
+class _SceneLinks:
+    """A link table read alongside the scenes, both in scene id order (a merge join): each
+    scene takes its own links, and no more than one link is held at a time."""
+
+    def __init__(self, dbapi: Any, sql: str | None) -> None:
+        self._rows = iter(dbapi.execute(sql)) if sql else iter(())
+        self._pending = next(self._rows, None)
+
+    def take(self, scene_id: int) -> list[int]:
+        found: list[int] = []
+        while self._pending is not None and self._pending[0] <= scene_id:
+            if self._pending[0] == scene_id:
+                found.append(self._pending[1])
+            self._pending = next(self._rows, None)  # links of a scene gone are skipped
+        return found
 
 
 def _same_slot(old: tuple[str, int, str | None, str], target: Placement) -> bool:

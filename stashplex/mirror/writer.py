@@ -10,16 +10,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects.sqlite import insert
 
-from stashplex.mirror import documents, models, rows
+from stashplex.mirror import documents, generation, models, rows
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import EntityKind
-from stashplex.mirror.store import EntityCache, chunks, load_scenes, scenes_linked_to
+from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
 from stashplex.mirror.tv_index import TvIndex
-from stashplex.model import Scene
 from stashplex.plex.mapping import MappingOptions
+from stashplex.records import Scene
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], upsert_key: str | None = None) -> str:
@@ -62,7 +62,7 @@ class MirrorWriter:
         self.options = options
         with db.reader.connect() as connection:
             self.cache = EntityCache.load(connection)
-            self.tv = TvIndex.load(connection)
+            self.tv = TvIndex.load(connection, options)
 
     # --- scenes ------------------------------------------------------------------------------
 
@@ -102,13 +102,15 @@ class MirrorWriter:
                         select(models.scenes.c.id).where(
                             models.scenes.c.id > low,
                             models.scenes.c.id <= high,
-                            models.scenes.c.id.not_in(list(by_id)) if by_id else True,
+                            models.scenes.c.id.not_in(list(by_id)) if by_id else true(),
                         )
                     )
                     .scalars()
                     .all()
                 )
                 self._delete(connection, gone, result)
+            if changed:
+                generation.bump(connection)
             if state:
                 set_state(connection, state)
         return result
@@ -182,6 +184,8 @@ class MirrorWriter:
         return result
 
     def _delete(self, connection: Connection, ids: Sequence[int], result: PageResult) -> None:
+        if ids:
+            generation.bump(connection)
         for chunk in chunks(list(ids)):
             # Files and links go with their scene (ON DELETE CASCADE).
             connection.execute(delete(models.scenes).where(models.scenes.c.id.in_(chunk)))
@@ -206,11 +210,13 @@ class MirrorWriter:
                 ),
                 [rows.entity_row(r) for r in changed],
             )
+            generation.bump(connection)  # TV shows read their studio or group directly
         before = {r.id: target.get(r.id) for r in changed}
         for record in changed:
             target[record.id] = record
         if self.tv.live and kind.name in ("studio", "group"):
             with self.db.writer.begin() as connection:  # needs the cache's new values
+                generation.bump(connection)
                 self.tv.entities_changed(connection, kind.name, changed, before, self.cache)
         return {r.id for r in changed}
 
@@ -222,11 +228,19 @@ class MirrorWriter:
             with self.db.writer.begin() as connection:
                 for chunk in chunks(sorted(gone)):
                     connection.execute(delete(kind.table).where(kind.table.c.id.in_(chunk)))
+                generation.bump(connection)
             for entity_id in gone:
                 del target[entity_id]
         return gone
 
+    def delete_entities(self, kind: EntityKind, ids: Iterable[int]) -> set[int]:
+        """Delete these entities of this kind; returns the ids the mirror had."""
+        target = self.cache.of(kind.name)
+        return self.delete_entities_except(kind, set(target) - set(ids))
+
     def scenes_showing(self, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
+        if kind_name == "tag" and self.options.parent_tags:  # documents show parent tags too
+            entity_ids = self.cache.tags_below(entity_ids)
         with self.db.reader.connect() as connection:
             return scenes_linked_to(connection, kind_name, entity_ids)
 
@@ -253,6 +267,7 @@ class MirrorWriter:
                         changed.append(scene.id)
                 # Their studio or group changed: so may their place in the TV library.
                 self.tv.place(connection, scenes, self.cache)
+                generation.bump(connection)
                 if updates:
                     connection.execute(
                         update(models.scenes)
@@ -265,7 +280,15 @@ class MirrorWriter:
     def rebuild_tv(self, show_by: str) -> int:
         """Lay the TV library out afresh for `show_by` (see `mirror.tv_index`)."""
         with self.db.writer.begin() as connection:
+            generation.bump(connection)
             return self.tv.rebuild(connection, self.cache, show_by)
+
+    def scene_ids_after(self, after: int, limit: int) -> list[int]:
+        """A keyset page of mirrored scene ids: the first `limit` above `after`, in order."""
+        scenes = models.scenes
+        with self.db.reader.connect() as connection:
+            query = select(scenes.c.id).where(scenes.c.id > after).order_by(scenes.c.id)
+            return list(connection.execute(query.limit(limit)).scalars())
 
     def all_scene_ids(self) -> list[int]:
         with self.db.reader.connect() as connection:
@@ -283,9 +306,11 @@ class MirrorWriter:
 
     def start_run(self, kind: str) -> int:
         with self.db.writer.begin() as connection:
-            return connection.execute(
+            key = connection.execute(
                 insert(models.sync_runs).values(kind=kind, started_at=time.time())
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None  # a single-row INSERT always has one
+            return int(key[0])
 
     def finish_run(self, run_id: int, result: PageResult, error: str | None) -> None:
         with self.db.writer.begin() as connection:

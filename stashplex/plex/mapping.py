@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from stashplex.model import Performer, SceneBundle, StashId
 from stashplex.plex.identity import (
     MOVIE_PROVIDER_ID,
     is_valid_provider_id,
@@ -25,6 +24,9 @@ from stashplex.plex.identity import (
     scene_key,
     scene_rating_key,
 )
+from stashplex.records import Performer, Scene, SceneBundle, StashId, Studio, Tag
+from stashplex.settings import CollectionSource
+from stashplex.titleformat import DEFAULT_FORMAT, TitleFormat
 
 IDENTITY_KEYS: frozenset[str] = frozenset({"ratingKey", "key", "guid", "type", "title"})
 
@@ -66,6 +68,18 @@ class MappingOptions:
     ignore_tags: frozenset[str] = field(default_factory=frozenset)
     studio_as_collection: bool = False
     provider_id: str = MOVIE_PROVIDER_ID
+    title_format: TitleFormat = DEFAULT_FORMAT
+    rating: str = "audience"  # audience, user or off: where Stash's rating100 goes
+    cast_role: str = "disambiguation"  # disambiguation, none, or a fixed role text
+    cast_order: str = "stash"  # stash, name, female_first, male_first
+    # Gates: a scene failing one is not offered to Plex at all (see `hidden_by`).
+    require_organized: bool = False
+    require_stash_id: bool = False
+    collections: tuple[CollectionSource, ...] = (CollectionSource("group"),)
+    # Genres: tags named (folded) or numbered here; allow_tags empty = every tag.
+    allow_tags: frozenset[str] = field(default_factory=frozenset)
+    deny_tags: frozenset[str] = field(default_factory=frozenset)
+    parent_tags: bool = False  # a scene also has the tags above its own (genres, tag collections)
 
     def __post_init__(self) -> None:
         # A trailing slash from a config file would give "//stash/..." URLs: normalise it.
@@ -74,13 +88,30 @@ class MappingOptions:
             raise ValueError(f"base_url cannot prefix image URLs: {self.base_url!r}")
         if not is_valid_provider_id(self.provider_id):
             raise ValueError(f"invalid provider identifier: {self.provider_id!r}")
-        if isinstance(self.ignore_tags, str):
-            raise TypeError("ignore_tags must be a collection of tag names, not one string")
         object.__setattr__(self, "base_url", base_url)
         # Stored folded so every scene compares against it without re-normalising.
-        object.__setattr__(
-            self, "ignore_tags", frozenset(_fold(t) for t in self.ignore_tags if _fold(t))
-        )
+        for name in ("ignore_tags", "allow_tags", "deny_tags"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                raise TypeError(f"{name} must be a collection of tag names, not one string")
+            object.__setattr__(self, name, frozenset(_fold(t) for t in value if _fold(t)))
+        if self.studio_as_collection and not any(c.source == "studio" for c in self.collections):
+            object.__setattr__(self, "collections", (*self.collections, CollectionSource("studio")))
+
+
+# --- gates ----------------------------------------------------------------------------------
+
+GATES = ("organized", "stash_id")
+
+
+def hidden_by(scene: Scene, opts: MappingOptions) -> tuple[str, ...]:
+    """The gates (of GATES) this scene fails: when any, Plex is offered nothing of it."""
+    failed = []
+    if opts.require_organized and not scene.organized:
+        failed.append("organized")
+    if opts.require_stash_id and not scene.stash_ids:
+        failed.append("stash_id")
+    return tuple(failed)
 
 
 # --- image routes served by our app -----------------------------------------------------------
@@ -188,15 +219,32 @@ def _file_stem(basename: str | None) -> str:
     return _clean(stem if dot and stem else name)
 
 
-def scene_title(bundle: SceneBundle) -> str:
-    """Title, else studio code, else the primary file's stem, else ``Scene <id>``."""
+def title_values(bundle: SceneBundle, cast_order: str = "stash") -> dict[str, str]:
+    """The fields a title template may use, for this scene."""
     scene = bundle.scene
     primary = scene.primary_file
-    stem = _file_stem((primary.basename or primary.path) if primary else None)
-    for candidate in (scene.title, scene.code, stem):
-        if _clean(candidate):
-            return _clean(candidate)
-    return f"Scene {scene.id}"
+    date = parse_stash_date(scene.date)
+    studio, parent = bundle.studio, bundle.parent_studio
+    return {
+        "title": _clean(scene.title),
+        "code": _clean(scene.code),
+        "studio": _clean(studio.name) if studio else "",
+        "parent_studio": _clean(parent.name) if parent else "",
+        "date": _clean(scene.date) if date is not None else "",
+        "year": str(date.year) if date is not None else "",
+        "performers": ", ".join(
+            _clean(p.name) for p in _ordered(bundle.performers, cast_order) if _clean(p.name)
+        ),
+        "filename": _file_stem((primary.basename or primary.path) if primary else None),
+    }
+
+
+def scene_title(bundle: SceneBundle, opts: MappingOptions | None = None) -> str:
+    """The scene's title by `title_format` (by default title, else studio code, else the
+    primary file's stem), else ``Scene <id>``."""
+    fmt = opts.title_format if opts is not None else DEFAULT_FORMAT
+    order = opts.cast_order if opts is not None else "stash"
+    return fmt.render(title_values(bundle, order)) or f"Scene {bundle.scene.id}"
 
 
 def directors(text: str | None) -> list[str]:
@@ -232,25 +280,59 @@ def _guids(stash_ids: Sequence[StashId]) -> list[dict[str, str]]:
     return out
 
 
-def _ratings(rating100: int | None) -> list[dict[str, Any]]:
+def rating_value(rating100: int | None) -> float | None:
+    """Stash's 1-100 rating on Plex's 0-10 scale (one decimal); None when unrated or invalid."""
     if not isinstance(rating100, int) or isinstance(rating100, bool):
-        return []
+        return None
     if not 1 <= rating100 <= 100:
-        return []
-    # Stash rates 1-100, Plex 0-10: an integer over 10 already has exactly one decimal.
-    return [{"type": "audience", "value": rating100 / 10, "image": RATING_IMAGE}]
+        return None
+    # An integer over 10 already has exactly one decimal.
+    return rating100 / 10
+
+
+def _put_rating(out: dict[str, Any], rating100: int | None, opts: MappingOptions) -> None:
+    value = rating_value(rating100)
+    if value is None or opts.rating == "off":
+        return
+    if opts.rating == "user":
+        out["userRating"] = value
+    else:
+        out["Rating"] = [{"type": "audience", "value": value, "image": RATING_IMAGE}]
+
+
+# Stash's gender values, for the cast orders that put one side first.
+_FEMALE = frozenset({"FEMALE", "TRANSGENDER_FEMALE"})
+_MALE = frozenset({"MALE", "TRANSGENDER_MALE"})
+
+
+def _ordered(performers: Sequence[Performer], order: str) -> list[Performer]:
+    """Performers in the `cast_order` (sorts are stable: Stash's order breaks ties)."""
+    if order == "name":
+        return sorted(performers, key=lambda p: _fold(p.name))
+    if order in ("female_first", "male_first"):
+        first = _FEMALE if order == "female_first" else _MALE
+        return sorted(performers, key=lambda p: (p.gender or "").upper() not in first)
+    return list(performers)
+
+
+def _role_text(performer: Performer, opts: MappingOptions) -> str:
+    if opts.cast_role == "disambiguation":
+        return _clean(performer.disambiguation)
+    if opts.cast_role == "none":
+        return ""
+    return opts.cast_role
 
 
 def _roles(performers: Sequence[Performer], opts: MappingOptions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for performer in performers:
+    for performer in _ordered(performers, opts.cast_order):
         name = _clean(performer.name)
         if not name or performer.id in seen:
             continue
         seen.add(performer.id)
         role: dict[str, Any] = {"tag": name}
-        _put(role, "role", _clean(performer.disambiguation))
+        _put(role, "role", _role_text(performer, opts))
         if performer.image_version:  # without a version Stash only has its default silhouette
             _put(
                 role,
@@ -262,9 +344,89 @@ def _roles(performers: Sequence[Performer], opts: MappingOptions) -> list[dict[s
     return out
 
 
+def genre_allowed(tag_id: int, name: str, opts: MappingOptions) -> bool:
+    """A tag becomes a genre unless ignored (by name) or denied (by name or id), and, when
+    `allow_tags` lists any, only if listed there (by name or id)."""
+    folded = _fold(name)
+    if folded in opts.ignore_tags or folded in opts.deny_tags or str(tag_id) in opts.deny_tags:
+        return False
+    return not opts.allow_tags or folded in opts.allow_tags or str(tag_id) in opts.allow_tags
+
+
 def _genres(bundle: SceneBundle, opts: MappingOptions) -> list[dict[str, str]]:
-    names = (tag.name for tag in bundle.tags if _fold(tag.name) not in opts.ignore_tags)
+    tags = _scene_tags(bundle, opts)
+    names = (tag.name for tag in tags if genre_allowed(tag.id, tag.name, opts))
     return _unique_tags(names)
+
+
+_MAX_DEPTH = 64  # a parent chain longer than this is a cycle in bad data
+
+
+def network_of(studio: Studio, studios: Mapping[int, Studio]) -> Studio:
+    """The top of a studio's parent chain: the last one the mirror knows, cycles cut."""
+    seen = {studio.id}
+    while studio.parent_id and len(seen) < _MAX_DEPTH:
+        parent = studios.get(studio.parent_id)
+        if parent is None or parent.id in seen:
+            break
+        seen.add(parent.id)
+        studio = parent
+    return studio
+
+
+def tag_ancestors(tags: Sequence[Tag], by_id: Mapping[int, Tag]) -> tuple[Tag, ...]:
+    """Every tag above these (Stash's tag hierarchy), nearest first, each once, none of
+    `tags` themselves; parents the mirror does not know are skipped, cycles end."""
+    seen = {tag.id for tag in tags}
+    found: list[Tag] = []
+    level = [p for tag in tags for p in tag.parent_ids]
+    while level:
+        following: list[int] = []
+        for tag_id in level:
+            parent = by_id.get(tag_id)
+            if parent is not None and tag_id not in seen:
+                seen.add(tag_id)
+                found.append(parent)
+                following.extend(parent.parent_ids)
+        level = following
+    return tuple(found)
+
+
+def _scene_tags(bundle: SceneBundle, opts: MappingOptions) -> tuple[Tag, ...]:
+    """The scene's tags, then (with `parent_tags`) the tags above them."""
+    return bundle.tags + bundle.tag_parents if opts.parent_tags else bundle.tags
+
+
+def _tag_listed(tag: Tag, ref: str) -> bool:
+    return str(tag.id) == ref if ref.isdigit() else " ".join(_fold(tag.name).split()) == ref
+
+
+def _collections(bundle: SceneBundle, opts: MappingOptions) -> list[str]:
+    """Collection names, source by source in the order of `[metadata] collections`."""
+    names: list[str] = []
+
+    def add(prefix: str, name: str | None) -> None:
+        if _clean(name):
+            names.append(prefix + _clean(name))
+
+    for source in opts.collections:
+        kind, prefix = source.source, source.prefix
+        if kind == "group":
+            for group, _index in bundle.groups:
+                add(prefix, group.name)
+        elif kind in ("studio", "parent_studio", "network"):
+            studio = getattr(bundle, kind)
+            add(prefix, studio.name if studio is not None else None)
+        elif kind == "performer":
+            for performer in _ordered(bundle.performers, opts.cast_order):
+                add(prefix, performer.name)
+        elif kind == "organized":
+            add(prefix, "Organized" if bundle.scene.organized else None)
+        elif kind == "tag":
+            for tag in _scene_tags(bundle, opts):
+                if _tag_listed(tag, source.tag):
+                    add(prefix, tag.name)
+    return names
 
 
 def _cover_url(bundle: SceneBundle, opts: MappingOptions, *, poster: bool) -> str:
@@ -283,7 +445,7 @@ def scene_images(bundle: SceneBundle, opts: MappingOptions) -> list[dict[str, st
     Plex's poster chooser), then background and snapshot, then group front covers (DVD-style
     2:3 posters) that have a real image.
     """
-    alt = scene_title(bundle)
+    alt = scene_title(bundle, opts)
     poster = _cover_url(bundle, opts, poster=True)
     screenshot = _cover_url(bundle, opts, poster=False)
     preferred, other = (poster, screenshot) if opts.poster_mode else (screenshot, poster)
@@ -305,7 +467,7 @@ def scene_images(bundle: SceneBundle, opts: MappingOptions) -> list[dict[str, st
 def scene_metadata(bundle: SceneBundle, opts: MappingOptions) -> dict[str, Any]:
     """The full Plex Metadata object of a scene (a movie)."""
     scene = bundle.scene
-    title = scene_title(bundle)
+    title = scene_title(bundle, opts)
     out: dict[str, Any] = {
         "type": "movie",
         "ratingKey": scene_rating_key(scene.id),
@@ -349,12 +511,9 @@ def scene_metadata(bundle: SceneBundle, opts: MappingOptions) -> dict[str, Any]:
     _put(out, "Director", [{"tag": name} for name in directors(scene.director)])
     studios = (bundle.studio, bundle.parent_studio)
     _put(out, "Studio", _unique_tags(s.name for s in studios if s is not None))
-    collections = [group.name for group, _index in bundle.groups]
-    if opts.studio_as_collection:
-        collections.append(studio_name)
-    _put(out, "Collection", _unique_tags(collections))
+    _put(out, "Collection", _unique_tags(_collections(bundle, opts)))
     _put(out, "Guid", _guids(scene.stash_ids))
-    _put(out, "Rating", _ratings(scene.rating100))
+    _put_rating(out, scene.rating100, opts)
     return out
 
 

@@ -48,6 +48,8 @@ class Hit:
     organized: bool = False
     date: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD
     doc: str | None = field(default=None, compare=False, repr=False)
+    # Fails a gate (`[metadata] require_*`): found, so the file is known, but never offered.
+    hidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,11 @@ def _neg_date(date: str | None) -> tuple[int, ...]:
 
 
 def _scored(hits: Sequence[Hit], tier: str, certain: int, best: int) -> list[Candidate]:
+    """Candidates from a tier's hits; hidden scenes are left out, so a file known only as a
+    hidden scene decides its tier with no candidate (no live lookup, no weaker tier)."""
+    hits = [h for h in hits if not h.hidden]
+    if not hits:
+        return []
     if len(hits) == 1:  # the usual case: nothing to rank
         return [Candidate(hits[0].scene_id, certain, tier, hits[0].doc)]
     ranked = rank(hits)
@@ -239,7 +246,8 @@ def _file_tiers(
     for name in names:
         scenes = _unique(lookups.by_stem(name))
         if len(scenes) == 1:  # several resolutions of different scenes: not a stem match
-            return MatchResult("stem", (Candidate(scenes[0].scene_id, CERTAIN, "stem"),))
+            shown = () if scenes[0].hidden else (Candidate(scenes[0].scene_id, CERTAIN, "stem"),)
+            return MatchResult("stem", shown)
     return None
 
 
@@ -251,14 +259,16 @@ def _id_tiers(request: MatchRequest, lookups: Lookups) -> MatchResult | None:
         if scene_id is not None:
             hit = lookups.scene(scene_id)
             if hit is not None:
-                return MatchResult(tier, (Candidate(hit.scene_id, CERTAIN, tier),))
+                shown = () if hit.hidden else (Candidate(hit.scene_id, CERTAIN, tier),)
+                return MatchResult(tier, shown)
     return None
 
 
 def _title_tier(request: MatchRequest, lookups: Lookups) -> MatchResult | None:
     if not request.title or not pathkeys.title_key(request.title):
         return None
-    hits = _unique(lookups.by_title(request.title))
+    # A title is weak evidence: a hidden scene with it decides nothing.
+    hits = [h for h in _unique(lookups.by_title(request.title)) if not h.hidden]
     if not hits:
         return None
     if request.year is not None:
@@ -332,7 +342,7 @@ def settle(
         if extra is not None:
             seen = {c.scene_id for c in candidates}
             # Below everything the deciding tier found, whatever the title tier's own score.
-            below = min(c.score for c in candidates) - 1
+            below = min((c.score for c in candidates), default=CERTAIN + 1) - 1
             for c in extra.candidates:
                 if c.scene_id not in seen:
                     score = max(FLOOR, min(c.score, below))

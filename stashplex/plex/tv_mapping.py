@@ -29,6 +29,7 @@ from stashplex.plex.identity import (
 from stashplex.plex.mapping import (
     CANDIDATE_KEYS,
     MappingOptions,
+    genre_allowed,
     group_front_path,
     match_candidate,
     parse_stash_date,
@@ -51,6 +52,7 @@ _FROM_MOVIE = (
     "Director",
     "Guid",
     "Rating",
+    "userRating",
 )
 _TV_CANDIDATE_KEYS = (
     *CANDIDATE_KEYS,
@@ -152,14 +154,15 @@ def _parent(prefix: str, kind: str, rating_key: str, title: str, thumb: str | No
     return out
 
 
-def genres(tags: Sequence[tuple[str, int]], opts: MappingOptions) -> list[dict[str, str]]:
-    """The most common tags (already ordered by count) as Genre, ignored tags left out."""
+def genres(tags: Sequence[tuple[str, int, int]], opts: MappingOptions) -> list[dict[str, str]]:
+    """The most common tags, (name, episodes, tag id) ordered by count, as Genre: the movie
+    rules decide which tags may be genres (`ignore_tags`, `allow_tags`, `deny_tags`)."""
     out: list[dict[str, str]] = []
     seen: set[str] = set()
-    for name, _count in tags:
+    for name, _count, tag_id in tags:
         tag = (name or "").strip()
         folded = tag.casefold()
-        if not tag or folded in seen or folded in opts.ignore_tags:
+        if not tag or folded in seen or not genre_allowed(tag_id, tag, opts):
             continue
         seen.add(folded)
         out.append({"tag": tag})
@@ -185,12 +188,13 @@ def show_metadata(
     *,
     first: EpisodeRow | None,
     latest: EpisodeRow | None,
-    tags: Sequence[tuple[str, int]] = (),
+    tags: Sequence[tuple[str, int, int]] = (),
 ) -> dict[str, Any]:
     """A show; `first` is its earliest dated episode (else its first), `latest` its newest."""
     out = _identity("show", show.key, show.title, children=True)
     # A group has a date of its own; a studio's show starts with its first dated episode.
     own_date = parse_stash_date(show.date) if show.kind == "group" else None
+    aired: str | None
     if own_date is not None:
         aired, dated = own_date.isoformat(), True
     elif first is not None:
@@ -233,9 +237,10 @@ def _poster_and_background(
     title: str, poster: str | None, background: str | None
 ) -> list[dict[str, str]]:
     """`Image[]`: the poster (the background stands in for a missing one), the background."""
-    images = []
-    if poster or background:
-        images.append({"type": "coverPoster", "url": poster or background, "alt": title})
+    images: list[dict[str, str]] = []
+    cover = poster or background
+    if cover:
+        images.append({"type": "coverPoster", "url": cover, "alt": title})
     if background:
         images.append({"type": "background", "url": background, "alt": title})
     return images

@@ -19,13 +19,12 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from stashplex.model import Group, Scene, SceneBundle, Studio
 from stashplex.plex.identity import SPECIALS, show_rating_key
-from stashplex.plex.mapping import parse_stash_date, scene_title
+from stashplex.plex.mapping import network_of, parse_stash_date, scene_title
+from stashplex.records import Group, Scene, SceneBundle, Studio
 from stashplex.settings import SHOW_BY
 
 DAY_SLOTS = 100  # index = MMDD * DAY_SLOTS + slot
-_MAX_DEPTH = 64  # a parent chain longer than this is a cycle in bad data
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -58,13 +57,7 @@ def show_of(
     if studio is None:
         return None
     if show_by == "parent_studio":
-        seen = {studio.id}
-        while studio.parent_id and len(seen) < _MAX_DEPTH:
-            parent = studios.get(studio.parent_id)
-            if parent is None or parent.id in seen:
-                break  # a parent the mirror lacks, or a cycle: stop at the last known studio
-            seen.add(parent.id)
-            studio = parent
+        studio = network_of(studio, studios)
     return show_rating_key("studio", studio.id), show_title("studio", studio.id, studio.name)
 
 
@@ -94,11 +87,14 @@ def placement(
     show_by: str,
     studios: Mapping[int, Studio],
     groups: Mapping[int, Group],
+    title: str | None = None,
 ) -> Placement | None:
+    """Where the scene goes; `title` is its episode title (default: the default title rule)."""
     show = show_of(scene, show_by, studios, groups)
     if show is None:
         return None
-    title = scene_title(SceneBundle(scene=scene))
+    if title is None:
+        title = scene_title(SceneBundle(scene=scene))
     date = parse_stash_date(scene.date)
     if date is None:
         return Placement(show[0], show[1], SPECIALS, 0, added_date(scene), title)

@@ -15,13 +15,15 @@ from collections.abc import Iterable
 
 from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.sync import SyncReport
-from stashplex.pms.client import PlexAuthError, PlexError, PlexNotFound, PmsClient
+from stashplex.pms.api import PlexAuthError, PlexError, PlexNotFound, PmsClient
 from stashplex.worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
 
 PER_SECOND = 2.0
-SETTLE_SECONDS = 2.0
+# A pass hands over all its changes at once: this only gathers passes that end close together
+# (the plugin's targeted syncs), and stays short so an edit in Stash reaches Plex in seconds.
+SETTLE_SECONDS = 0.5
 QUEUE_LIMIT = 100_000
 FAILURE_PAUSE = 30.0
 MAX_FAILURES = 3  # in a row; then the queue is dropped and the next pass brings new work

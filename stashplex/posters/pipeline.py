@@ -18,16 +18,19 @@ When Stash cannot be asked, the workers pause (the scenes stay queued) instead o
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 
+from sqlalchemy.exc import DBAPIError
+
+from stashplex.mirror.poster_states import OK
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
-from stashplex.posters.heap import tune_malloc
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
-from stashplex.posters.state import OK
+from stashplex.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +49,18 @@ class PosterPipeline:
         queue_limit: int = QUEUE_LIMIT,
         backfill_page: int = BACKFILL_PAGE,
         pause_seconds: float = PAUSE_SECONDS,
-        tune_heap: bool = True,
     ) -> None:
         """`pause_seconds`: how long to wait after Stash failed before trying again; 0 drops
-        the failed scene instead (for one-shot commands, which must end). `tune_heap`: raise
-        glibc's malloc thresholds when the workers start (see `posters.heap`)."""
+        the failed scene instead (for one-shot commands, which must end).
+
+        glibc's malloc thresholds, which save ~2.5 ms per poster, are the deployment's to set
+        (MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ in the Dockerfile, the systemd unit and
+        scripts/run), not this process's."""
         self.service = service
         self.workers = max(1, workers)
         self.queue_limit = queue_limit
         self.backfill_page = backfill_page
         self.pause_seconds = pause_seconds
-        self.tune_heap = tune_heap
         self.counts: Counter[str] = Counter()
         self._queue: deque[int] = deque()
         self._queued: set[int] = set()
@@ -69,6 +73,7 @@ class PosterPipeline:
         self._backfill_running = False
         self._paused_until = 0.0
         self._failing = False
+        self.trouble = Trouble(log, "poster work succeeds again")
         self._closing = False
         self._cond = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -126,8 +131,6 @@ class PosterPipeline:
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> PosterPipeline:
-        if self.tune_heap:
-            tune_malloc()
         with self._cond:
             if self._threads or self._closing:
                 return self
@@ -234,9 +237,19 @@ class PosterPipeline:
                     self._refresh(ids[0], kind)
             except PosterStoreFailed:  # said once by the service; the backfill removes them
                 self._count("failed", len(ids))
-            except Exception:
-                log.exception("poster work failed for scenes %s", ids[:5])
+            except Exception as exc:
                 self._count("failed", len(ids))
+                # Once per cause, with its traceback: a read-only mirror fails every scene
+                # the same way, and one line says it as well as thousands.
+                self.trouble.failed(
+                    (type(exc), str(exc)),
+                    "poster work failed for scenes %s: %s",
+                    ids[:5],
+                    exc,
+                    exc_info=exc,
+                )
+                if isinstance(exc, (sqlite3.Error, DBAPIError)):  # the mirror refuses: wait
+                    self._stash_failed(ids[0], kind, None)
             finally:
                 self._done(kind)
 
@@ -257,6 +270,7 @@ class PosterPipeline:
             )
             return
         self._count(action)
+        self.trouble.recovered()
         if self._failing:
             self._failing = False
             log.info("posters are being rendered again")

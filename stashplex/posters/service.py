@@ -25,16 +25,17 @@ from dataclasses import replace
 from pathlib import Path
 
 from stashplex.mirror.db import Database
-from stashplex.posters.render import CoverError, render_poster
-from stashplex.posters.state import (
+from stashplex.mirror.poster_states import (
     CORRUPT,
     MISSING,
     NO_COVER,
     OK,
     PosterRecord,
+    PosterState,
     PosterStates,
     SceneView,
 )
+from stashplex.posters.render import CoverError, render_poster
 from stashplex.posters.store import PosterStore
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient, StashImage
@@ -233,8 +234,9 @@ class PosterService:
             now = self.clock()
             base = record or PosterRecord(scene_id, OK)
             base = replace(base, scene_version=view.scene_version, checked_at=now)
+            etag = record.cover_etag if record is not None and reusable else None
             try:
-                answer = self._download(scene_id, record.cover_etag if reusable else None, retries)
+                answer = self._download(scene_id, etag, retries)
             except StashBadResponse as exc:
                 return self._skip(base, str(exc))
 
@@ -330,7 +332,7 @@ class PosterService:
             raise PosterUnavailable(str(exc)) from exc
 
 
-def _emptied(record: PosterRecord, state: str) -> PosterRecord:
+def _emptied(record: PosterRecord, state: PosterState) -> PosterRecord:
     return replace(
         record,
         state=state,

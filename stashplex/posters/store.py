@@ -60,6 +60,6 @@ class PosterStore:
             raise
         return True
 
-    def clean_temp(self, older_than: float = STALE_TMP_SECONDS) -> int:
+    def clean_temp(self, older_than: float = STALE_TMP_SECONDS, *, at_start: bool = False) -> int:
         """Remove temporary files left by interrupted writes; returns how many were removed."""
-        return clean_temp(self.root, older_than)
+        return clean_temp(self.root, older_than, at_start=at_start)

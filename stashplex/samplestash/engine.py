@@ -35,9 +35,9 @@ from graphql import (
 )
 from graphql.execution import Executor
 
+from .gql_rows import ROW_TYPES, RowBuilder
 from .library import Library
 from .resolvers import ERRORS, Context, attach
-from .rows import ROW_TYPES, RowBuilder
 from .schema import build_schema
 
 _QUOTED_NAME = re.compile(r"'([$_A-Za-z][_0-9A-Za-z.]*)'")
@@ -58,7 +58,7 @@ def row_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
 class ProjectingExecutor(Executor):
     """graphql-core's executor, copying row values straight into the response."""
 
-    def complete_object_value(self, return_type, field_details_list, info, path, result, pc):  # type: ignore[no-untyped-def,override]
+    def complete_object_value(self, return_type, field_details_list, info, path, result, pc):  # type: ignore[no-untyped-def]
         if type(result) in ROW_TYPES:
             project = self._projector(return_type, field_details_list)
             if project is not None:
@@ -67,7 +67,7 @@ class ProjectingExecutor(Executor):
             return_type, field_details_list, info, path, result, pc
         )
 
-    def complete_list_value(self, return_type, field_details_list, info, path, result, pc):  # type: ignore[no-untyped-def,override]
+    def complete_list_value(self, return_type, field_details_list, info, path, result, pc):  # type: ignore[no-untyped-def]
         item_type = return_type.of_type
         inner = item_type.of_type if is_non_null_type(item_type) else item_type
         if (
@@ -147,6 +147,8 @@ class Engine:
     def __init__(self, lib: Library) -> None:
         self.lib = lib
         self.schema: GraphQLSchema = attach(build_schema(lib.version))
+        # Stash serves group images under /group/ from v0.27 (when Group exists), /movie/ before.
+        self.group_route = "group" if "Group" in self.schema.type_map else "movie"
         self._documents: OrderedDict[str, tuple[DocumentNode | None, list[dict[str, Any]], str]]
         self._documents = OrderedDict()
         self._documents_lock = threading.Lock()
@@ -205,7 +207,9 @@ class Engine:
         if variables is not None and not isinstance(variables, dict):
             return 400, _errors([{"message": "variables must be an object"}])
         with self.lib.lock:
-            rows = RowBuilder(self.lib, base_url, api_key, self._shared_rows(base_url))
+            rows = RowBuilder(
+                self.lib, base_url, api_key, self._shared_rows(base_url), self.group_route
+            )
             context = Context(self.lib, rows)
             result = execute(
                 self.schema,

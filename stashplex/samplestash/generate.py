@@ -68,6 +68,7 @@ class BaseData:
         version: StashVersion,
         windows: bool,
         fmt: TimeFormat,
+        root: str | None = None,
     ) -> None:
         if scenes < 0:
             raise ValueError("scenes must be >= 0")
@@ -77,7 +78,7 @@ class BaseData:
         self.windows = windows
         self.fmt = fmt
         self.sep = "\\" if windows else "/"
-        self.root = "C:\\Stash\\Library" if windows else "/data/stash"
+        self.root = (root or ("C:\\Stash\\Library" if windows else "/data/stash")).rstrip("\\/")
         self._salt = mix(seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019)
         # Every untouched scene was created after the entities, batch by batch.
         self.t0 = fmt.local(2022, 1, 3, 9, 0)
@@ -128,9 +129,13 @@ class BaseData:
         else:
             name = f"{ADJECTIVES[r % len(ADJECTIVES)]} {NOUNS[(r >> 8) % len(NOUNS)]} {i}"
         created, updated = self._entity_times(11, i, 400)
+        # A quarter of the tags past the first ten sit under one of those ten (Stash's tag
+        # hierarchy); a parent always has a smaller id, so the generated tree has no cycle.
+        parents = [1 + (r >> 20) % 10] if i > 10 and (r >> 24) % 4 == 0 else []
         return {
             "id": i,
             "name": name,
+            "parent_ids": parents,
             "description": "" if r % 3 else f"All about {name.lower()}.",
             "image": (r >> 16) % 10 < 3,
             "created": created,

@@ -6,7 +6,8 @@
         stash.faults.status(503, times=2)          # two failing requests
 
 The same operations are available out of process on ``POST /__sample/control`` with a
-JSON body ``{"op": ..., "args": {...}}`` (no auth); see :data:`CONTROL_OPS`.
+JSON body ``{"op": ..., "args": {...}}`` (no auth); see :data:`CONTROL_OPS`. With a plugin
+installed (``install_plugin``), edits made through ``control`` run its hooks as Stash would.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .app import SampleApp
 from .engine import Engine
 from .faults import Faults
+from .http_server import HTTPServer
 from .library import Library
-from .server import HTTPServer
+from .plugin_hooks import Plugin, PluginHooks, events_for
+from .routes import SampleApp
 
 Op = Callable[["SampleStash", dict[str, Any]], Any]
 
@@ -48,6 +51,26 @@ def _down(stash: SampleStash, args: dict[str, Any]) -> Callable[[], None]:
     return partial(stash.faults.down, float(seconds))
 
 
+def _edit_scenes(stash: SampleStash, args: dict[str, Any]) -> int:
+    """A bulk edit (Stash's bulkSceneUpdate): the same fields on many scenes."""
+    fields = {k: v for k, v in args.items() if k != "ids"}
+    ids = [int(i) for i in args["ids"]]
+    for scene_id in ids:
+        stash.library.edit_scene(scene_id, **fields)
+    return len(ids)
+
+
+def _plugin_settings(stash: SampleStash, args: dict[str, Any]) -> None:
+    values = dict(args)
+    plugin = str(values.pop("plugin"))
+    with stash.library.lock:
+        stash.library.plugin_settings[plugin] = values
+
+
+def _after(stash: SampleStash, args: dict[str, Any]) -> Any:
+    return stash.faults.after(int(args["requests"]), args["fault"], **(args.get("args") or {}))
+
+
 def _info(stash: SampleStash, args: dict[str, Any]) -> dict[str, Any]:
     lib = stash.library
     return {
@@ -69,6 +92,8 @@ def _info(stash: SampleStash, args: dict[str, Any]) -> dict[str, Any]:
 CONTROL_OPS: dict[str, Op] = {
     # library changes (timestamps follow Stash, see library.py)
     "edit_scene": _lib("edit_scene", "id"),
+    "edit_scenes": _edit_scenes,
+    "set_plugin_settings": _plugin_settings,
     "set_cover": _lib("set_cover", "id"),
     "remove_cover": _lib("remove_cover", "id"),
     "set_o_counter": _lib("set_o_counter", "id", "value"),
@@ -85,6 +110,8 @@ CONTROL_OPS: dict[str, Op] = {
     "delete_scene": _lib("delete_scene", "id"),
     "add_scenes": _lib("add_scenes"),
     "advance": _lib("advance", "seconds"),
+    "set_status": _lib("set_status", "status"),
+    "report_version": _lib("report_version", "text"),
     "now": _lib("now"),
     # reads
     "scene": _lib("scene", "id"),
@@ -98,9 +125,7 @@ CONTROL_OPS: dict[str, Op] = {
     "graphql_errors": _faults("graphql_errors"),
     "unauthorized": _faults("unauthorized"),
     "drop": _faults("drop"),
-    "after": lambda stash, args: stash.faults.after(
-        int(args["requests"]), args["fault"], **(args.get("args") or {})
-    ),
+    "after": _after,
     "down": _down,
     "clear": _faults("clear"),
 }
@@ -121,13 +146,15 @@ class SampleStash:
         host: str = "127.0.0.1",
         port: int = 0,
         clock: str = "manual",
+        root: str | None = None,
     ) -> None:
         self.api_key = api_key or None
-        self.library = Library(scenes, seed, stash_version, os_name, utc_offset, clock)
+        self.library = Library(scenes, seed, stash_version, os_name, utc_offset, clock, root)
         self.faults = Faults(on_down=self._down, on_up=self._up)
         self.app = SampleApp(self.library, self.faults, self.api_key, self.control)
         self._server = HTTPServer(self.app, host, port)
         self._up_timer: threading.Timer | None = None
+        self.hooks: PluginHooks | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> SampleStash:
@@ -137,6 +164,34 @@ class SampleStash:
     def stop(self) -> None:
         self._cancel_timer()
         self._server.stop()
+        if self.hooks is not None:
+            self.hooks.close()
+            self.hooks = None
+
+    def install_plugin(self, folder: Path, settings: dict[str, Any] | None = None) -> PluginHooks:
+        """Load the plugin in `folder` (its YAML and script) with these plugin settings; edits
+        made through `control` run its hooks from now on."""
+        plugin = Plugin.load(Path(folder))
+        with self.library.lock:
+            self.library.plugin_settings[plugin.ident] = dict(settings or {})
+        if self.hooks is not None:
+            self.hooks.close()
+        self.hooks = PluginHooks(plugin, self.server_connection)
+        return self.hooks
+
+    def server_connection(self) -> dict[str, Any]:
+        """What Stash hands a plugin about itself (`server_connection`)."""
+        connection: dict[str, Any] = {
+            "Scheme": "http",
+            "Host": self.host,
+            "Port": self.port,
+            "SessionCookie": None,  # Stash sends one when it has credentials set
+            "Dir": str(Path.cwd()),
+            "PluginDir": str(self.hooks.plugin.folder) if self.hooks else "",
+        }
+        if self.api_key:
+            connection["ApiKey"] = self.api_key
+        return connection
 
     def __enter__(self) -> SampleStash:
         return self.start()
@@ -179,7 +234,10 @@ class SampleStash:
         handler = CONTROL_OPS.get(op)
         if handler is None:
             raise ValueError(f"unknown op {op!r}; known: {', '.join(sorted(CONTROL_OPS))}")
-        return handler(self, args)
+        result = handler(self, args)
+        if self.hooks is not None:  # after the edit is done, like Stash's post hooks
+            self.hooks.fire(events_for(op, args, result, self.library.version.at_least(0, 27)))
+        return result
 
     def _down(self, seconds: float | None) -> None:
         self._cancel_timer()

@@ -2,7 +2,7 @@
 
 Reads combine :class:`~.generate.BaseData` with small overlay dicts, so a change costs
 memory only for what it touches. Every change follows Stash's timestamp rules (see
-``docs/stash-api.md``): scene edits bump the scene; renames bump only the renamed entity;
+the shared notes on Stash's API): scene edits bump the scene; renames bump only the renamed entity;
 file moves bump only the file; folder renames and deletions leave no timestamp at all.
 
 Every change holds :attr:`Library.lock`; the GraphQL and image layers hold it while they
@@ -45,13 +45,18 @@ class Library:
         os_name: str = "linux",
         utc_offset: str = "+02:00",
         clock: str = "manual",
+        root: str | None = None,
     ) -> None:
         if os_name not in ("linux", "windows", "darwin"):
             raise ValueError("os_name must be linux, windows or darwin")
         self.version = StashVersion.parse(stash_version)
         self.os_name = os_name
         self.fmt = TimeFormat(parse_offset(utc_offset))
-        self.base = BaseData(scenes, seed, self.version, os_name == "windows", self.fmt)
+        self.base = BaseData(scenes, seed, self.version, os_name == "windows", self.fmt, root)
+        # What systemStatus and version report: a Stash mid-setup or mid-migration, or a
+        # development build without a version, behave like this one otherwise.
+        self.status = "OK"
+        self.reported_version: str | None = self.version.text
         self.sep = self.base.sep
         # Changes start well after every generated timestamp, at a fixed wall time.
         start = max(self.fmt.local(2024, 6, 1, 12, 0), self.base.last_base_updated() + 86400)
@@ -72,6 +77,8 @@ class Library:
         self.performers = {p["id"]: dict(p) for p in self.base.performers}
         self.groups = {g["id"]: dict(g) for g in self.base.groups}
         self.tag_remap: dict[int, int] = {}
+        # Settings > Plugins: plugin id -> its settings (`configuration { plugins }`).
+        self.plugin_settings: dict[str, dict[str, Any]] = {}
         self.image_versions: dict[tuple[str, int], int] = {}
 
     # -- reading ---------------------------------------------------------------------------
@@ -251,6 +258,16 @@ class Library:
     def now(self) -> str:
         return self.stamp(self.clock.now())
 
+    def set_status(self, status: str) -> None:
+        """What ``systemStatus.status`` reports: OK, SETUP or NEEDS_MIGRATION."""
+        if status not in ("OK", "SETUP", "NEEDS_MIGRATION"):
+            raise ValueError("status must be OK, SETUP or NEEDS_MIGRATION")
+        self.status = status
+
+    def report_version(self, text: str | None) -> None:
+        """What ``version.version`` reports (None: a development build without one)."""
+        self.reported_version = text
+
     def edit_scene(self, sid: int, **fields: Any) -> str:
         """Change scene fields the way ``sceneUpdate`` does; bumps ``updated_at``.
 
@@ -348,11 +365,12 @@ class Library:
         name: str | None = None,
         disambiguation: str | None = None,
         image: bool | None = None,
+        parent_ids: list[int] | None = None,
     ) -> str:
         """Edit a performer/studio/tag/group; bumps only that entity's ``updated_at``.
 
         ``image`` sets (True) or removes (False) the image (a group's front image),
-        which also changes the image's content and ``?t=``.
+        which also changes the image's content and ``?t=``. ``parent_ids`` are a tag's parents.
         """
         if name is not None and not name:
             raise ValueError("name must not be empty")
@@ -365,6 +383,10 @@ class Library:
                 if kind != "performer":
                     raise ValueError("only performers have a disambiguation")
                 entity["disambiguation"] = disambiguation
+            if parent_ids is not None:
+                if kind != "tag":
+                    raise ValueError("only tags have parents")
+                entity["parent_ids"] = [int(p) for p in parent_ids]
             if image is not None:
                 entity["front" if kind == "group" else "image"] = image
                 key = (kind, ident)

@@ -14,6 +14,7 @@ import random
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from .filters import (
@@ -146,8 +147,16 @@ def _any(match: Callable[[Any], bool], values: Callable[[SceneView], list[Any]])
     return pred
 
 
-def _scalar(match: Callable[[Any], bool], get: Callable[[SceneView], Any]) -> Pred:
-    return lambda view: match(get(view))
+def _scalar(match: Callable[[Any], bool], get: Callable[[Any], Any]) -> Pred:
+    return lambda item: match(get(item))
+
+
+def _get_or_none(key: str) -> Callable[[dict[str, Any]], Any]:
+    return lambda item: item.get(key)
+
+
+def _stamp_of(lib: Library, key: str, item: dict[str, Any]) -> Any:
+    return lib.stamp(item[key])
 
 
 def _raw_get(key: str) -> Callable[[SceneView], Any]:
@@ -208,8 +217,9 @@ class SceneFilterCompiler:
             add(lambda v: m(lib.tag_ids(v.raw["tag_ids"])))
         for key in ("groups", "movies"):
             if f.get(key) is not None:
-                m = multi_matcher(f[key])
-                add(lambda v, m=m: m([g for g, _ in lib.group_links(v.raw)]))
+                add(
+                    _scalar(multi_matcher(f[key]), lambda v: [g for g, _ in lib.group_links(v.raw)])
+                )
         if f.get("performer_count") is not None:
             m = int_matcher(f["performer_count"])
             add(lambda v: m(len(lib.performer_ids(v.raw))))
@@ -670,12 +680,11 @@ def _entity_level(
         preds: list[Pred] = []
         for key in ("name", "disambiguation", "details", "synopsis", "director", "description"):
             if f.get(key) is not None:
-                m = string_matcher(f[key])
-                preds.append(lambda e, m=m, key=key: m(e.get(key)))
+                preds.append(_scalar(string_matcher(f[key]), _get_or_none(key)))
         for key, raw in (("updated_at", "updated"), ("created_at", "created")):
             if f.get(key) is not None:
-                tm = timestamp_matcher(f[key], default_upper)
-                preds.append(lambda e, tm=tm, raw=raw: tm(lib.stamp(e[raw])))
+                stamp = partial(_stamp_of, lib, raw)
+                preds.append(_scalar(timestamp_matcher(f[key], default_upper), stamp))
         if f.get("parents") is not None:
             mm = multi_matcher(f["parents"])
             preds.append(lambda e: mm([e["parent_id"]] if e.get("parent_id") else []))

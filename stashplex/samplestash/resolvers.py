@@ -10,9 +10,9 @@ from typing import Any
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
 from .filters import FilterError
+from .gql_rows import RowBuilder
 from .library import Library, NotFound
 from .query import SceneQuery, find_entities, parse_ids
-from .rows import RowBuilder
 
 
 @dataclass
@@ -104,7 +104,7 @@ def system_status(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
         "databasePath": config + sep + "stash-go.sqlite",
         "configPath": config + sep + "config.yml",
         "appSchema": lib.version.app_schema,
-        "status": "OK",
+        "status": lib.status,
         "os": lib.os_name,
         "workingDir": config,
         "homeDir": home,
@@ -113,9 +113,27 @@ def system_status(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     }
 
 
+def configuration(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
+    lib = _ctx(info).lib
+
+    def plugins(_info: GraphQLResolveInfo, include: list[str] | None = None) -> dict[str, Any]:
+        with lib.lock:
+            return {
+                plugin: dict(values)
+                for plugin, values in lib.plugin_settings.items()
+                if include is None or plugin in include
+            }
+
+    return {"plugins": plugins}
+
+
 def version(_src: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     lib = _ctx(info).lib
-    return {"version": lib.version.text, "hash": "5a5a5a5a", "build_time": "2025-01-01 00:00:00"}
+    return {
+        "version": lib.reported_version,
+        "hash": "5a5a5a5a",
+        "build_time": "2025-01-01 00:00:00",
+    }
 
 
 # -- mutations ------------------------------------------------------------------------------
@@ -212,6 +230,7 @@ QUERY: dict[str, Callable[..., Any]] = {
     "findMovie": _getter("movie", _rows("movie")),
     "findMovies": _finder("movie", "movies", _rows("movie")),
     "systemStatus": system_status,
+    "configuration": configuration,
     "version": version,
 }
 MUTATION: dict[str, Callable[..., Any]] = {

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLSchema, build_ast_schema, parse
 from graphql.language import DirectiveDefinitionNode, DocumentNode, Node, StringValueNode
 
 from .versions import StashVersion, parse_version
+
+N = TypeVar("N", bound=Node)
 
 _OURS = ("since", "until")
 
@@ -34,7 +36,7 @@ def _present(node: Any, version: tuple[int, int, int]) -> bool:
     return True
 
 
-def _prune(node: Node, version: tuple[int, int, int]) -> Node:
+def _prune(node: N, version: tuple[int, int, int]) -> N:
     changes: dict[str, Any] = {}
     for key in ("fields", "arguments", "values"):
         children = getattr(node, key, None)
@@ -43,7 +45,7 @@ def _prune(node: Node, version: tuple[int, int, int]) -> Node:
     directives = getattr(node, "directives", None)
     if directives:
         changes["directives"] = tuple(d for d in directives if d.name.value not in _OURS)
-    return replace(node, **changes) if changes else node  # type: ignore[type-var]
+    return replace(node, **changes) if changes else node
 
 
 def sdl_for(version: StashVersion) -> DocumentNode:

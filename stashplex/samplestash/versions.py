@@ -1,6 +1,7 @@
 """Which Stash release the sample Stash pretends to be, and what that changes.
 
-Only the differences stashplex can observe are modelled; see the flags below.
+What the schema has (fields, arguments, types) is written once, as ``@since``/``@until`` marks
+in ``schema.graphql`` (see ``schema.py``); the flags here are the behaviour outside the schema.
 """
 
 from __future__ import annotations
@@ -9,6 +10,9 @@ import re
 from dataclasses import dataclass
 
 MIN_VERSION = (0, 24, 0)
+# The first release of each line from the oldest supported one (the newest line: its latest
+# patch): what the tests run stashplex against.
+RELEASE_LINES = ("v0.24.0", "v0.25.0", "v0.26.0", "v0.27.0", "v0.28.0", "v0.29.0", "v0.30.1")
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$")
 
 
@@ -37,27 +41,9 @@ class StashVersion:
         return self.number >= (major, minor, patch)
 
     @property
-    def has_groups(self) -> bool:
-        """v0.27 renamed movies to groups (movies stay as deprecated aliases)."""
-        return self.at_least(0, 27)
-
-    @property
-    def studio_urls(self) -> bool:
-        """v0.30 replaced ``Studio.url`` by ``Studio.urls``."""
-        return self.at_least(0, 30)
-
-    @property
     def partial_dates(self) -> bool:
         """v0.30 can store ``YYYY`` or ``YYYY-MM`` dates."""
         return self.at_least(0, 30)
-
-    @property
-    def files_filter(self) -> bool:
-        return self.at_least(0, 30)
-
-    @property
-    def marker_end_seconds(self) -> bool:
-        return self.at_least(0, 27)
 
     @property
     def validation_400_unless_json(self) -> bool:

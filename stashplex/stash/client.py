@@ -12,16 +12,16 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
 import msgspec
 
 from stashplex import __version__
 from stashplex.settings import Settings
-from stashplex.stash import operations
+from stashplex.stash import operations, parse
 from stashplex.stash.errors import (
     StashAuthError,
     StashBadResponse,
@@ -31,6 +31,7 @@ from stashplex.stash.errors import (
     StashServerError,
     StashUnreachable,
 )
+from stashplex.stash.features import NEWEST, Features
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class _Errors(msgspec.Struct):
 class StashImage:
     """An image route's answer. `data` is None unless Stash had a real image."""
 
-    state: str  # "ok", "placeholder" (Stash's default SVG) or "missing" (404)
+    # "placeholder": Stash's default SVG, "missing": a 404
+    state: Literal["ok", "placeholder", "missing"]
     data: bytes | None = None
     content_type: str | None = None
     etag: str | None = None
@@ -77,7 +79,9 @@ class StashClient:
         self.retries = retries
         self.backoff = backoff
         self.debug = debug
-        self.legacy = False  # True on Stash before v0.27 (movies instead of groups)
+        # What the running Stash's API has: set by `version.probe`, newest until then.
+        self.features: Features = NEWEST
+        self.probed = False  # whether `features` come from the running Stash
         self.version: str | None = None  # filled in by the version probe, for messages
         self._stop = threading.Event()
         self._sleep = sleep or self._stop.wait
@@ -121,6 +125,11 @@ class StashClient:
         """Wake any backoff sleep and make further retries give up (for shutdown)."""
         self._stop.set()
 
+    @property
+    def legacy(self) -> bool:
+        """True on Stash before v0.27: movies (and /movie/ image routes) instead of groups."""
+        return not self.features.groups
+
     # --- GraphQL ---------------------------------------------------------------------------
 
     def execute(
@@ -154,12 +163,23 @@ class StashClient:
     ) -> Any:
         body = {
             "operationName": operation,
-            "query": operations.document(operation, legacy=self.legacy),
+            "query": operations.document(operation, self.features),
             "variables": dict(variables or {}),
         }
         return self._with_retries(
             operation, lambda: self._post_graphql(operation, body, data_type), retries, variables
         )
+
+    def find_scenes_by_ids(self, ids: Sequence[int]) -> list[Any]:
+        """Full scenes by id in one query (`ids` from Stash v0.25, `scene_ids` before), in
+        Stash's raw form. One id Stash does not have fails it all (StashDataError)."""
+        if not ids:  # an empty id list means "no id filter" to Stash: every scene
+            return []
+        if self.features.id_lists:
+            data = self.execute("FindScenesByIds", {"ids": [str(int(i)) for i in ids]})
+        else:
+            data = self.execute("FindScenesBySceneIds", {"scene_ids": [int(i) for i in ids]})
+        return parse.listing(data, "findScenes", "scenes")
 
     def _post_graphql(
         self, operation: str, body: dict[str, Any], data_type: type | None = None
@@ -203,8 +223,9 @@ class StashClient:
         return payload
 
     def _typed(self, response: httpx.Response, operation: str, data_type: type) -> Any:
+        answer_type = _Answer[data_type]  # type: ignore[valid-type]
         try:
-            answer = msgspec.json.decode(response.content, type=_Answer[data_type], strict=False)
+            answer = msgspec.json.decode(response.content, type=answer_type, strict=False)
         except msgspec.DecodeError as exc:  # ValidationError is a DecodeError as well
             if not isinstance(exc, msgspec.ValidationError):
                 kind = response.headers.get("content-type", "unknown type")

@@ -1,4 +1,4 @@
-"""Stash GraphQL JSON -> the records of `stashplex.model`, checked at the border.
+"""Stash GraphQL JSON -> the records of `stashplex.records`, checked at the border.
 
 Anything that is not what Stash sends (a non-numeric id, a list where an object belongs) raises
 StashBadResponse, so garbage never reaches the mirror. Text loses control characters, which no
@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from stashplex.model import (
+from stashplex.records import (
     Fingerprint,
     Group,
     Performer,
@@ -100,6 +100,15 @@ def _ref_id(value: Any, what: str) -> int | None:
     if value is None:
         return None
     return ident(_obj(value, what).get("id"), what)
+
+
+def _ref_ids(value: Any, what: str) -> tuple[int, ...]:
+    """Ids of a list of `{id}` objects, in order, duplicates dropped; absent = none."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _fail(what)
+    return tuple(dict.fromkeys(ident(_obj(item, what).get("id"), what) for item in value))
 
 
 # --- scenes: typed shapes of SceneFields (and of SweepScenes) --------------------------------
@@ -331,6 +340,7 @@ def tag(d: Any) -> Tag:
         id=ident(d.get("id"), "tag id"),
         name=text(d.get("name"), "tag name") or f"Tag {d.get('id')}",
         updated_at=text(d.get("updated_at")),
+        parent_ids=_ref_ids(d.get("parents"), "parent tag"),
     )
 
 

@@ -10,29 +10,34 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import falcon
 
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import MirrorLookups, ReadConnections
 from stashplex.posters.service import PosterService
+from stashplex.redaction import register
 from stashplex.scheduler import SyncStatus
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
-from stashplex.web import errors
+from stashplex.web import json_errors
 from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
 from stashplex.web.context import Context
-from stashplex.web.fallback import Fallback
+from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
-from stashplex.web.imagecache import DEFAULT_MAX_BYTES, ImageCache
-from stashplex.web.images import ImageResource, ImageSource
-from stashplex.web.matches import MatchesResource
-from stashplex.web.metadata import ExtrasResource, ImagesResource, MetadataResource
+from stashplex.web.imagecache import ImageCache
+from stashplex.web.images import ROUTES, ImageResource, ImageSource
+from stashplex.web.movie_matches import MatchesResource
+from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
 from stashplex.web.status import StatusResource
+from stashplex.web.status_page import PlexArtwork
+from stashplex.web.sync_controls import FormToken, RunSync, StatusSyncForm, SyncApiResource
 from stashplex.web.tv import add_tv_routes
+from stashplex.web.webhook import QueueChanges, SyncEventsResource
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +48,51 @@ class ProviderApp(falcon.App):
     context: Context
     fallback: Fallback | None
     images: ImageSource
+    owns_images: bool
     connections: ReadConnections
+
+    def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None:
+        """Every route answers HEAD wherever it answers GET: Falcon sends the same status and
+        headers (Content-Length included) without the body."""
+        suffix = kwargs.get("suffix")
+        get, head = (
+            ("on_get", "on_head") if not suffix else (f"on_get_{suffix}", f"on_head_{suffix}")
+        )
+        if hasattr(resource, get) and not hasattr(resource, head):
+            setattr(resource, head, getattr(resource, get))
+        super().add_route(uri_template, resource, **kwargs)
 
     def close(self) -> None:
         if self.fallback is not None:
             self.fallback.close()
-        self.images.close()
+        if self.owns_images:
+            self.images.close()
         self.connections.close()
+
+
+def _busy(req: falcon.Request, resp: falcon.Response, ex: LookupsBusy, params: object) -> None:
+    raise falcon.HTTPServiceUnavailable(
+        title="Service Unavailable",
+        description=f"Stash is being asked about other files; try again shortly ({ex})",
+        retry_after=ex.retry_after,
+    )
 
 
 def image_cache_dir(settings: Settings) -> Path:
     """Stash's images are cached next to the mirror file."""
     return settings.mirror.database.parent / "images"
+
+
+def image_source(
+    settings: Settings,
+    connections: ReadConnections,
+    posters: PosterService,
+    stash: StashClient | None,
+) -> ImageSource:
+    """The image routes' source over the disk cache (`[images] cache_mb`); the artwork side
+    makes one to share with the app, so uploads and prefetching use the same cache."""
+    cache = ImageCache(image_cache_dir(settings), settings.images.cache_bytes)
+    return ImageSource(settings, MirrorLookups(connections), cache, posters, stash)
 
 
 def create_app(
@@ -64,30 +102,37 @@ def create_app(
     stash: StashClient | None = None,
     live_fallback: bool = True,
     listen_url: str | None = None,
-    image_cache_bytes: int | None = DEFAULT_MAX_BYTES,
     fallback: Fallback | None = None,
     posters: PosterService | None = None,
+    images: ImageSource | None = None,
     on_metadata: Callable[[int], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
+    plex_status: Callable[[], PlexArtwork | None] | None = None,
+    queue_changes: QueueChanges | None = None,
+    run_sync: RunSync | None = None,
 ) -> ProviderApp:
     """The provider app over `db`.
 
     `stash` is the client for misses, images and `/health` (None: the mirror alone). Make it
     with `retries=0`: a Plex request never waits for retries. `listen_url` is the base URL used
     when a request's Host header is unusable (default: from the settings' host and port).
-    `posters` renders and stores posters (default: one over `stash`); `on_metadata` hears of
+    `posters` renders and stores posters (default: one over `stash`); `images` serves the image
+    routes (default: one of the app's own, closed with it); `on_metadata` hears of
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
-    status page.
+    status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
+    (both: the scheduler's; None: this app runs no syncs).
     """
-    middleware: list[object] = []
-    if settings.server.allowed_networks:
+    register(settings.secrets)  # error bodies, /status and /health are redacted
+    middleware: list[AllowedNetworks | BodyLimit] = []
+    if settings.server.allowed_networks:  # () is `any`: the check is off
         middleware.append(AllowedNetworks(settings.server.allowed_networks))
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
     app = ProviderApp(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
-    app.set_error_serializer(errors.serialize)
-    app.add_error_handler(Exception, errors.unexpected)
+    app.set_error_serializer(json_errors.serialize)
+    app.add_error_handler(Exception, json_errors.unexpected)
+    app.add_error_handler(LookupsBusy, _busy)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:
@@ -100,12 +145,9 @@ def create_app(
     context.on_metadata = on_metadata
     if posters is None:
         posters = PosterService.from_settings(settings, db, stash)
-    images = ImageSource(
-        context,
-        ImageCache(image_cache_dir(settings), image_cache_bytes),
-        posters,
-        stash,
-    )
+    app.owns_images = images is None
+    if images is None:
+        images = image_source(settings, connections, posters, stash)
     app.context, app.fallback, app.images, app.connections = context, fallback, images, connections
 
     app.add_route("/", ProviderResource(context.identifier))
@@ -113,22 +155,26 @@ def create_app(
     app.add_route("/library/metadata/{rating_key}", MetadataResource(context))
     app.add_route("/library/metadata/{rating_key}/images", ImagesResource(context))
     app.add_route("/library/metadata/{rating_key}/extras", ExtrasResource(context))
-    for path, kind in (
-        ("/stash/scene/{entity_id}/screenshot", "scene"),
-        ("/stash/scene/{entity_id}/poster", "poster"),
-        ("/stash/performer/{entity_id}/image", "performer"),
-        ("/stash/studio/{entity_id}/image", "studio"),
-        ("/stash/group/{entity_id}/front", "group"),
-    ):
-        app.add_route(path, ImageResource(images, kind))
+    for (segment, name), kind in ROUTES.items():
+        app.add_route(f"/stash/{segment}/{{entity_id}}/{name}", ImageResource(images, kind))
     add_tv_routes(app, context, connections)
     liveness = StashLiveness(stash) if stash is not None else None
-    health = HealthResource(connections, liveness)
+    health = HealthResource(connections, liveness, sync_status=sync_status)
     app.add_route("/health", health)
+    form_token = FormToken()
     app.add_route(
         "/status",
         StatusResource(
-            context, health, liveness, sync_status=sync_status, stash_version=stash_version
+            context,
+            health,
+            liveness,
+            sync_status=sync_status,
+            stash_version=stash_version,
+            form_token=form_token if run_sync is not None else None,
+            plex_status=plex_status,
         ),
     )
+    app.add_route("/status/sync", StatusSyncForm(run_sync, form_token))
+    app.add_route("/api/sync", SyncApiResource(run_sync))
+    app.add_route("/sync/events", SyncEventsResource(settings.sync.webhook_token, queue_changes))
     return app

@@ -1,4 +1,10 @@
-"""Reading a JSON request body, bounded in size and depth."""
+"""Reading a JSON request body, bounded in size and depth, and made of valid text.
+
+JSON escapes can spell a lone UTF-16 surrogate (`"\\ud800"`): Python accepts it as a str, but
+nothing can encode it (SQLite, the log, an HTML page). Every string of a body, keys included, is
+checked once here, so no handler, no stored miss and no page ever meets one. Paths and query
+strings cannot carry one: Falcon decodes them as UTF-8, replacing what is invalid.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from typing import Any
 
 import falcon
 
-from stashplex.web.errors import bad_request
+from stashplex.web.json_errors import bad_request
 
 MAX_BODY = 1024 * 1024
 MAX_TEXT = 4096  # PATH_MAX: no real file name or title is longer
@@ -32,7 +38,37 @@ def read_json_object(req: falcon.Request, limit: int = MAX_BODY) -> dict[str, An
         raise bad_request("the body is not valid JSON (UTF-8)") from None
     if not isinstance(value, dict):
         raise bad_request("the body must be a JSON object")
+    where = invalid_text(value)
+    if where is not None:
+        raise bad_request(f"{where} is not valid Unicode text (it holds a lone surrogate)")
     return value
+
+
+def invalid_text(value: Any) -> str | None:
+    """Where in a parsed JSON value a string cannot be encoded as UTF-8 (e.g. "'filename'"),
+    or None when every string, key or value, at any depth, is valid text."""
+    stack: list[tuple[str, Any]] = [("the body", value)]
+    while stack:  # iterative: json.loads accepts nesting deeper than Python's recursion
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if not _encodable(item):
+                return where
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not _encodable(key):
+                    return "a key of the body"
+                stack.append((f"'{key}'" if where == "the body" else where, child))
+        elif isinstance(item, list):
+            stack.extend((where, child) for child in item)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def text_field(body: dict[str, Any], name: str) -> str | None:

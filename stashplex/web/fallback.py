@@ -7,6 +7,10 @@ Rules, so that a library scan of unknown files cannot hurt Stash or the responde
   (single flight), and at most `max_pending` distinct misses queue at once;
 - callers wait at most `settings.stash.timeout`, then answer from the mirror alone; the call
   goes on and fills the mirror for the next request;
+- at most `waiting` request threads (a quarter of `num_workers`) wait on lookups at once: a
+  request past that bound, or past `max_pending` queued lookups, gets `LookupsBusy` (a 503 with
+  Retry-After) at once, so the answers the mirror can give never queue behind Stash; its lookup
+  still runs, and PMS's retry finds the result in the mirror;
 - no retries on this path, and after a failure to reach Stash no call is made for `down_for`
   seconds (a down Stash costs nothing per request);
 - "Stash has nothing" is remembered for `settings.stash.cache_ttl` seconds (0: not at all);
@@ -27,20 +31,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from stashplex.flight import Busy, ExpiringSet, SingleFlight
+from stashplex.flight import Busy, ExpiringSet, Gate, SingleFlight
 from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.importer import import_scenes
 from stashplex.mirror.writer import MirrorWriter
-from stashplex.model import Scene
 from stashplex.plex import pathkeys
 from stashplex.plex.matching import MatchRequest, file_basenames, wanted_ids
+from stashplex.records import Scene
 from stashplex.settings import Settings
 from stashplex.stash import parse
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
     StashAuthError,
     StashError,
+    StashNotReady,
     StashQueryRejected,
     StashUnreachable,
 )
@@ -66,6 +71,18 @@ def basename_pattern(name: str) -> str:
     return "(?i)(?:^|[/\\\\])" + regex_literal(name) + "$"
 
 
+class LookupsBusy(Exception):
+    """Too many requests wait on live lookups already: answer 503, retry in a moment (an empty
+    match now would be kept by PMS as "unmatched")."""
+
+    retry_after = 5
+
+
+def waiting_share(num_workers: int) -> int:
+    """How many request threads may wait on Stash at once."""
+    return max(1, num_workers // 4)
+
+
 class Fallback:
     def __init__(
         self,
@@ -75,6 +92,7 @@ class Fallback:
         *,
         workers: int = 3,
         max_pending: int = 32,
+        waiting: int | None = None,
         down_for: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -85,6 +103,10 @@ class Fallback:
         self.options = documents.mapping_options(settings)
         self.absent = ExpiringSet(settings.stash.cache_ttl, clock=clock)
         self.flights: SingleFlight[bool] = SingleFlight(workers, max_pending, "stash-fallback")
+        self.waiting = Gate(
+            waiting_share(settings.server.num_workers) if waiting is None else waiting,
+            "requests",
+        )
         self._clock = clock
         self._down_until = 0.0
         self._probed = False
@@ -130,11 +152,17 @@ class Fallback:
             return False
         try:
             future = self.flights.submit(key, lambda: self._guarded(key, fetch))
-        except Busy:
-            log.debug("stash fallback busy; answering %s from the mirror alone", key[0])
-            return False
+        except Busy as exc:
+            log.debug("live lookups busy (%s); answering 503", exc)
+            raise LookupsBusy(f"too many live Stash lookups queued: {exc}") from None
         try:
-            return future.result(self.timeout if timeout is None else timeout)
+            if future.done():
+                return future.result()
+            with self.waiting.inside():
+                return future.result(self.timeout if timeout is None else timeout)
+        except Busy as exc:  # the lookup runs on; this request does not wait for it
+            log.debug("live lookups busy (%s); answering 503", exc)
+            raise LookupsBusy(str(exc)) from None
         except concurrent.futures.TimeoutError:
             # The same problem as the lookup's own timeout (StashUnreachable): said once.
             self.trouble.failed(
@@ -149,21 +177,24 @@ class Fallback:
     def _guarded(self, key: tuple[Any, ...], fetch: Callable[[], bool]) -> bool:
         try:
             if not self._probed:
-                probe(self.client)  # which API generation (groups or movies) to speak
+                probe(self.client)  # which features (groups or movies, ids...) to speak
                 self._probed = True
             found = fetch()
         except StashError as exc:
             if isinstance(exc, StashQueryRejected):
                 self._probed = False  # Stash was replaced by another version: ask again
-            # Unreachable, failing, rejecting the key: all mean "not now", never "absent".
-            if exc.retryable or isinstance(exc, StashAuthError):
+            # Unreachable, failing, rejecting the key, mid-setup or mid-migration: all mean
+            # "not now", never "absent".
+            if exc.retryable or isinstance(exc, (StashAuthError, StashNotReady)):
                 self._down_until = self._clock() + self.down_for
             self.trouble.failed(
                 type(exc), "live Stash lookup failed: %s; answering from the mirror alone", exc
             )
             return False
-        except Exception:
-            log.exception("live Stash lookup failed")
+        except Exception as exc:  # a bug, or a mirror refusing the import: once per cause
+            self.trouble.failed(
+                (type(exc), str(exc)), "live Stash lookup failed: %s", exc, exc_info=exc
+            )
             return False
         self.trouble.recovered()
         if not found:

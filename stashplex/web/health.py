@@ -8,6 +8,7 @@ waits (briefly) for the first check.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -16,23 +17,15 @@ from typing import Any
 import falcon
 
 from stashplex import __version__
+from stashplex.mirror.facts import counts, last_success, recent_runs
 from stashplex.mirror.lookups import ReadConnections
+from stashplex.redaction import redact, redact_optional
+from stashplex.scheduler import SyncStatus
 from stashplex.stash.client import StashClient
 
 FACTS_TTL = 2.0
 STASH_TTL = 5.0
 FIRST_CHECK_WAIT = 1.0
-
-_COUNTS = (
-    "SELECT (SELECT count(*) FROM scenes), (SELECT count(*) FROM files),"
-    " (SELECT count(*) FROM performers), (SELECT count(*) FROM studios),"
-    " (SELECT count(*) FROM tags), (SELECT count(*) FROM groups)"
-)
-_LAST_SUCCESS = "SELECT value FROM sync_state WHERE key = 'last_success'"
-_LAST_RUN = (
-    "SELECT kind, started_at, finished_at, ok, added, updated, removed, error"
-    " FROM sync_runs ORDER BY id DESC LIMIT 1"
-)
 
 
 class StashLiveness:
@@ -87,10 +80,13 @@ class HealthResource:
         connections: ReadConnections,
         liveness: StashLiveness | None,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        sync_status: Callable[[], SyncStatus] | None = None,
     ) -> None:
         self.connections = connections
         self.liveness = liveness
-        self._clock = clock
+        self.sync_status = sync_status  # the scheduler's memory: true even when the mirror
+        self._clock = clock  # cannot record a failure (read-only, full, deleted)
         self._facts: dict[str, Any] | None = None
         self._facts_at = float("-inf")
 
@@ -99,31 +95,29 @@ class HealthResource:
         if self._facts is not None and now - self._facts_at < FACTS_TTL:
             return self._facts
         connection = self.connections.get()
-        counts = connection.execute(_COUNTS).fetchone()
-        names = ("scenes", "files", "performers", "studios", "tags", "groups")
-        success = connection.execute(_LAST_SUCCESS).fetchone()
-        run = connection.execute(_LAST_RUN).fetchone()
+        mirror = counts(connection)
+        succeeded = last_success(connection)
+        runs = recent_runs(connection, 1)
         last_run = None
-        if run is not None:
-            kind, started, finished, ok, added, updated, removed, error = run
+        if runs:
+            run = runs[0]
             last_run = {
-                "kind": kind,
-                "started_at": _iso(started),
-                "finished_at": _iso(finished),
-                "result": "running" if finished is None else ("ok" if ok else "failed"),
-                "added": added,
-                "updated": updated,
-                "removed": removed,
-                "error": error,
+                "kind": run.kind,
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "result": "running" if run.finished_at is None else ("ok" if run.ok else "failed"),
+                "added": run.added,
+                "updated": run.updated,
+                "removed": run.removed,
+                "error": redact_optional(run.error),
             }
-        last_success = _float(success[0]) if success else None
         self._facts = {
-            "mirror": dict(zip(names, counts, strict=True)),
+            "mirror": mirror,
             "sync": {
-                "last_success": _iso(last_success),
-                "last_success_epoch": last_success,
+                "last_success": _iso(succeeded),
+                "last_success_epoch": succeeded,
                 "last_success_age_seconds": (
-                    None if last_success is None else max(0, round(time.time() - last_success))
+                    None if succeeded is None else max(0, round(time.time() - succeeded))
                 ),
                 "last_run": last_run,
             },
@@ -131,8 +125,29 @@ class HealthResource:
         self._facts_at = now
         return self._facts
 
+    def problems(self, facts: dict[str, Any] | None, stash: dict[str, Any]) -> list[str]:
+        """Why the service is degraded, most telling first; empty when it is healthy."""
+        found = []
+        status = self.sync_status() if self.sync_status is not None else None
+        if status is not None and status.last_ok is False:
+            found.append(f"{status.last_kind or 'the'} sync is failing: {status.last_error}")
+        if facts is not None:
+            last_run = facts["sync"]["last_run"]
+            if last_run is not None and last_run["result"] == "failed" and not found:
+                found.append(f"the last {last_run['kind']} sync failed: {last_run['error']}")
+            if facts["sync"]["last_success"] is None:
+                found.append("no sync has succeeded yet")
+        if stash["reachable"] is False:
+            found.append("Stash cannot be reached")
+        return [redact(problem) for problem in found]
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        facts = self.facts()
+        facts: dict[str, Any] | None
+        unreadable = None
+        try:
+            facts = self.facts()
+        except sqlite3.Error as exc:  # the mirror is gone or broken: say so, do not fail
+            facts, unreadable = None, f"the mirror cannot be read: {exc}"
         if self.liveness is None:
             stash: dict[str, Any] = {"configured": False, "reachable": None}
         else:
@@ -142,28 +157,20 @@ class HealthResource:
                 "reachable": reachable,
                 "checked_seconds_ago": None if age is None else round(age, 1),
             }
-        last_run = facts["sync"]["last_run"]
-        healthy = (
-            facts["sync"]["last_success"] is not None
-            and (last_run is None or last_run["result"] != "failed")
-            and stash["reachable"] is not False
-        )
-        body = {
-            "status": "ok" if healthy else "degraded",
+        problems = ([redact(unreadable)] if unreadable else []) + self.problems(facts, stash)
+        body: dict[str, Any] = {
+            "status": "degraded" if problems else "ok",
+            "reasons": problems,
             "service": "stashplex",
             "version": __version__,
-            **facts,
+            **(facts or {}),
             "stash": stash,
         }
+        status = self.sync_status() if self.sync_status is not None else None
+        if status is not None:  # a copy: the cached facts stay as read
+            body["sync"] = {**body.get("sync", {}), "failing_since": _iso(status.failing_since)}
         resp.content_type = falcon.MEDIA_JSON
         resp.data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None
 
 
 def _iso(timestamp: float | None) -> str | None:

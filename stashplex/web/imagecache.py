@@ -23,12 +23,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, shard
+from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, shard, stale_temp
+from stashplex.mirror.lookups import IMAGE_KINDS, ImageKind
 
 log = logging.getLogger(__name__)
 
-IMAGE_KINDS = ("scene", "performer", "studio", "group")
+# Stash's images, and the title cards of scenes without a cover (16:9 and 2:3).
+CacheKind = ImageKind | Literal["card", "cardposter"]
+CACHE_KINDS: tuple[CacheKind, ...] = (*IMAGE_KINDS, "card", "cardposter")
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _PLAIN_VERSION = re.compile(r"[0-9A-Za-z]{1,40}")
 
@@ -127,16 +131,16 @@ class ImageCache:
         self._size: int | None = None  # measured on the first write
         self._lock = threading.Lock()
 
-    def path(self, kind: str, entity_id: int, version: str | None) -> Path:
-        if kind not in IMAGE_KINDS:
+    def path(self, kind: CacheKind, entity_id: int, version: str | None) -> Path:
+        if kind not in CACHE_KINDS:
             raise ValueError(f"unknown image kind {kind!r}")
         name = f"{int(entity_id)}.{version_tag(version)}"
         return self.root / kind / shard(entity_id) / name
 
-    def get(self, kind: str, entity_id: int, version: str | None) -> CachedFile | None:
+    def get(self, kind: CacheKind, entity_id: int, version: str | None) -> CachedFile | None:
         return stat(self.path(kind, entity_id, version))
 
-    def latest(self, kind: str, entity_id: int) -> StaleFile | None:
+    def latest(self, kind: CacheKind, entity_id: int) -> StaleFile | None:
         """The newest stored version of an image, whatever its version (for stale answers)."""
         best: StaleFile | None = None
         for entry in _versions(self.path(kind, entity_id, None).parent, entity_id):
@@ -145,7 +149,7 @@ class ImageCache:
                 best = StaleFile(found.path, found.size, found.mtime_ns)
         return best
 
-    def put(self, kind: str, entity_id: int, version: str | None, data: bytes) -> CachedFile:
+    def put(self, kind: CacheKind, entity_id: int, version: str | None, data: bytes) -> CachedFile:
         path = self.path(kind, entity_id, version)
         stored = write(path, data)
         removed = self._remove_other_versions(path, entity_id)
@@ -169,10 +173,16 @@ class ImageCache:
                     freed += size
         return freed
 
-    def _files(self) -> list[tuple[int, int, str]]:
+    def start(self) -> int:
+        """At start-up, before this process writes anything: remove what interrupted writes
+        left (see `diskio.stale_temp`) and measure the cache; its size in bytes."""
+        with self._lock:
+            self._size = sum(size for _mtime, size, _path in self._files(at_start=True))
+            return self._size
+
+    def _files(self, at_start: bool = False) -> list[tuple[int, int, str]]:
         """(mtime_ns, size, path) of every cached file; stale temporary files are removed."""
         found = []
-        now = time.time()
         for folder, _dirs, names in os.walk(self.root):
             for name in names:
                 path = os.path.join(folder, name)
@@ -181,7 +191,7 @@ class ImageCache:
                 except OSError:
                     continue
                 if name.startswith(TMP_PREFIX):
-                    if now - info.st_mtime > STALE_TMP_SECONDS:
+                    if stale_temp(name, info.st_mtime, STALE_TMP_SECONDS, at_start):
                         with contextlib.suppress(OSError):
                             os.unlink(path)
                     continue

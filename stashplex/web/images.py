@@ -2,10 +2,13 @@
 
 Ids must be ASCII digits (anything else is a 404): the Stash URL and the cache path are built
 from the number alone. Only real raster images are passed on; Stash's SVG placeholders, its HTML
-login page and anything else unrecognisable become a JSON 404, remembered for `cache_ttl`
-seconds. Concurrent requests for one image share one fetch (and one poster rendering). While
-Stash cannot send an image's current version (down, or too slow for the wait), the previous
-version on disk is served with a short max-age; with none, the answer is a 503.
+login page and anything else unrecognisable are remembered as "no image" for `cache_ttl`
+seconds: a JSON 404 for performers, studios and groups, and for a mirrored scene its title card
+(`posters.titlecard`, 16:9 on the screenshot route, 2:3 on the poster route), so no thumb or
+art URL of ours fails. Concurrent requests for one image share one fetch (and one poster
+rendering). While Stash cannot send an image's current version (down, or too slow for the
+wait), the previous version on disk is served with a short max-age; with none, the answer is a
+503.
 """
 
 from __future__ import annotations
@@ -13,28 +16,41 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 import email.utils
+import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import falcon
 
 from stashplex.flight import Busy, ExpiringSet, SingleFlight
+from stashplex.mirror.lookups import ImageKind, MirrorLookups
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
+from stashplex.posters.titlecard import POSTER_SIZE, WIDE_SIZE, Card, card_version, render_card
+from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
     StashAuthError,
     StashError,
+    StashNotReady,
     StashServerError,
     StashUnreachable,
 )
+from stashplex.stash.version import probe
 from stashplex.trouble import Trouble
-from stashplex.web.context import Context
-from stashplex.web.errors import not_found
-from stashplex.web.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
+from stashplex.web.imagecache import (
+    CacheKind,
+    HeldImage,
+    Image,
+    ImageCache,
+    StaleFile,
+    stat,
+    version_tag,
+)
+from stashplex.web.json_errors import not_found
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +59,7 @@ STALE_CACHE_CONTROL = ("public", "max-age=60")  # an older version: ask again so
 DOWN_SECONDS = 5.0
 
 
-def stash_image_path(kind: str, entity_id: int, legacy: bool = False) -> str:
+def stash_image_path(kind: ImageKind, entity_id: int, legacy: bool = False) -> str:
     """Stash's own route for an image, from the kind and the numeric id only."""
     entity_id = int(entity_id)
     if kind == "scene":
@@ -64,6 +80,18 @@ def parse_id(text: str) -> int:
     return value
 
 
+# What an image route serves: a Stash image, or the poster made from a scene's cover.
+RouteKind = ImageKind | Literal["poster"]
+# (first path segment, last) of each image route -> what it serves.
+ROUTES: dict[tuple[str, str], RouteKind] = {
+    ("scene", "screenshot"): "scene",
+    ("scene", "poster"): "poster",
+    ("performer", "image"): "performer",
+    ("studio", "image"): "studio",
+    ("group", "front"): "group",
+}
+
+
 class StashUnavailable(Exception):
     """Stash could not be asked now (down, slow, failing): not the same as "no image"."""
 
@@ -73,7 +101,8 @@ class ImageSource:
 
     def __init__(
         self,
-        context: Context,
+        settings: Settings,
+        lookups: MirrorLookups,
         cache: ImageCache,
         posters: PosterService,
         client: StashClient | None,
@@ -81,12 +110,12 @@ class ImageSource:
         workers: int = 3,
         down_for: float = DOWN_SECONDS,
     ) -> None:
-        self.context = context
+        self.lookups = lookups
         self.cache = cache
         self.posters = posters
         self.client = client
-        self.timeout = context.settings.stash.timeout
-        self.absent = ExpiringSet(context.settings.stash.cache_ttl)
+        self.timeout = settings.stash.timeout
+        self.absent = ExpiringSet(settings.stash.cache_ttl)
         self.flights: SingleFlight[Image | None] = SingleFlight(workers, 64, "images")
         # Stash failing is said once per outage, not once per image a scan asks for; for a
         # few seconds after a failure, images not cached are refused without asking again.
@@ -108,9 +137,17 @@ class ImageSource:
         except concurrent.futures.TimeoutError:
             raise StashUnavailable("Stash did not send the image in time") from None
 
-    def image(self, kind: str, entity_id: int) -> Image | None:
-        """The cached file of an entity's current image, fetching it if needed; None if none."""
-        known, version = self.context.lookups.image_version(kind, entity_id)
+    def image(self, kind: ImageKind, entity_id: int) -> Image | None:
+        """The cached file of an entity's current image, fetching it if needed; None if none.
+
+        A mirrored scene without a cover gets its 16:9 title card instead."""
+        found = self._image(kind, entity_id)
+        if found is None and kind == "scene":
+            return self.card(entity_id, poster=False)
+        return found
+
+    def _image(self, kind: ImageKind, entity_id: int) -> Image | None:
+        known, version = self.lookups.image_version(kind, entity_id)
         if known and version is None and kind != "scene":
             return None  # the mirror knows Stash only has its default picture
         cached = self.cache.get(kind, entity_id, version)
@@ -131,14 +168,29 @@ class ImageSource:
                 raise
             return stale
 
+    def read(self, path: str) -> bytes | None:
+        """The current bytes behind one of our image paths (for uploads into Plex); None when
+        there is no such image. Raises StashUnavailable when only an older version (or none)
+        can be had now."""
+        route = _route(path)
+        if route is None:
+            return None
+        kind, entity_id = route
+        found = self.poster(entity_id) if kind == "poster" else self.image(kind, entity_id)
+        if isinstance(found, StaleFile):
+            raise StashUnavailable("only an older version of the image is at hand")
+        return found.read() if found is not None else None
+
     def _fetch(
-        self, key: tuple[Any, ...], kind: str, entity_id: int, version: str | None
+        self, key: tuple[Any, ...], kind: ImageKind, entity_id: int, version: str | None
     ) -> Image | None:
         assert self.client is not None
-        path = stash_image_path(kind, entity_id, self.client.legacy)
         try:
+            if kind == "group" and not self.client.probed:
+                probe(self.client)  # /movie/ or /group/: a wrong guess would read as "no image"
+            path = stash_image_path(kind, entity_id, self.client.legacy)
             answer = self.client.image(path, retries=0)
-        except (StashUnreachable, StashServerError, StashAuthError) as exc:
+        except (StashUnreachable, StashServerError, StashAuthError, StashNotReady) as exc:
             # "Not now", never "no image": a wrong key fixed later must not leave 404s behind.
             self._down_until = time.monotonic() + self.down_for
             self.trouble.failed(
@@ -175,22 +227,45 @@ class ImageSource:
 
         While the poster folder refuses writes (full, read-only) this is the scene's screenshot
         instead: Plex gets a cover now, and the poster once it can be stored."""
+        found = self._poster(scene_id)
+        return found if found is not None else self.card(scene_id, poster=True)
+
+    def _poster(self, scene_id: int) -> Image | None:
         done, path = self.posters.cached(scene_id)  # no Stash request: one mirror read
         if done:
             return stat(path) if path is not None else None
         if not self.posters.writable():
-            return self.image("scene", scene_id)
+            return self._image("scene", scene_id)
         try:
             return self._wait(("poster", scene_id), lambda: self._ensure(scene_id))
         except PosterStoreFailed:  # said once by the poster service
-            return self.image("scene", scene_id)
+            return self._image("scene", scene_id)
         except StashUnavailable:
             # Not rendered in time (Stash slow or down): the poster on disk, even of an older
             # cover, else whatever the screenshot route can give.
             older = stat(self.posters.path(scene_id))
             if older is not None:
                 return StaleFile(older.path, older.size, older.mtime_ns)
-            return self.image("scene", scene_id)
+            return self._image("scene", scene_id)
+
+    def card(self, scene_id: int, *, poster: bool) -> Image | None:
+        """The title card of a mirrored scene (2:3 or 16:9), rendered once per text and kept
+        in the cache; None for a scene the mirror does not have."""
+        doc = self.lookups.doc(scene_id)
+        if not doc:
+            return None
+        card = card_of(doc)
+        size = POSTER_SIZE if poster else WIDE_SIZE
+        kind: CacheKind = "cardposter" if poster else "card"
+        version = card_version(card, size)
+        cached = self.cache.get(kind, scene_id, version)
+        if cached is not None:
+            return cached
+        data = render_card(card, size)
+        try:
+            return self.cache.put(kind, scene_id, version, data)
+        except OSError:  # said by the image fetches' own trouble when it lasts
+            return HeldImage(data)
 
     def _ensure(self, scene_id: int) -> Image | None:
         try:
@@ -201,6 +276,33 @@ class ImageSource:
         if found is None or current:
             return found
         return StaleFile(found.path, found.size, found.mtime_ns)
+
+
+def card_of(doc: str) -> Card:
+    """A title card's text from a scene's stored Plex document: title, studio and, when the
+    scene has a release date (a `year`), that date."""
+    try:
+        metadata = json.loads(doc)
+    except ValueError:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        metadata = {}
+
+    def text(name: str) -> str | None:
+        value = metadata.get(name)
+        return value if isinstance(value, str) and value.strip() else None
+
+    date = text("originallyAvailableAt") if "year" in metadata else None
+    return Card(text("title") or "Untitled", text("studio"), date)
+
+
+def _route(path: str) -> tuple[RouteKind, int] | None:
+    """(image kind or "poster", id) of one of our image paths (`/stash/scene/5/poster?v=…`)."""
+    parts = path.partition("?")[0].split("/")
+    if len(parts) != 5 or parts[:2] != ["", "stash"] or not parts[3].isdigit():
+        return None
+    kind = ROUTES.get((parts[2], parts[4]))
+    return (kind, int(parts[3])) if kind is not None else None
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -242,7 +344,7 @@ def send_file(req: falcon.Request, resp: falcon.Response, found: Image) -> None:
 
 
 class ImageResource:
-    def __init__(self, source: ImageSource, kind: str) -> None:
+    def __init__(self, source: ImageSource, kind: RouteKind) -> None:
         self.source = source
         self.kind = kind
 

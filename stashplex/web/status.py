@@ -7,17 +7,17 @@ from collections.abc import Callable
 import falcon
 
 from stashplex import __version__
-from stashplex.posters.state import PosterStates
+from stashplex.mirror.facts import recent_runs
+from stashplex.mirror.poster_states import PosterStates
+from stashplex.mirror.scene_reader import gate_counts
 from stashplex.scheduler import SyncStatus
 from stashplex.web.context import Context
 from stashplex.web.health import HealthResource, StashLiveness
-from stashplex.web.status_page import StatusView, SyncRun, Unmatched, render
+from stashplex.web.status_page import PlexArtwork, StatusView, SyncRun, Unmatched, render
+from stashplex.web.sync_controls import FormToken
 from stashplex.web.tv import PREFIX as TV_PREFIX
 
-_RUNS = (
-    "SELECT kind, started_at, finished_at, ok, added, updated, removed, error"
-    " FROM sync_runs ORDER BY id DESC LIMIT 10"
-)
+RUNS_SHOWN = 10
 
 
 class StatusResource:
@@ -29,12 +29,16 @@ class StatusResource:
         *,
         sync_status: Callable[[], SyncStatus] | None = None,
         stash_version: Callable[[], str | None] | None = None,
+        form_token: FormToken | None = None,
+        plex_status: Callable[[], PlexArtwork | None] | None = None,
     ) -> None:
         self.context = context
         self.health = health
         self.liveness = liveness
         self.sync_status = sync_status
         self.stash_version = stash_version
+        self.form_token = form_token
+        self.plex_status = plex_status
         self.posters = PosterStates(context.db)
 
     def view(self, req: falcon.Request) -> StatusView:
@@ -42,24 +46,31 @@ class StatusResource:
         facts = self.health.facts()
         counts = dict(facts["mirror"])
         poster_counts = self.posters.counts()
-        rows = self.health.connections.get().execute(_RUNS).fetchall()
         runs = [
             SyncRun(
-                kind=kind,
-                started=started,
-                seconds=None if finished is None else finished - started,
-                ok=None if finished is None else bool(ok),
-                added=added,
-                updated=updated,
-                removed=removed,
-                error=error,
+                kind=run.kind,
+                started=run.started_at,
+                seconds=None if run.finished_at is None else run.finished_at - run.started_at,
+                ok=None if run.finished_at is None else bool(run.ok),
+                added=run.added,
+                updated=run.updated,
+                removed=run.removed,
+                error=run.error,
             )
-            for kind, started, finished, ok, added, updated, removed, error in rows
+            for run in recent_runs(self.health.connections.get(), RUNS_SHOWN)
         ]
         status = self.sync_status() if self.sync_status is not None else SyncStatus()
         reachable = self.liveness.status()[0] if self.liveness is not None else None
+        problems = self.health.problems(facts, {"reachable": reachable})
         base = ctx.base(req).rstrip("/")
         last_success = facts["sync"].get("last_success_epoch")
+        gates = ctx.settings.metadata
+        with ctx.db.reader.connect() as connection:
+            hidden = gate_counts(
+                connection,
+                require_organized=gates.require_organized,
+                require_stash_id=gates.require_stash_id,
+            )
         return StatusView(
             version=__version__,
             register_url=base,
@@ -76,12 +87,19 @@ class StatusResource:
             },
             poster_mode=ctx.settings.server.poster_mode,
             sync_running=status.running,
+            sync_progress=status.progress,
+            sync_queued=tuple(status.queued),
+            form_token=self.form_token.value if self.form_token is not None else None,
+            webhook_on=bool(ctx.settings.sync.webhook_token),
             last_success=last_success,
             next_runs=status.next_runs,
             failing_since=status.failing_since,
             last_error=status.last_error,
             runs=runs,
+            problems=problems,
             unmatched=[Unmatched(m.when, m.filename, m.title) for m in ctx.misses.recent()],
+            hidden=hidden,
+            plex=self.plex_status() if self.plex_status is not None else None,
         )
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

@@ -1,7 +1,8 @@
 """The HTML of `/status`: one self-contained page (inline CSS, no scripts, no external assets).
 
-Pure: `render(view)` turns a `StatusView` into HTML, escaping every value, so the page can be
-tested without a server and never breaks on odd file names.
+Pure: `render(view)` turns a `StatusView` into HTML, redacting and escaping every value, so the
+page can be tested without a server and never breaks on odd file names or leaks a secret.
+While a sync runs or waits, the page reloads every few seconds to show its progress.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
+
+from stashplex.redaction import redact
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,24 @@ class Unmatched:
 
 
 @dataclass(frozen=True)
+class PlexArtwork:
+    """The Plex side's state: uploads so far and the walk over Plex's libraries."""
+
+    url: str
+    uploaded: int  # images recorded as uploaded, ever
+    walk_state: str  # idle, running, paused, off
+    section: str | None = None
+    done: int = 0
+    total: int | None = None
+    ours: int = 0
+    walk_uploaded: int = 0
+    skipped: int = 0
+    last_finished: float | None = None
+    next_at: float | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
 class StatusView:
     version: str
     register_url: str
@@ -48,7 +69,14 @@ class StatusView:
     failing_since: float | None
     last_error: str | None
     runs: list[SyncRun] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why the service is degraded
     unmatched: list[Unmatched] = field(default_factory=list)
+    sync_progress: tuple[str, int, int | None] | None = None
+    sync_queued: tuple[str, ...] = ()
+    form_token: str | None = None  # None: this process runs no syncs (no buttons)
+    webhook_on: bool = False
+    hidden: dict[str, int] = field(default_factory=dict)  # gate -> scenes it hides from Plex
+    plex: PlexArtwork | None = None  # None: no [plex] url and token
     now: float = field(default_factory=time.time)
 
 
@@ -64,7 +92,49 @@ table { border-collapse: collapse; width: 100%; } td, th { text-align: left; pad
   border-bottom: 1px solid #8883; vertical-align: top; } th { font-weight: 600; }
 code, .path { font-family: ui-monospace, monospace; font-size: .9em; word-break: break-all; }
 ol li { margin: .3rem 0; }
+form.controls button { font: inherit; padding: .3rem .8rem; margin-right: .4rem; }
 """
+
+_BUTTONS = (
+    ("incremental", "Sync now", "fetch what changed in Stash since the last sync"),
+    ("full", "Full sync", "fetch every scene and entity again"),
+    ("sweep", "Sweep", "find deleted, moved and renamed files"),
+)
+BUSY_REFRESH_SECONDS = 3
+IDLE_REFRESH_SECONDS = 30
+
+
+def _progress(progress: tuple[str, int, int | None] | None) -> str:
+    if progress is None:
+        return ""
+    phase, done, total = progress
+    if total:
+        return f": {e(phase)} {done:,} of {total:,} ({done / total:.0%})"
+    return f": {e(phase)} {done:,}"
+
+
+def _controls(view: StatusView) -> str:
+    if view.form_token is None:
+        return ""
+    buttons = "".join(
+        f'<button name="kind" value="{kind}" title="{escape(hint)}">{escape(label)}</button>'
+        for kind, label, hint in _BUTTONS
+    )
+    queued = (
+        f'<p class="muted">Queued: {escape(", ".join(view.sync_queued))}.</p>'
+        if view.sync_queued
+        else ""
+    )
+    hook = (
+        "Edits in Stash arrive through the plugin's webhook."
+        if view.webhook_on
+        else "The Stash plugin's webhook is off (<code>[sync] webhook_token</code>)."
+    )
+    return (
+        '<form class="controls" method="post" action="/status/sync">'
+        f'<input type="hidden" name="token" value="{escape(view.form_token)}">{buttons}</form>'
+        f'{queued}<p class="muted">{hook}</p>'
+    )
 
 
 def _when(stamp: float | None, now: float) -> str:
@@ -93,8 +163,39 @@ def _state(ok: bool | None, yes: str, no: str, unknown: str = "unknown") -> str:
     )
 
 
+def e(value: object) -> str:
+    """Any value as page text: redacted (it may be Stash's or a setting's words), encodable
+    (lone surrogates replaced) and escaped."""
+    return escape(redact(str(value)))
+
+
+def _plex(plex: PlexArtwork | None, now: float) -> str:
+    if plex is None:
+        return (
+            '<h2>Plex artwork</h2><p class="muted">Not uploading: set <code>[plex] url</code> and '
+            "<code>token</code> so posters and backgrounds show in every Plex app.</p>"
+        )
+    if plex.walk_state == "running":
+        of = f" of {plex.total:,}" if plex.total is not None else ""
+        walk = (
+            f'<span class="ok">walking {e(plex.section or "")}</span>: {plex.done:,}{of} items, '
+            f"{plex.ours:,} of ours, {plex.walk_uploaded:,} images uploaded"
+        )
+    elif plex.walk_state == "paused":
+        walk = f'<span class="bad">paused</span> until {_when(plex.next_at, now)}'
+    elif plex.walk_state == "off":
+        walk = "off (<code>reconcile_hours = 0</code>)"
+    else:
+        walk = f"idle; next {_when(plex.next_at, now)}"
+    error = f" — last error: {e(plex.last_error)}" if plex.last_error else ""
+    return (
+        f"<h2>Plex artwork</h2><p><code>{e(plex.url)}</code>: {plex.uploaded:,} images uploaded."
+        f"</p><p>Library walk: {walk}{error}. Last finished: {_when(plex.last_finished, now)}"
+        f"{f'; {plex.skipped:,} items to try again' if plex.skipped else ''}.</p>"
+    )
+
+
 def render(view: StatusView) -> str:
-    e = escape
     now = view.now
     cards = "".join(
         f'<div class="card"><b>{count:,}</b>{e(name)}</div>' for name, count in view.counts.items()
@@ -111,8 +212,25 @@ def render(view: StatusView) -> str:
     else:
         poster_line = "Poster mode is off: Plex gets Stash's 16:9 screenshots."
 
+    plex_block = _plex(view.plex, now)
+
+    gate_names = {
+        "organized": "not organized (<code>require_organized</code>)",
+        "stash_id": "without a stash-box id (<code>require_stash_id</code>)",
+    }
+    hidden_line = (
+        "<p>Hidden from Plex: "
+        + ", ".join(f"{count:,} {gate_names[gate]}" for gate, count in view.hidden.items())
+        + ".</p>"
+        if view.hidden
+        else ""
+    )
+
     if view.sync_running:
-        sync_state = f'<span class="ok">running now ({e(view.sync_running)})</span>'
+        sync_state = (
+            f'<span class="ok">running now ({e(view.sync_running)}'
+            f"{_progress(view.sync_progress)})</span>"
+        )
     elif view.failing_since is not None:
         sync_state = (
             f'<span class="bad">failing since {_when(view.failing_since, now)}</span>'
@@ -154,14 +272,25 @@ def render(view: StatusView) -> str:
         if view.tv_register_url
         else ""
     )
+    busy = bool(view.sync_running or view.sync_queued)
+    refresh = BUSY_REFRESH_SECONDS if busy else IDLE_REFRESH_SECONDS
+    if view.problems:
+        health = (
+            '<p><span class="bad">Degraded</span>: '
+            + "; ".join(e(problem) for problem in view.problems)
+            + ".</p>"
+        )
+    else:
+        health = '<p><span class="ok">Healthy</span>.</p>'
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="30">
+<meta http-equiv="refresh" content="{refresh}">
 <title>stashplex status</title><style>{_CSS}</style></head>
 <body>
 <h1>stashplex</h1>
-<p class="muted">version {e(view.version)} · page refreshes every 30 s</p>
+<p class="muted">version {e(view.version)} · page refreshes every {refresh} s</p>
+{health}
 
 <h2>Stash</h2>
 <p><code>{e(view.stash_url)}</code> —
@@ -170,10 +299,13 @@ def render(view: StatusView) -> str:
 
 <h2>Mirror</h2>
 <div class="grid">{cards}</div>
+{hidden_line}
 <p>{poster_line}</p>
 
+{plex_block}
 <h2>Sync</h2>
 <p>State: {sync_state}. Last successful sync: {_when(view.last_success, now)}.</p>
+{_controls(view)}
 <table><tr><th>next</th><th>when</th></tr>{next_rows}</table>
 <h2>Recent syncs</h2>
 <table><tr><th>started</th><th>kind</th><th>result</th><th>took</th><th>changes</th><th></th></tr>

@@ -1,20 +1,25 @@
 """A fake Plex Media Server on 127.0.0.1: the few endpoints stashplex uses, recording requests.
 
-- ``GET /library/sections``: a movie section "1", a TV section "2" (must be ignored) and a
-  second, empty movie section "3";
-- ``GET /library/sections/<key>/all?type=1&guid=…|title=…``: exact guid filter (unless
-  ``ignore_guid_filter``: then the whole section, as a PMS that does not know the filter would),
-  case-insensitive title substring, ``X-Plex-Container-Size`` honoured;
-- ``POST /library/metadata/<key>/posters`` (the body is the image) and
+- ``GET /identity`` (no token needed, as on PMS): the server's ``version``;
+- ``GET /library/sections``: a movie section "1" and a TV section "2" on stashplex's agents, and
+  a second, empty movie section "3" on Plex Movie (``agents`` changes them);
+- ``GET /library/sections/<key>/all?type=N&guid=…|title=…``: items of that type (1 movie,
+  2 show, 3 season, 4 episode), exact guid filter (unless ``ignore_guid_filter``: then the whole
+  section, as a PMS that does not know the filter would), case-insensitive title substring,
+  paged by ``X-Plex-Container-Start``/``-Size`` with ``totalSize``; an item with a ``file``
+  carries it as ``Media[0].Part[0].file`` (``add_file``);
+- ``POST /library/metadata/<key>/posters`` and ``…/arts`` (the body is the image) and
   ``PUT /library/metadata/<key>/refresh``: 404 for unknown keys;
 - every route wants ``X-Plex-Token``; items can become visible only after a delay (a new item
-  PMS is still ingesting), and failures can be injected.
+  PMS is still ingesting), answers can be slowed down, failures injected, and ``tls`` serves
+  HTTPS with a certificate and key given as PEM files.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from stashplex.plex.identity import scene_guid
+from stashplex.plex.identity import MOVIE_PROVIDER_ID, TV_PROVIDER_ID, scene_guid
 
 from .net import LOOPBACK
 
@@ -38,6 +43,8 @@ class Item:
     title: str
     section: str = "1"
     visible_at: float = 0.0  # time.monotonic() from which searches find it
+    type: int = 1  # 1 movie, 2 show, 3 season, 4 episode
+    file: str | None = None  # the path of its first media part
 
 
 @dataclass
@@ -58,16 +65,27 @@ class FakePMS:
     delay: float = 0.0  # seconds before every answer (a slow PMS)
     items: dict[str, Item] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
-    uploads: list[tuple[str, bytes]] = field(default_factory=list)  # (key, poster bytes)
+    uploads: list[tuple[str, str, bytes]] = field(default_factory=list)  # (key, kind, bytes)
     failures: list[int] = field(default_factory=list)  # statuses for the next requests
+    fail_from: int | None = None  # every request from the n-th on (counting all) answers 503
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    tls: tuple[str, str] | None = None  # (certificate PEM file, key PEM file): serve HTTPS
+    version: str = "1.43.1.10611-1e34174b1"
+    agents: dict[str, str] = field(
+        default_factory=lambda: {
+            "1": MOVIE_PROVIDER_ID,
+            "2": TV_PROVIDER_ID,
+            "3": "tv.plex.agents.movie",
+        }
+    )
     _next_key: int = 1000
 
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"http://{LOOPBACK}:{self.server.server_address[1]}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{LOOPBACK}:{self.server.server_address[1]}"
 
     def add_scene(
         self,
@@ -79,17 +97,30 @@ class FakePMS:
         guid: str | None = None,
     ) -> str:
         """Add the PMS item of a scene (visible `after` seconds from now); returns its key."""
+        return self.add_item(
+            guid or scene_guid(scene_id), title=title or f"Scene {scene_id}", after=after,
+            section=section,
+        )  # fmt: skip
+
+    def add_item(
+        self, guid: str, *, type: int = 1, title: str = "", after: float = 0.0, section: str = "1"
+    ) -> str:
+        """Add any PMS item (TV ones: type 2, 3 or 4 in section "2"); returns its key."""
         with self.lock:
             self._next_key += 1
             key = str(self._next_key)
-            self.items[key] = Item(
-                key,
-                guid or scene_guid(scene_id),
-                title or f"Scene {scene_id}",
-                section,
-                time.monotonic() + after,
-            )
+            self.items[key] = Item(key, guid, title, section, time.monotonic() + after, type)
             return key
+
+    def add_file(self, path: str, *, section: str = "1", title: str = "") -> str:
+        """A file Plex scanned but has not matched to us (a movie, or an episode in "2")."""
+        kind = 4 if section == "2" else 1
+        key = self.add_item(
+            f"local://{len(self.items) + 1}", type=kind, title=title, section=section
+        )
+        with self.lock:
+            self.items[key].file = path
+        return key
 
     def requests(self, method: str | None = None, contains: str = "") -> list[Seen]:
         with self.lock:
@@ -99,9 +130,9 @@ class FakePMS:
                 if (method is None or s.method == method) and contains in s.path
             ]
 
-    def uploads_to(self, key: str) -> list[bytes]:
+    def uploads_to(self, key: str, kind: str = "poster") -> list[bytes]:
         with self.lock:
-            return [data for k, data in self.uploads if k == key]
+            return [data for k, what, data in self.uploads if k == key and what == kind]
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -132,6 +163,10 @@ class FakePMS:
 
         self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
         self.server.daemon_threads = True
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
@@ -154,11 +189,16 @@ class FakePMS:
         with self.lock:
             self.seen.append(seen)
             failure = self.failures.pop(0) if self.failures else None
+            if self.fail_from is not None and len(self.seen) > self.fail_from:
+                failure = 503
+        segments = [s for s in parts.path.split("/") if s]
+        if method == "GET" and segments == ["identity"] and failure is None:
+            identity = {"size": 0, "machineIdentifier": "fake-pms", "version": self.version}
+            return 200, {"MediaContainer": identity}
         if headers.get("X-Plex-Token") != self.token:
             return 401, None
         if failure is not None:
             return failure, {"error": "injected"}
-        segments = [s for s in parts.path.split("/") if s]
         if method == "GET" and segments == ["library", "sections"]:
             return 200, {"MediaContainer": {"size": 3, "Directory": self._sections()}}
         if method == "GET" and segments[:2] == ["library", "sections"] and segments[3:] == ["all"]:
@@ -169,8 +209,8 @@ class FakePMS:
                 known = key in self.items and self.items[key].visible_at <= time.monotonic()
                 if not known:
                     return 404, {"error": "no such item"}
-                if method == "POST" and action == "posters":
-                    self.uploads.append((key, body))
+                if method == "POST" and action in ("posters", "arts"):
+                    self.uploads.append((key, action[:-1], body))
                     return 200, None
                 if method == "PUT" and action == "refresh":
                     return 200, None
@@ -178,30 +218,39 @@ class FakePMS:
 
     def _sections(self) -> list[dict]:
         return [
-            {"key": "1", "type": "movie", "title": "Scenes", "agent": "tv.plex.agents.custom"},
-            {"key": "2", "type": "show", "title": "Studios", "agent": "tv.plex.agents.custom"},
-            {"key": "3", "type": "movie", "title": "More", "agent": "tv.plex.agents.movie"},
+            {"key": "1", "type": "movie", "title": "Scenes", "agent": self.agents["1"]},
+            {"key": "2", "type": "show", "title": "Studios", "agent": self.agents["2"]},
+            {"key": "3", "type": "movie", "title": "More", "agent": self.agents["3"]},
         ]
 
     def _search(self, section: str, query: dict[str, list[str]]) -> tuple[int, object]:
         if section not in ("1", "2", "3"):
             return 404, {"error": "no such section"}
         now = time.monotonic()
+        wanted_type = int(query.get("type", ["1"])[0])
         with self.lock:
-            found = [i for i in self.items.values() if i.section == section and i.visible_at <= now]
+            found = [
+                i
+                for i in self.items.values()
+                if i.section == section and i.visible_at <= now and i.type == wanted_type
+            ]
         guid = query.get("guid", [None])[0]
         title = query.get("title", [None])[0]
         if guid is not None and not self.ignore_guid_filter:
             found = [i for i in found if i.guid == guid]
         if title is not None:
             found = [i for i in found if title.casefold() in i.title.casefold()]
+        start = int(query.get("X-Plex-Container-Start", ["0"])[0])
         size = int(query.get("X-Plex-Container-Size", ["50"])[0])
+        kind = {1: "movie", 2: "show", 3: "season", 4: "episode"}[wanted_type]
         metadata = [
             {"ratingKey": i.key, "key": f"/library/metadata/{i.key}", "guid": i.guid,
-             "title": i.title, "type": "movie"}
-            for i in found[:size]
+             "title": i.title, "type": kind,
+             **({"Media": [{"id": 1, "Part": [{"id": 1, "file": i.file}]}]} if i.file else {})}
+            for i in found[start : start + size]
         ]  # fmt: skip
-        return 200, {"MediaContainer": {"size": len(metadata), "Metadata": metadata}}
+        container = {"size": len(metadata), "totalSize": len(found), "offset": start}
+        return 200, {"MediaContainer": {**container, "Metadata": metadata}}
 
 
 # Registered under the name `fake_pms`; test modules import `fake_pms_fixture` (or conftest lists

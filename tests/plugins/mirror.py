@@ -10,7 +10,7 @@ import pytest
 
 from stashplex import settings as settings_module
 from stashplex.mirror.db import Database
-from stashplex.mirror.store import EntityCache, load_scenes
+from stashplex.mirror.scene_reader import EntityCache, load_scenes
 from stashplex.mirror.sync import Syncer
 from stashplex.samplestash import SampleStash
 from stashplex.settings import Settings

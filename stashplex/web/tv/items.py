@@ -23,7 +23,7 @@ from stashplex.plex.identity import (
 )
 from stashplex.plex.tv_mapping import EpisodeRow, ShowRow
 from stashplex.web.context import Context
-from stashplex.web.errors import not_found
+from stashplex.web.json_errors import not_found
 
 
 @dataclass(frozen=True, slots=True)

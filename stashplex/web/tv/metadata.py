@@ -10,7 +10,7 @@ import falcon
 
 from stashplex.plex.mapping import container, image_container, trim_metadata
 from stashplex.plex.tv_mapping import with_children
-from stashplex.web.metadata import trim_hints
+from stashplex.web.movie_metadata import trim_hints
 from stashplex.web.tv import paging
 from stashplex.web.tv.items import TvItems
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import falcon
 
-from stashplex.web.errors import bad_request
+from stashplex.web.json_errors import bad_request
 
 START = "X-Plex-Container-Start"
 SIZE = "X-Plex-Container-Size"

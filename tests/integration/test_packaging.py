@@ -1,0 +1,269 @@
+"""The wheel, as users install it: built from the files the Dockerfile copies, installed
+non-editable into a fresh virtualenv, and run there against a sample Stash over HTTP.
+
+Nothing is downloaded: the wheel is built with the dev virtualenv's setuptools (no build
+isolation) and installed without its dependencies, which the fresh virtualenv reads from the
+dev virtualenv's site-packages through a path file (a plain path line: the dev virtualenv's own
+.pth files, among them the editable install of the checkout, are not processed).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stashplex import __version__
+from tests.plugins.daemon import wait_until
+from tests.plugins.net import LOOPBACK, free_port, wait_for_port
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+# Source folders and the package each installs as.
+SOURCES = {"stashplex": "stashplex", "migrations": "stashplex_migrations"}
+
+
+def build_stage_copies() -> list[str]:
+    """What the Dockerfile's build stage copies into its build folder: exactly what the test
+    builds from, so the image cannot need a file the test does not."""
+    copies: list[str] = []
+    in_build = False
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    for line in text.splitlines():
+        word, _, rest = line.strip().partition(" ")
+        if word.upper() == "FROM":
+            in_build = rest.split()[-1] == "build"
+        elif word.upper() == "COPY" and in_build:
+            copies.extend(shlex.split(rest)[:-1])
+    return copies
+
+
+def source_files() -> set[str]:
+    """Every file of the packages in the tree, as its path inside the wheel."""
+    found = set()
+    for folder, package in SOURCES.items():
+        for path in (ROOT / folder).rglob("*"):
+            relative = path.relative_to(ROOT / folder)
+            if path.is_dir() or "__pycache__" in relative.parts or path.suffix == ".pyc":
+                continue
+            if any(part.startswith(".") for part in relative.parts):
+                continue  # editor and tool files
+            found.add(f"{package}/{relative.as_posix()}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"
+    source.mkdir()
+    copies = build_stage_copies()
+    assert "pyproject.toml" in copies and "stashplex" in copies, copies
+    for name in copies:
+        if (ROOT / name).is_dir():
+            shutil.copytree(
+                ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(ROOT / name, source / name)
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"),
+            *("--no-index", "--wheel-dir", str(work / "dist"), str(source)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # setuptools' deprecation and "package would be ignored" warnings mean a broken config.
+    assert "Warning" not in result.stderr + result.stdout, result.stderr + result.stdout
+    (built,) = (work / "dist").glob("stashplex-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv holding the wheel, non-editable; its bin folder."""
+    target = tmp_path_factory.mktemp("venv") / "venv"
+    venv.EnvBuilder(with_pip=False).create(target)
+    python = target / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(purelib, "dev-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps"),
+            *("--no-index", "--no-compile", str(wheel)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return target / "bin"
+
+
+def run_env(tmp_path: Path, bin_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(tmp_path),
+        "STASHPLEX_MIRROR_DATABASE": str(tmp_path / "data" / "mirror.db"),
+        "STASHPLEX_MIRROR_POSTER_DIR": str(tmp_path / "data" / "posters"),
+        **extra,
+    }
+
+
+def run(bin_dir: Path, tmp_path: Path, *argv: str, **env: str) -> str:
+    result = subprocess.run(
+        [str(bin_dir / argv[0]), *argv[1:]],
+        env=run_env(tmp_path, bin_dir, **env),
+        cwd=tmp_path,  # not the checkout: nothing may be imported from it
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"{argv}: {result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    missing = source_files() - names
+    assert not missing, f"not in the wheel: {sorted(missing)}"
+    info = f"stashplex-{__version__}.dist-info"
+    assert f"{info}/licenses/LICENSE" in names
+    metadata = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
+    assert "License-Expression: MIT" in metadata
+    assert {name.split("/")[0] for name in names} == {*SOURCES.values(), info}
+
+
+def test_the_source_file_list_sees_a_new_package(tmp_path: Path) -> None:
+    """The check above is real: a package added to the tree shows up in `source_files`."""
+    assert "stashplex/web/tv/__init__.py" in source_files()
+    assert "stashplex/stash/operations/fragments/before_v027/GroupFields.graphql" in (
+        source_files()
+    )
+    assert "stashplex_migrations/script.py.mako" in source_files()
+
+
+@pytest.fixture
+def served(
+    installed: Path, sample_stash, tmp_path: Path
+) -> Iterator[tuple[httpx.Client, dict[str, str]]]:
+    port = free_port()
+    env = run_env(
+        tmp_path,
+        installed,
+        STASH_HOST=sample_stash.url,
+        STASHPLEX_PLEXAGENTSERVER_HOST=LOOPBACK,
+        STASHPLEX_PLEXAGENTSERVER_PORT=str(port),
+    )
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(installed / "stashplex"), "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        try:
+            wait_for_port(port, timeout=60)
+        except TimeoutError:
+            pytest.fail(f"stashplex serve did not start:\n{log_path.read_text()}")
+        with httpx.Client(base_url=f"http://{LOOPBACK}:{port}", timeout=15) as http:
+            yield http, env
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_the_installed_commands_sync_and_serve(
+    installed: Path, sample_stash, tmp_path: Path
+) -> None:
+    where = subprocess.run(
+        [str(installed / "python"), "-c", "import stashplex; print(stashplex.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert where.startswith(str(installed.parent)), f"not the installed copy: {where}"
+
+    assert run(installed, tmp_path, "stashplex", "--version").strip() == (
+        f"stashplex {__version__}"
+    )
+    assert run(installed, tmp_path, "stashplex-sync", "--version").strip() == (
+        f"stashplex-sync {__version__}"
+    )
+    upgraded = run(installed, tmp_path, "stashplex", "db", "upgrade")
+    assert "schema at revision" in upgraded
+    lib = sample_stash.library
+    synced = run(
+        installed,
+        tmp_path,
+        "stashplex-sync",
+        "--full",
+        "--no-progress",
+        STASH_HOST=sample_stash.url,
+    )
+    assert synced.startswith("full sync:") and f"{lib.live_count()} added" in synced, synced
+
+
+def test_the_installed_service_answers_plex(installed: Path, sample_stash, served) -> None:
+    http, served_env = served
+    lib = sample_stash.library
+    wait_until(
+        lambda: http.get("/health").json()["mirror"]["scenes"] == lib.live_count(),
+        timeout=60,
+        what="the first sync",
+    )
+    # The first pass of an empty mirror is a full one, and /health says so.
+    assert http.get("/health").json()["sync"]["last_run"]["kind"] == "full"
+    scene = lib.scene(7)
+    response = http.post(
+        "/library/metadata/matches", json={"type": 1, "filename": scene["files"][0]["path"]}
+    )
+    assert response.status_code == 200, response.text
+    (hit,) = response.json()["MediaContainer"]["Metadata"]
+    assert hit["ratingKey"] == "scene-7"
+    response = http.get("/library/metadata/scene-7")
+    assert response.status_code == 200, response.text
+    (item,) = response.json()["MediaContainer"]["Metadata"]
+    assert item["guid"] == "tv.plex.agents.custom.stashplex://movie/scene-7"
+    if scene.get("title"):
+        assert item["title"] == scene["title"]
+    # The image's health check: the installed command finds the port in the settings.
+    checked = subprocess.run(
+        [str(installed / "stashplex"), "health"],
+        env=served_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
+    port = served_env["STASHPLEX_PLEXAGENTSERVER_PORT"]
+    assert checked.stdout.startswith(f"http://127.0.0.1:{port}/health: ok"), checked.stdout
+    # The TV provider and the status page come from the wheel too.
+    assert http.get("/tv").json()["MediaProvider"]["identifier"].endswith(".tv")
+    status = http.get("/status", headers={"Accept": "text/html"})
+    assert status.status_code == 200 and "<html" in status.text.lower()
