@@ -12,7 +12,8 @@ For each edit it measures, from the moment the edit is made in Stash:
 - `title`: until `GET /library/metadata/scene-<id>` answers the new title;
 - `refresh`: until the fake PMS receives `PUT /library/metadata/<key>/refresh` for that scene;
 and prints the median and the worst over
-- `single`: `--single` edits of one scene each, one after the other (each waits for the last);
+- `single`: `--single` edits of one scene each, one after the other, a few seconds apart (each
+  waits for the last, then for stashplex to see it as an edit of its own, not a stream);
 - `bulk`: one bulk edit of `--bulk` scenes (Stash's bulk scene update: one hook per scene).
 
     .venv/bin/python scripts/bench_propagation.py                 # 5,000 scenes, 10 + 1,000
@@ -37,6 +38,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from stashplex.change_queue import STREAM_GAP  # noqa: E402
 from stashplex.samplestash import SampleStash  # noqa: E402
 from tests.plugins.fake_pms import TOKEN as PLEX_TOKEN  # noqa: E402
 from tests.plugins.fake_pms import FakePMS  # noqa: E402
@@ -200,6 +202,7 @@ def main() -> int:
                 titles += t
                 refreshes += r
                 hooks.drain(60)
+                time.sleep(STREAM_GAP + 0.5)
             hook_seconds = [run.seconds for run in hooks.runs]
             print(f"single edit (x{len(single_ids)}):", flush=True)
             print(line("title", titles))

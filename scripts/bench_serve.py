@@ -12,13 +12,16 @@ loop, so the load generator costs little CPU next to the server), for each mix:
 
 and reports requests/s, p50 and p99 latency, next to the same figures for a trivial Falcon app
 answering a constant JSON body on the same waitress settings (the ceiling), plus the responder's
-resident memory (current and peak) at the end. Both servers run side by side and the runs
+resident memory (current and peak) at the end. Each client cycles through a list of
+`--requests` requests (4,000 by default), so after the first pass the app answers repeated
+requests, as it does for PMS refreshing a library; `--requests 100000` measures mostly first
+answers. Both servers run side by side and the runs
 alternate, round after round; each figure is the median round, so a machine whose speed drifts
 (other work on it) skews the app and the ceiling alike.
 
     .venv/bin/python scripts/bench_serve.py                    # 100k scenes, 8 clients
     .venv/bin/python scripts/bench_serve.py --clients 1 8 16 --seconds 10 --rounds 5
-    .venv/bin/python scripts/bench_serve.py --stdlib-reads     # without the GIL-holding reads
+    .venv/bin/python scripts/bench_serve.py --requests 100000  # few repeats: the uncached path
 
 The mirror is generated straight into SQLite through MirrorWriter (no Stash needed) and kept in
 `--data` between runs.
@@ -230,7 +233,7 @@ def ceiling_app():
     return app
 
 
-def serve(database: Path, port: int, threads: int, which: str, stdlib_reads: bool) -> None:
+def serve(database: Path, port: int, threads: int, which: str) -> None:
     """The child process: run one app under waitress until killed."""
     import logging
 
@@ -243,8 +246,6 @@ def serve(database: Path, port: int, threads: int, which: str, stdlib_reads: boo
         app = ceiling_app()
     else:
         app = create_app(settings, db=Database.open(database, migrate=False), stash=None)
-        if stdlib_reads:  # to measure what the GIL-holding reads are worth
-            app.connections.held = False
     server = create_server(app, settings, host=LOOPBACK, port=port)
     print("READY", flush=True)
     server.run()
@@ -260,9 +261,7 @@ def rss_kb(pid: int) -> tuple[int, int]:
 
 
 class Server:
-    def __init__(
-        self, database: Path, threads: int, which: str, extra: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, database: Path, threads: int, which: str) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
             [
@@ -276,7 +275,6 @@ class Server:
                 str(self.port),
                 "--threads",
                 str(threads),
-                *extra,
             ],
             stdout=subprocess.PIPE,
         )
@@ -426,9 +424,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=None, help="folder for the mirror (kept)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     parser.add_argument(
-        "--stdlib-reads",
-        action="store_true",
-        help="read the mirror through the stdlib sqlite3 module only (no GIL-holding reads)",
+        "--requests", type=int, default=4000, help="distinct requests each client cycles through"
     )
     parser.add_argument("--serve", choices=("app", "ceiling"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -439,7 +435,7 @@ def main() -> int:
     database = data / "mirror.db"
     threads = args.threads or bench_settings(database, 0).server.num_workers
     if args.serve:
-        serve(database, args.port, threads, args.serve, args.stdlib_reads)
+        serve(database, args.port, threads, args.serve)
         return 0
 
     built = build_mirror(database, args.scenes)
@@ -455,15 +451,14 @@ def main() -> int:
 
     # Both servers run side by side and the runs alternate, round after round, so drift in
     # the machine's speed hits the app and the ceiling alike; the median round is reported.
-    extra = ("--stdlib-reads",) if args.stdlib_reads else ()
-    servers = {which: Server(database, threads, which, extra) for which in ("ceiling", "app")}
+    servers = {which: Server(database, threads, which) for which in ("ceiling", "app")}
     runs: dict[tuple[str, str, int], list[Figures]] = {}
     try:
         for _round in range(args.rounds):
             for clients in args.clients:
                 for kind in MIXES:
                     for which, server in servers.items():
-                        requests = mix(kind, args.scenes, server.port)
+                        requests = mix(kind, args.scenes, server.port, args.requests)
                         figures = measure(server.port, requests, clients, args.seconds)
                         runs.setdefault((which, kind, clients), []).append(figures)
         rss = servers["app"].rss()

@@ -1,12 +1,16 @@
 """Coalescing Stash's events into a few targeted syncs.
 
 Stash runs its plugin hook once per object: a bulk edit of 2,000 scenes or a scan is 2,000
-events, one after another, for a minute or more (a Python process each). They are gathered here
-and handed over as one `Changes` value when the stream pauses for `quiet` seconds, or at the
-latest `longest` seconds after the first one waiting, so the start of a long stream reaches
-Plex early; while the stream goes on, that wait doubles at each hand-over up to `ceiling`, so
-the whole stream is a handful of targeted syncs. Nothing is handed over while a hand-over waits
-to be taken: whatever arrives while a targeted sync runs is gathered for the next one.
+events, one after another, for a minute or more (a Python process each, so on a slow or busy
+box a second can pass between two). They are gathered here and handed over as one `Changes`
+value:
+- a lone edit once no other event came for `quiet` seconds (half a second);
+- an event that comes less than `stream_gap` seconds after the last hand-over was taken
+  continues a stream: its batch waits `longest` seconds from its first event whatever the gaps,
+  and that wait doubles at each hand-over of the stream up to `ceiling`. The start of a bulk
+  edit reaches Plex within seconds, and the whole of it is a handful of targeted syncs.
+Nothing is handed over while a hand-over waits to be taken: whatever arrives while a targeted
+sync runs is gathered for the next one.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from stashplex.worker import BackgroundWorker
 QUIET_SECONDS = 0.5
 LONGEST_WAIT = 3.0
 CEILING = 20.0
+STREAM_GAP = 2.0
 
 
 class ChangeQueue(BackgroundWorker):
@@ -32,6 +37,7 @@ class ChangeQueue(BackgroundWorker):
         quiet: float = QUIET_SECONDS,
         longest: float = LONGEST_WAIT,
         ceiling: float = CEILING,
+        stream_gap: float = STREAM_GAP,
     ) -> None:
         """`submit` asks for a targeted sync, which calls `take()` when it starts."""
         super().__init__()
@@ -39,7 +45,10 @@ class ChangeQueue(BackgroundWorker):
         self.quiet = quiet
         self.longest = longest
         self.ceiling = max(ceiling, longest)
+        self.stream_gap = stream_gap
         self._wait = longest  # the current longest wait: grows while a stream goes on
+        self._streaming = False  # the batch waiting continues a stream
+        self._taken = float("-inf")  # when the last hand-over was taken
         self.received = 0  # events, for the status page
         self.handed_over = 0  # targeted syncs asked for
         self._pending = Changes()
@@ -52,6 +61,9 @@ class ChangeQueue(BackgroundWorker):
         with self._cond:
             if not self._pending:
                 self._first = now
+                self._streaming = now - self._taken < self.stream_gap
+                if not self._streaming:
+                    self._wait = self.longest
             self._pending.merge(changes)
             self._last = now
             self.received += events
@@ -62,6 +74,7 @@ class ChangeQueue(BackgroundWorker):
         with self._cond:
             taken, self._pending = self._pending, Changes()
             self._submitted = False
+            self._taken = time.monotonic()
             self._cond.notify_all()
             return taken
 
@@ -81,14 +94,14 @@ class ChangeQueue(BackgroundWorker):
                 if not self._pending or self._submitted:
                     self._cond.wait()
                     continue
-                quiet_due = self._last + self.quiet
-                left = min(quiet_due, self._first + self._wait) - time.monotonic()
+                due = self._first + self._wait
+                if not self._streaming:
+                    due = min(due, self._last + self.quiet)
+                left = due - time.monotonic()
                 if left > 0:
                     self._cond.wait(left)
                     continue
-                if time.monotonic() >= quiet_due:  # the stream paused: back to short waits
-                    self._wait = self.longest
-                else:
+                if self._streaming:
                     self._wait = min(self._wait * 2, self.ceiling)
                 self._submitted = True
                 self.handed_over += 1

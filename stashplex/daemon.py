@@ -14,11 +14,11 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
 
-from stashplex import __version__, logs, reloader
+from stashplex import __version__, lan, logs, reloader
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import Syncer, SyncReport
@@ -36,6 +36,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 STASH_CALLS_IN_FLIGHT = 3
 STOP_GRACE_SECONDS = 5.0
+EVERY_INTERFACE = ("0.0.0.0", "::", "")
+MIRROR_CHECK_SECONDS = 2.0
 
 
 def responder_client(settings: Settings) -> StashClient:
@@ -74,10 +76,39 @@ def first_sweep_delay(db: Database, settings: Settings) -> timedelta:
     return timedelta(seconds=max(0.0, due))
 
 
-def register_url(settings: Settings) -> str:
-    return settings.server.agent_base_url or listening_base_url(
-        settings.server.host, settings.server.port
-    )
+def register_urls(
+    settings: Settings, local_addresses: Callable[[], list[str]] = lan.addresses
+) -> list[str]:
+    """The URLs to give Plex: agent_base_url; else, listening on every interface, one per
+    address of this machine (the likeliest LAN address first); else the address listened on."""
+    server = settings.server
+    if server.agent_base_url:
+        return [server.agent_base_url]
+    if server.host in EVERY_INTERFACE:
+        found = local_addresses()
+        if found:
+            return [f"http://{address}:{server.port}" for address in found]
+    return [listening_base_url(server.host, server.port)]
+
+
+def register_lines(settings: Settings, urls: list[str], in_container: bool) -> list[str]:
+    """The start-up lines that tell the user what to give Plex."""
+    first, others = urls[0], urls[1:]
+    lines = [
+        f"add this URL in Plex under Settings > Metadata Agents: {first}"
+        + (f" (or, from another network: {', '.join(others)})" if others else "")
+    ]
+    wildcard = settings.server.host in EVERY_INTERFACE
+    if wildcard and not settings.server.agent_base_url:
+        if in_container:
+            lines.append(
+                "in a container these are its own addresses: Plex elsewhere needs the address "
+                "of the machine Docker runs on, with the published port"
+            )
+        lines.append(
+            "image URLs follow the Host Plex uses; set [plexagentserver] agent_base_url to fix them"
+        )
+    return lines
 
 
 @dataclass
@@ -90,6 +121,8 @@ class Service:
     artwork: Artwork
     syncer: Syncer
     scheduler: SyncScheduler
+    mirror_moved: str | None = None  # set when the mirror file was deleted or replaced
+    _closing: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(
@@ -143,6 +176,26 @@ class Service:
             opened.pop_all()  # built: the Service owns them now
         return cls(settings, db, client, app, server, artwork, syncer, scheduler)
 
+    def watch_mirror(self, every: float = MIRROR_CHECK_SECONDS) -> None:
+        """Check every few seconds (one stat) that the mirror file is still the one open; if it
+        was deleted or replaced, stop serving so that `serve` reopens everything on it."""
+
+        def watch() -> None:
+            while not self._closing.wait(every):
+                how = self.db.moved()
+                if how is not None:
+                    self.mirror_moved = how
+                    log.warning(
+                        "the mirror %s was %s while in use; reopening it%s",
+                        self.db.path,
+                        how,
+                        " (a new, empty one: the next sync fills it)" if how == "deleted" else "",
+                    )
+                    self.stop()
+                    return
+
+        threading.Thread(target=watch, name="mirror-watch", daemon=True).start()
+
     def start_background(self) -> None:
         """The workers and the scheduled syncs (the first one now, in the background)."""
         self.app.images.cache.start()  # leftovers of a kill mid-write go before any new write
@@ -158,6 +211,7 @@ class Service:
         stop_server(self.server)
 
     def close(self) -> None:
+        self._closing.set()
         # The sync first: it finishes its page while the rest is still there to finish it.
         if not self.scheduler.stop(grace=STOP_GRACE_SECONDS):
             log.warning("the sync did not stop in time; it resumes at the next start")
@@ -200,22 +254,35 @@ def serve(settings: Settings) -> int:
         settings.server.num_workers,
         settings.mirror.database,
     )
-    log.info("add this URL in Plex under Settings > Metadata Agents: %s", register_url(settings))
-    if not settings.server.agent_base_url and settings.server.host in ("0.0.0.0", "::"):
-        log.info(
-            "image URLs follow the Host Plex uses; set [plexagentserver] agent_base_url to fix them"
-        )
-    service.start_background()
+    for line in register_lines(settings, register_urls(settings), lan.in_container()):
+        log.info("%s", line)
+    running: Service | None = service
     try:
-        service.run()
+        while running is not None:
+            running.start_background()
+            running.watch_mirror()
+            running.run()
+            if running.mirror_moved is None:
+                break  # stopped: a signal or stop()
+            # The mirror file was deleted or replaced: every connection to the old file is
+            # closed (each on its own thread) before the file at the path is opened, created
+            # and migrated if need be: two files sharing one -wal name would corrupt both.
+            running.close()
+            running = None
+            running = Service.build(settings)
+            log.info("reopened the mirror %s; serving again", settings.mirror.database)
     except KeyboardInterrupt:
         pass
+    except OSError as exc:  # the port was taken while reopening
+        log.error("cannot serve again on port %d: %s", settings.server.port, exc)
+        return EXIT_FAILED
     finally:
         if threading.current_thread() is threading.main_thread():
             # A second signal must not interrupt the clean-up half way.
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-        log.info("stopping")
-        service.close()
-        log.info("stopped")
+        if running is not None:
+            log.info("stopping")
+            running.close()
+            log.info("stopped")
     return EXIT_OK

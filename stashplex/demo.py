@@ -51,6 +51,8 @@ def run(
 
 
 def banner(stash: SampleStash, settings: settings_module.Settings, data: Path) -> str:
+    from stashplex.daemon import register_urls
+
     base = f"http://127.0.0.1:{settings.server.port}"
     # A scene with a studio (so it is an episode in the TV library too) whose file name needs
     # no shell quoting tricks beyond plain single quotes.
@@ -68,7 +70,7 @@ def banner(stash: SampleStash, settings: settings_module.Settings, data: Path) -
         f"mirror and posters in {data}",
         "",
         "Register this provider in Plex (Settings > Metadata Agents > Add Provider):",
-        f"    http://<this machine's address>:{settings.server.port}",
+        f"    {register_urls(settings)[0]}",
         "",
         "Try it:",
         f"    curl {base}/",

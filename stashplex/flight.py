@@ -46,6 +46,12 @@ class ExpiringSet:
         with self._lock:
             self._keys.pop(key, None)
 
+    def remembered(self) -> list[Hashable]:
+        """The keys remembered now (for /health and tests)."""
+        with self._lock:
+            self._keys.expire()
+            return list(self._keys)
+
     def clear(self) -> None:
         with self._lock:
             self._keys.clear()

@@ -65,6 +65,7 @@ class Tag:
     id: int
     name: str
     updated_at: str | None = None
+    parent_ids: tuple[int, ...] = ()  # Stash's tag hierarchy: the tags directly above
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +128,4 @@ class SceneBundle:
     tags: tuple[Tag, ...] = ()
     groups: tuple[tuple[Group, int | None], ...] = ()  # (group, scene_index)
     network: Studio | None = None  # the top of the studio's parent chain (the studio if none)
+    tag_parents: tuple[Tag, ...] = ()  # every tag above the scene's tags, nearest first

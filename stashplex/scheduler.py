@@ -20,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from stashplex.change_queue import ChangeQueue
 from stashplex.changes import Changes
+from stashplex.mirror.db import MirrorMoved
 from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncReport
 from stashplex.redaction import redact
 from stashplex.stash.errors import StashError
@@ -155,6 +156,7 @@ class SyncScheduler:
             if not changes and not self.syncer.has_pending():
                 return  # taken by the pass before, and applied
         self._idle.clear()
+        kind = self.syncer.effective_kind(kind)  # the first pass of an empty mirror is "full"
         self.status.running = kind
         started = time.time()
         try:
@@ -166,6 +168,9 @@ class SyncScheduler:
             log.info("%s sync skipped: %s", kind, exc)
             if changes:
                 self.syncer.hold(changes)  # for the next pass
+            return
+        except MirrorMoved as exc:  # `stashplex serve` reopens the mirror (see daemon)
+            self._failed(kind, started, redact(str(exc)), MirrorMoved)
             return
         except StashError as exc:
             # The same problem in other words ("refused", then "reset" while Stash restarts)

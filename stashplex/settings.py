@@ -467,6 +467,7 @@ class MetadataSettings(Section):
         "", _word_list, "only these tags become genres (names or ids; empty: all)"
     )
     deny_tags: tuple[str, ...] = setting("", _word_list, "tags never sent as genres (names or ids)")
+    parent_tags: bool = setting("false", _bool, "a scene also has the tags above its own")
 
     @classmethod
     def finish(cls, values: dict[str, Any], base_dir: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ in one real transaction and a kill mid-migration leaves the previous schema inta
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -68,6 +69,20 @@ def make_engine(path: Path | str, *, write: bool = False, pool_size: int = 8) ->
     return engine
 
 
+class MirrorMoved(Exception):
+    """The mirror file was deleted or replaced while open: what is open is no longer the
+    mirror, and nothing may be written into it."""
+
+
+def file_identity(path: Path | str) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`; None when there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 @dataclass
 class Database:
     """The mirror file with its two engines: many readers, writers that queue."""
@@ -75,6 +90,7 @@ class Database:
     path: Path
     reader: Engine
     writer: Engine
+    identity: tuple[int, int] | None = None  # of the file opened; None for ":memory:"
 
     @classmethod
     def open(cls, path: Path, *, migrate: bool = True, readers: int = 8) -> Database:
@@ -85,7 +101,27 @@ class Database:
             path=path,
             reader=make_engine(path, pool_size=readers),
             writer=make_engine(path, write=True, pool_size=2),
+            identity=None if str(path) == ":memory:" else file_identity(path),
         )
+
+    def moved(self) -> str | None:
+        """How the file at `path` stopped being the one opened ("deleted", "replaced"), or None
+        while it is the same: one stat, cheap enough to ask every few seconds.
+
+        SQLite keeps using a deleted or renamed-over file through its open descriptors, so
+        writes would go on, into a file nobody will read: callers reopen instead."""
+        if self.identity is None:
+            return None
+        found = file_identity(self.path)
+        if found == self.identity:
+            return None
+        return "deleted" if found is None else "replaced by another file"
+
+    def check_not_moved(self) -> None:
+        """Raise MirrorMoved if the file was deleted or replaced since it was opened."""
+        how = self.moved()
+        if how is not None:
+            raise MirrorMoved(f"the mirror {self.path} was {how} while in use")
 
     def close(self) -> None:
         self.reader.dispose()

@@ -41,6 +41,7 @@ def mapping_options(settings: Settings) -> MappingOptions:
         collections=settings.metadata.collections,
         allow_tags=frozenset(settings.metadata.allow_tags),
         deny_tags=frozenset(settings.metadata.deny_tags),
+        parent_tags=settings.metadata.parent_tags,
     )
 
 

@@ -1,11 +1,10 @@
 """The responder's reads of the mirror: index seeks on per-thread SQLite connections.
 
 These are the hottest reads of the service (every Plex request makes a few), so they skip
-SQLAlchemy: a prepared statement on a thread's own connection costs a few microseconds, where
-building and compiling a Core statement costs tens. They go through `heldsqlite` (reads that
-keep the GIL) where the platform allows it, else through the stdlib module. Every query is a
-primary-key or index seek (tests check the query plans), bounded by LIMIT, so a request never
-scans the mirror.
+SQLAlchemy: a statement the stdlib module has prepared and cached on a thread's own connection
+costs a few microseconds, where building and compiling a Core statement costs tens. Every query
+is a primary-key or index seek (tests check the query plans), bounded by LIMIT, so a request
+never scans the mirror.
 
 Paths are matched by the keys `pathkeys` computes when the writer stores them: `rpath` (the
 components reversed and joined by "/") turns "the longest common path suffix" into prefix
@@ -17,15 +16,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from stashplex.mirror import heldsqlite
+from stashplex.mirror.generation import GENERATION_SQL
 from stashplex.plex import pathkeys
 from stashplex.plex.matching import Hit, NamedFile
 
 ROW_LIMIT = 64  # more files than this with one name are not worth ranking
 BUSY_TIMEOUT_MS = 5_000  # readers never wait for writers in WAL mode; this is a safety net
+STATEMENT_CACHE = 128  # prepared statements kept per connection: every lookup's, with room
 
 _PRAGMAS = (
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
@@ -35,139 +38,109 @@ _PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
 )
 
+Row = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One read statement. `one`: it reads one row at most (a primary key, a test for one), so
+    the first row is all there is to fetch."""
+
+    sql: str
+    one: bool = False
+
+
 IMAGE_TABLES = ("scene", "performer", "studio", "group")
 # `s.doc IS NULL`: a scene stored without a document fails a gate (`[metadata] require_*`).
 _FILE_HIT = (
     "SELECT f.scene_id, s.organized, s.date, s.doc IS NULL FROM files AS f "
     "JOIN scenes AS s ON s.id = f.scene_id WHERE"
 )
-# Row limits are written into the statements (constants, never request text), so a lookup binds
-# only its key: every bound value is a call on the held connection.
+# Row limits are written into the statements (constants, never request text).
 _LIMIT = f"LIMIT {ROW_LIMIT}"
 # Depth d of a reversed path p: the path is p itself, or p is a whole-component prefix.
 # '0' follows '/' in byte order, so the range holds exactly the strings starting "p/".
 _UNDER = "(f.rpath = ?1 OR (f.rpath >= ?1 || '/' AND f.rpath < ?1 || '0'))"
-# Column kinds per statement for the held reader: "i" INTEGER never NULL, "t" TEXT or NULL.
-_HIT_KINDS = "iiti"
-KINDS: dict[str, str] = {
-    "by_rpath": _HIT_KINDS,
-    "suffix_exists": "i",
-    "by_suffix": _HIT_KINDS,
-    "files_ending": "iittt",
-    "by_basename": _HIT_KINDS,
-    "by_basename_folded": _HIT_KINDS,
-    "by_stem": _HIT_KINDS,
-    "scene": _HIT_KINDS,
-    "by_title": _HIT_KINDS,
-    "doc": "t",
-    "scene_image": "t",
-    "performer_image": "t",
-    "studio_image": "t",
-    "group_image": "t",
-}
-# Statements that read one row by primary key (or test for one): no need to look further.
-FIRST_ONLY = frozenset({"suffix_exists", "scene", "doc", *(f"{k}_image" for k in IMAGE_TABLES)})
-SQL: dict[str, str] = {
-    "by_rpath": f"{_FILE_HIT} f.rpath = ? {_LIMIT}",
-    "suffix_exists": f"SELECT 1 FROM files AS f WHERE {_UNDER} LIMIT 1",
-    "by_suffix": f"{_FILE_HIT} {_UNDER} {_LIMIT}",
+QUERIES: dict[str, Query] = {
+    "by_rpath": Query(f"{_FILE_HIT} f.rpath = ? {_LIMIT}"),
+    "suffix_exists": Query(f"SELECT 1 FROM files AS f WHERE {_UNDER} LIMIT 1", one=True),
+    "by_suffix": Query(f"{_FILE_HIT} {_UNDER} {_LIMIT}"),
     # Depth 1 with the documents: one read that decides the full-path and suffix tiers.
-    "files_ending": (
+    "files_ending": Query(
         "SELECT f.scene_id, s.organized, s.date, s.doc, f.rpath FROM files AS f "
         f"JOIN scenes AS s ON s.id = f.scene_id WHERE {_UNDER} {_LIMIT}"
     ),
-    "by_basename": f"{_FILE_HIT} f.basename_cf = ? AND f.basename = ? {_LIMIT}",
-    "by_basename_folded": f"{_FILE_HIT} f.basename_cf = ? {_LIMIT}",
-    "by_stem": f"{_FILE_HIT} f.stem_key = ? {_LIMIT}",
-    "scene": "SELECT s.id, s.organized, s.date, s.doc IS NULL FROM scenes AS s WHERE s.id = ?",
-    "by_title": (
+    "by_basename": Query(f"{_FILE_HIT} f.basename_cf = ? AND f.basename = ? {_LIMIT}"),
+    "by_basename_folded": Query(f"{_FILE_HIT} f.basename_cf = ? {_LIMIT}"),
+    "by_stem": Query(f"{_FILE_HIT} f.stem_key = ? {_LIMIT}"),
+    "scene": Query(
+        "SELECT s.id, s.organized, s.date, s.doc IS NULL FROM scenes AS s WHERE s.id = ?",
+        one=True,
+    ),
+    "by_title": Query(
         "SELECT s.id, s.organized, s.date, s.doc IS NULL FROM scenes AS s"
         f" WHERE s.title_key = ? {_LIMIT}"
     ),
-    "doc": "SELECT doc FROM scenes WHERE id = ?",
-    "scene_image": "SELECT screenshot_version FROM scenes WHERE id = ?",
-    "performer_image": "SELECT image_version FROM performers WHERE id = ?",
-    "studio_image": "SELECT image_version FROM studios WHERE id = ?",
-    "group_image": "SELECT front_image_version FROM groups WHERE id = ?",
+    "doc": Query("SELECT doc FROM scenes WHERE id = ?", one=True),
+    "generation": Query(GENERATION_SQL, one=True),
+    "scene_image": Query("SELECT screenshot_version FROM scenes WHERE id = ?", one=True),
+    "performer_image": Query("SELECT image_version FROM performers WHERE id = ?", one=True),
+    "studio_image": Query("SELECT image_version FROM studios WHERE id = ?", one=True),
+    "group_image": Query("SELECT front_image_version FROM groups WHERE id = ?", one=True),
 }
 
 
 class ReadConnections:
     """Per-thread read connections to the mirror (waitress runs a fixed set of threads).
 
-    `rows()` runs the short indexed reads of `SQL` on a connection that keeps the GIL (see
-    `heldsqlite`) when this platform allows it, else on the stdlib module; `get()` is the
-    thread's stdlib connection, for anything that may take longer than an index seek.
+    `rows()` runs a `Query` on the thread's connection; `get()` is that connection, for reads
+    that are not in a table of queries.
     """
 
-    def __init__(self, path: Path | str, *, held: bool = True) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        self.held = held and heldsqlite.available()
         self._local = threading.local()
-        self._all: list[sqlite3.Connection | heldsqlite.HeldConnection] = []
+        self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
 
     def get(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._open()
             self._local.connection = connection
         return connection
 
-    def rows(
-        self,
-        sql: str,
-        params: Sequence[object] = (),
-        kinds: str | None = None,
-        *,
-        first: bool = False,
-    ) -> list[tuple]:
-        """Rows of a short indexed read (`kinds`/`first`: see `HeldConnection.rows`)."""
-        if self.held:
-            held = getattr(self._local, "held", None)
-            if held is None:
-                held = self._local.held = self._open_held()
-            if isinstance(held, heldsqlite.HeldConnection):
-                try:
-                    return held.rows(sql, params, kinds, first=first)
-                except heldsqlite.HeldSqliteError:
-                    pass  # busy (recovery) or odd: the stdlib connection waits properly
-        cursor = self.get().execute(sql, params)
-        if first:
+    def rows(self, query: Query, params: Sequence[object] = ()) -> list[Row]:
+        """The rows of a short indexed read."""
+        cursor = self.get().execute(query.sql, params)
+        if query.one:
             row = cursor.fetchone()
             cursor.close()
             return [row] if row is not None else []
         return cursor.fetchall()
 
-    def _register(self, connection: sqlite3.Connection | heldsqlite.HeldConnection) -> None:
+    def _open(self) -> sqlite3.Connection:
+        # Autocommit: each statement reads the newest committed state of the WAL. mode=rw: a
+        # mirror deleted under the service must not come back as an empty file ("no such
+        # table") when a thread opens its first connection; the daemon reopens it properly.
+        memory = self.path == ":memory:"
+        connection = sqlite3.connect(
+            self.path if memory else f"file:{urllib.parse.quote(self.path)}?mode=rw",
+            uri=not memory,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,  # only so close() can run on another thread
+            cached_statements=STATEMENT_CACHE,
+        )
+        for pragma in _PRAGMAS:
+            connection.execute(pragma)
         with self._lock:
             if self._closed:
                 connection.close()
                 raise RuntimeError("the mirror's read connections are closed")
             self._all.append(connection)
-
-    def _open(self) -> sqlite3.Connection:
-        # Autocommit: each statement reads the newest committed state of the WAL.
-        connection = sqlite3.connect(
-            self.path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-            check_same_thread=False,  # only so close() can run on another thread
-            cached_statements=64,
-        )
-        for pragma in _PRAGMAS:
-            connection.execute(pragma)
-        self._register(connection)
         return connection
-
-    def _open_held(self) -> heldsqlite.HeldConnection | bool:
-        try:
-            held = heldsqlite.HeldConnection(self.path, _PRAGMAS[1:])  # no busy timeout
-        except heldsqlite.HeldSqliteError:
-            return False
-        self._register(held)
-        return held
 
     def close(self) -> None:
         with self._lock:
@@ -190,8 +163,8 @@ class MirrorLookups:
     def __init__(self, connections: ReadConnections) -> None:
         self.connections = connections
 
-    def _rows(self, name: str, *params: object) -> list[tuple]:
-        return self.connections.rows(SQL[name], params, KINDS[name], first=name in FIRST_ONLY)
+    def _rows(self, name: str, *params: object) -> list[Row]:
+        return self.connections.rows(QUERIES[name], params)
 
     # --- match tiers --------------------------------------------------------------------------
 
@@ -244,6 +217,12 @@ class MirrorLookups:
         return _hits(self._rows("by_title", key)) if key else []
 
     # --- documents and images -----------------------------------------------------------------
+
+    def generation(self) -> int:
+        """The mirror's generation (see `mirror.generation`): answers read under one
+        generation stay true until it changes."""
+        rows = self._rows("generation")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def doc(self, scene_id: int) -> str | None:
         """The stored Plex document of a scene (image URLs still relative to the base token)."""

@@ -8,6 +8,9 @@ Metadata document, rendered at sync time, so answering Plex is one primary-key r
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Float,
@@ -19,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,12 +120,28 @@ class PerformerRow(Base):
     updated_at: Mapped[str | None] = mapped_column(String)
 
 
+class IdList(TypeDecorator):
+    """A tuple of ids stored as a JSON list (NULL when empty), read back as the same tuple, so
+    a record read from the mirror equals the one that was written."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return json.dumps(list(value), separators=(",", ":")) if value else None
+
+    def process_result_value(self, value: Any, dialect: Any) -> tuple[int, ...]:
+        return tuple(json.loads(value)) if value else ()
+
+
 class TagRow(Base):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[str | None] = mapped_column(String)
+    # Stash's tag hierarchy: the parents' ids (NULL when none, read back as ())
+    parent_ids: Mapped[tuple[int, ...]] = mapped_column(IdList, nullable=True)
 
 
 class GroupRow(Base):
@@ -198,7 +218,7 @@ class PosterRow(Base):
     """One scene's poster as last checked: what the cover was and what was rendered from it.
 
     No foreign key to `scenes`: when a scene is deleted its row must outlive it long enough for
-    the poster file to be removed too (`posters.state.orphans`).
+    the poster file to be removed too (`mirror.poster_states.orphans`).
     """
 
     __tablename__ = "posters"

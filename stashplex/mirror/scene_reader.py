@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 
 from stashplex.mirror import models, rows
-from stashplex.plex.mapping import network_of
+from stashplex.plex.mapping import network_of, tag_ancestors
 from stashplex.records import (
     Group,
     Performer,
@@ -63,6 +63,7 @@ class EntityCache:
         """The scene with its entities resolved; ids the mirror does not know are left out."""
         studio = self.studios.get(scene.studio_id) if scene.studio_id else None
         parent = self.studios.get(studio.parent_id) if studio and studio.parent_id else None
+        tags = tuple(self.tags[t] for t in scene.tag_ids if t in self.tags)
         return SceneBundle(
             scene=scene,
             studio=studio,
@@ -71,13 +72,28 @@ class EntityCache:
             performers=tuple(
                 self.performers[p] for p in scene.performer_ids if p in self.performers
             ),
-            tags=tuple(self.tags[t] for t in scene.tag_ids if t in self.tags),
+            tags=tags,
             groups=tuple(
                 (self.groups[g.group_id], g.scene_index)
                 for g in scene.groups
                 if g.group_id in self.groups
             ),
+            tag_parents=tag_ancestors(tags, self.tags),
         )
+
+    def tags_below(self, ids: Iterable[int]) -> set[int]:
+        """These tags and every tag under them (whose documents show them as parent tags)."""
+        children: dict[int, list[int]] = defaultdict(list)
+        for tag in self.tags.values():
+            for parent in tag.parent_ids:
+                children[parent].append(tag.id)
+        found, todo = set(ids), list(ids)
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
 
     def missing(self, scenes: Iterable[Scene]) -> dict[str, set[int]]:
         """Entity ids referenced by these scenes that the cache does not hold."""

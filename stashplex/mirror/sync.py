@@ -151,6 +151,8 @@ class Syncer:
         if kind not in passes:
             raise ValueError(f"unknown sync kind {kind!r}")
         with self._exclusive():
+            self.db.check_not_moved()  # never write a pass into a deleted or replaced file
+            kind = self.effective_kind(kind)
             writer = self._writer = MirrorWriter(self.db, self.options)
             report = SyncReport(kind)
             run_id = writer.start_run(kind)
@@ -164,8 +166,6 @@ class Syncer:
                 self._render_if_needed(report)
                 self.info = probe(self.client)
                 report.stash_version = self.info.version
-                if kind == "incremental" and writer.get_state("cursor:scene") is None:
-                    report.kind = kind = "full"  # nothing to be incremental from yet
                 passes[kind](report)
                 if kind != "changes":
                     self._apply_pending(report)  # events a failed targeted pass left
@@ -182,6 +182,15 @@ class Syncer:
                 if error is None:
                     writer.set_state({"last_success": str(time.time()), "last_kind": kind})
             return report
+
+    def effective_kind(self, kind: str) -> str:
+        """The pass `run(kind)` makes: an incremental pass of a mirror that was never synced
+        through is a full one (nothing to be incremental from yet), and is called so in the log,
+        the sync history, /status and /health."""
+        if kind != "incremental":
+            return kind
+        with self.db.reader.connect() as connection:
+            return "full" if get_state(connection, "cursor:scene") is None else kind
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stashplex.mirror.lookups import ROW_LIMIT, ReadConnections
+from stashplex.mirror.lookups import ROW_LIMIT, Query, ReadConnections, Row
 from stashplex.plex import pathkeys
 from stashplex.plex.identity import parse_show_rating_key
 from stashplex.plex.tv_mapping import EpisodeRow, ShowRow
@@ -20,7 +20,6 @@ GENRE_SAMPLE = 1000  # a show's genres are the most common tags of its newest ep
 GENRE_ROWS = 64
 
 _EPISODE_COLUMNS = "e.scene_id, e.show, e.season, e.idx, e.aired, e.title, s.screenshot_version"
-_EPISODE_KINDS = "itiitttt"  # with the doc; "i" INTEGER never NULL, "t" TEXT or NULL
 
 
 def _page_sql(where: str, order: str) -> str:
@@ -40,43 +39,55 @@ def _one_sql(where: str, order: str) -> str:
     )
 
 
-SQL: dict[str, str] = {
-    "show_has_episodes": "SELECT 1 FROM tv_episodes WHERE show = ? LIMIT 1",
-    "season_has_episodes": "SELECT 1 FROM tv_episodes WHERE show = ? AND season = ? LIMIT 1",
-    "studio": "SELECT name, details, image_version, NULL FROM studios WHERE id = ?",
-    "group": "SELECT name, synopsis, front_image_version, date FROM groups WHERE id = ?",
-    "next_season": (
-        "SELECT season FROM tv_episodes WHERE show = ? AND season > ? ORDER BY season LIMIT 1"
+QUERIES: dict[str, Query] = {
+    "show_has_episodes": Query("SELECT 1 FROM tv_episodes WHERE show = ? LIMIT 1", one=True),
+    "season_has_episodes": Query(
+        "SELECT 1 FROM tv_episodes WHERE show = ? AND season = ? LIMIT 1", one=True
     ),
-    "count_show": "SELECT count(*) FROM tv_episodes WHERE show = ?",
-    "count_season": "SELECT count(*) FROM tv_episodes WHERE show = ? AND season = ?",
-    "season_page": _page_sql("show = ? AND season = ?", "idx"),
-    "show_page": _page_sql("show = ?", "season, idx"),
-    "episode": (
+    "studio": Query(
+        "SELECT name, details, image_version, NULL FROM studios WHERE id = ?", one=True
+    ),
+    "group": Query(
+        "SELECT name, synopsis, front_image_version, date FROM groups WHERE id = ?", one=True
+    ),
+    "next_season": Query(
+        "SELECT season FROM tv_episodes WHERE show = ? AND season > ? ORDER BY season LIMIT 1",
+        one=True,
+    ),
+    "count_show": Query("SELECT count(*) FROM tv_episodes WHERE show = ?", one=True),
+    "count_season": Query(
+        "SELECT count(*) FROM tv_episodes WHERE show = ? AND season = ?", one=True
+    ),
+    "season_page": Query(_page_sql("show = ? AND season = ?", "idx")),
+    "show_page": Query(_page_sql("show = ?", "season, idx")),
+    "episode": Query(
         f"SELECT {_EPISODE_COLUMNS}, s.doc FROM tv_episodes AS e JOIN scenes AS s"
-        " ON s.id = e.scene_id WHERE e.scene_id = ?"
+        " ON s.id = e.scene_id WHERE e.scene_id = ?",
+        one=True,
     ),
-    # All of a season without the documents (`includeChildren`); read on a stdlib connection.
-    "season_frames": (
+    # All of a season without the documents (`includeChildren`).
+    "season_frames": Query(
         f"SELECT {_EPISODE_COLUMNS}, NULL FROM tv_episodes AS e JOIN scenes AS s"
         " ON s.id = e.scene_id WHERE e.show = ? AND e.season = ? ORDER BY e.idx"
     ),
-    "first_of_season": _one_sql("e.show = ? AND e.season = ?", "e.idx"),
-    "first_dated": _one_sql("e.show = ? AND e.season > 0", "e.season, e.idx"),
-    "first_any": _one_sql("e.show = ?", "e.season, e.idx"),
-    "latest": _one_sql("e.show = ?", "e.season DESC, e.idx DESC"),
-    "shows_by_title": (
+    "first_of_season": Query(_one_sql("e.show = ? AND e.season = ?", "e.idx"), one=True),
+    "first_dated": Query(_one_sql("e.show = ? AND e.season > 0", "e.season, e.idx"), one=True),
+    "first_any": Query(_one_sql("e.show = ?", "e.season, e.idx"), one=True),
+    "latest": Query(_one_sql("e.show = ?", "e.season DESC, e.idx DESC"), one=True),
+    "shows_by_title": Query(
         "SELECT t.show FROM tv_shows AS t WHERE t.title_key = ?"
         " AND EXISTS (SELECT 1 FROM tv_episodes AS e WHERE e.show = t.show)"
         f" ORDER BY t.show LIMIT {ROW_LIMIT}"
     ),
     # `+season`: Specials are filtered out, but the seek is on (show, aired), not on seasons.
-    "by_aired": (
+    "by_aired": Query(
         "SELECT scene_id, title FROM tv_episodes WHERE show = ? AND aired = ? AND +season > 0"
         f" ORDER BY idx LIMIT {ROW_LIMIT}"
     ),
-    "by_index": "SELECT scene_id FROM tv_episodes WHERE show = ? AND season = ? AND idx = ?",
-    "genres": (
+    "by_index": Query(
+        "SELECT scene_id FROM tv_episodes WHERE show = ? AND season = ? AND idx = ?", one=True
+    ),
+    "genres": Query(
         "SELECT t.name, count(*) AS n, t.id FROM scene_tags AS st JOIN tags AS t"
         " ON t.id = st.tag_id"
         " WHERE st.scene_id IN (SELECT scene_id FROM tv_episodes WHERE show = ?"
@@ -84,42 +95,6 @@ SQL: dict[str, str] = {
         f" GROUP BY st.tag_id ORDER BY n DESC, t.name LIMIT {GENRE_ROWS}"
     ),
 }
-KINDS: dict[str, str] = {
-    "show_has_episodes": "i",
-    "season_has_episodes": "i",
-    "studio": "tttt",
-    "group": "tttt",
-    "next_season": "i",
-    "count_show": "i",
-    "count_season": "i",
-    "season_page": _EPISODE_KINDS,
-    "show_page": _EPISODE_KINDS,
-    "episode": _EPISODE_KINDS,
-    "first_of_season": _EPISODE_KINDS,
-    "first_dated": _EPISODE_KINDS,
-    "first_any": _EPISODE_KINDS,
-    "latest": _EPISODE_KINDS,
-    "shows_by_title": "t",
-    "by_aired": "it",
-    "by_index": "i",
-}
-FIRST_ONLY = frozenset(
-    {
-        "show_has_episodes",
-        "season_has_episodes",
-        "studio",
-        "group",
-        "next_season",
-        "count_show",
-        "count_season",
-        "episode",
-        "first_of_season",
-        "first_dated",
-        "first_any",
-        "latest",
-        "by_index",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +103,7 @@ class Page:
     episodes: list[EpisodeRow]
 
 
-def _episode(row: tuple) -> EpisodeRow:
+def _episode(row: Row) -> EpisodeRow:
     scene_id, show, season, index, aired, title, screenshot_version, doc = row
     return EpisodeRow(scene_id, show, season, index, aired, title, screenshot_version, doc)
 
@@ -139,10 +114,10 @@ class TvLookups:
     def __init__(self, connections: ReadConnections) -> None:
         self.connections = connections
 
-    def _rows(self, name: str, *params: object) -> list[tuple]:
-        return self.connections.rows(SQL[name], params, KINDS[name], first=name in FIRST_ONLY)
+    def _rows(self, name: str, *params: object) -> list[Row]:
+        return self.connections.rows(QUERIES[name], params)
 
-    def _first(self, name: str, *params: object) -> tuple | None:
+    def _first(self, name: str, *params: object) -> Row | None:
         rows = self._rows(name, *params)
         return rows[0] if rows else None
 
@@ -200,9 +175,7 @@ class TvLookups:
     def genres(self, show_key: str) -> list[tuple[str, int, int]]:
         """(tag name, episodes, tag id) for the most common tags of the show's newest
         episodes."""
-        # Thousands of link rows: the stdlib connection, which lets other threads run.
-        rows = self.connections.get().execute(SQL["genres"], (show_key,)).fetchall()
-        return [(name, count, tag_id) for name, count, tag_id in rows]
+        return [(name, count, tag_id) for name, count, tag_id in self._rows("genres", show_key)]
 
     # --- episodes ---------------------------------------------------------------------------
 
@@ -212,8 +185,7 @@ class TvLookups:
 
     def season_frames(self, show_key: str, season: int) -> list[EpisodeRow]:
         """Every episode of a season, without documents, in index order."""
-        rows = self.connections.get().execute(SQL["season_frames"], (show_key, season))
-        return [_episode(row) for row in rows.fetchall()]
+        return [_episode(row) for row in self._rows("season_frames", show_key, season)]
 
     def season_page(self, show_key: str, season: int, offset: int, limit: int) -> Page:
         total = self.count_season(show_key, season)
@@ -224,7 +196,9 @@ class TvLookups:
         total = self.count_show(show_key)
         return Page(total, self._page("show_page", limit, offset, total, show_key))
 
-    def _page(self, name: str, limit: int, offset: int, total: int, *key: object) -> list:
+    def _page(
+        self, name: str, limit: int, offset: int, total: int, *key: object
+    ) -> list[EpisodeRow]:
         if limit <= 0 or offset >= total:
             return []
         return [_episode(row) for row in self._rows(name, *key, limit, offset)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects.sqlite import insert
 
-from stashplex.mirror import documents, models, rows
+from stashplex.mirror import documents, generation, models, rows
 from stashplex.mirror.db import Database
 from stashplex.mirror.kinds import EntityKind
 from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
@@ -107,6 +107,8 @@ class MirrorWriter:
                     .all()
                 )
                 self._delete(connection, gone, result)
+            if changed:
+                generation.bump(connection)
         return result
 
     def _write_scenes(
@@ -178,6 +180,8 @@ class MirrorWriter:
         return result
 
     def _delete(self, connection: Connection, ids: Sequence[int], result: PageResult) -> None:
+        if ids:
+            generation.bump(connection)
         for chunk in chunks(list(ids)):
             # Files and links go with their scene (ON DELETE CASCADE).
             connection.execute(delete(models.scenes).where(models.scenes.c.id.in_(chunk)))
@@ -202,11 +206,13 @@ class MirrorWriter:
                 ),
                 [rows.entity_row(r) for r in changed],
             )
+            generation.bump(connection)  # TV shows read their studio or group directly
         before = {r.id: target.get(r.id) for r in changed}
         for record in changed:
             target[record.id] = record
         if self.tv.live and kind.name in ("studio", "group"):
             with self.db.writer.begin() as connection:  # needs the cache's new values
+                generation.bump(connection)
                 self.tv.entities_changed(connection, kind.name, changed, before, self.cache)
         return {r.id for r in changed}
 
@@ -218,6 +224,7 @@ class MirrorWriter:
             with self.db.writer.begin() as connection:
                 for chunk in chunks(sorted(gone)):
                     connection.execute(delete(kind.table).where(kind.table.c.id.in_(chunk)))
+                generation.bump(connection)
             for entity_id in gone:
                 del target[entity_id]
         return gone
@@ -228,6 +235,8 @@ class MirrorWriter:
         return self.delete_entities_except(kind, set(target) - set(ids))
 
     def scenes_showing(self, kind_name: str, entity_ids: Iterable[int]) -> set[int]:
+        if kind_name == "tag" and self.options.parent_tags:  # documents show parent tags too
+            entity_ids = self.cache.tags_below(entity_ids)
         with self.db.reader.connect() as connection:
             return scenes_linked_to(connection, kind_name, entity_ids)
 
@@ -254,6 +263,7 @@ class MirrorWriter:
                         changed.append(scene.id)
                 # Their studio or group changed: so may their place in the TV library.
                 self.tv.place(connection, scenes, self.cache)
+                generation.bump(connection)
                 if updates:
                     connection.execute(
                         update(models.scenes)
@@ -266,6 +276,7 @@ class MirrorWriter:
     def rebuild_tv(self, show_by: str) -> int:
         """Lay the TV library out afresh for `show_by` (see `mirror.tv_index`)."""
         with self.db.writer.begin() as connection:
+            generation.bump(connection)
             return self.tv.rebuild(connection, self.cache, show_by)
 
     def scene_ids_after(self, after: int, limit: int) -> list[int]:

@@ -79,6 +79,7 @@ class MappingOptions:
     # Genres: tags named (folded) or numbered here; allow_tags empty = every tag.
     allow_tags: frozenset[str] = field(default_factory=frozenset)
     deny_tags: frozenset[str] = field(default_factory=frozenset)
+    parent_tags: bool = False  # a scene also has the tags above its own (genres, tag collections)
 
     def __post_init__(self) -> None:
         # A trailing slash from a config file would give "//stash/..." URLs: normalise it.
@@ -353,7 +354,8 @@ def genre_allowed(tag_id: int, name: str, opts: MappingOptions) -> bool:
 
 
 def _genres(bundle: SceneBundle, opts: MappingOptions) -> list[dict[str, str]]:
-    names = (tag.name for tag in bundle.tags if genre_allowed(tag.id, tag.name, opts))
+    tags = _scene_tags(bundle, opts)
+    names = (tag.name for tag in tags if genre_allowed(tag.id, tag.name, opts))
     return _unique_tags(names)
 
 
@@ -370,6 +372,29 @@ def network_of(studio: Studio, studios: Mapping[int, Studio]) -> Studio:
         seen.add(parent.id)
         studio = parent
     return studio
+
+
+def tag_ancestors(tags: Sequence[Tag], by_id: Mapping[int, Tag]) -> tuple[Tag, ...]:
+    """Every tag above these (Stash's tag hierarchy), nearest first, each once, none of
+    `tags` themselves; parents the mirror does not know are skipped, cycles end."""
+    seen = {tag.id for tag in tags}
+    found: list[Tag] = []
+    level = [p for tag in tags for p in tag.parent_ids]
+    while level:
+        following: list[int] = []
+        for tag_id in level:
+            parent = by_id.get(tag_id)
+            if parent is not None and tag_id not in seen:
+                seen.add(tag_id)
+                found.append(parent)
+                following.extend(parent.parent_ids)
+        level = following
+    return tuple(found)
+
+
+def _scene_tags(bundle: SceneBundle, opts: MappingOptions) -> tuple[Tag, ...]:
+    """The scene's tags, then (with `parent_tags`) the tags above them."""
+    return bundle.tags + bundle.tag_parents if opts.parent_tags else bundle.tags
 
 
 def _tag_listed(tag: Tag, ref: str) -> bool:
@@ -398,7 +423,7 @@ def _collections(bundle: SceneBundle, opts: MappingOptions) -> list[str]:
         elif kind == "organized":
             add(prefix, "Organized" if bundle.scene.organized else None)
         elif kind == "tag":
-            for tag in bundle.tags:
+            for tag in _scene_tags(bundle, opts):
                 if _tag_listed(tag, source.tag):
                     add(prefix, tag.name)
     return names

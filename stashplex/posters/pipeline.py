@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy.exc import DBAPIError
 
+from stashplex.mirror.poster_states import OK
 from stashplex.mirror.sync import SyncReport
 from stashplex.mirror.writer import PageResult
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
-from stashplex.posters.state import OK
 from stashplex.trouble import Trouble
 
 log = logging.getLogger(__name__)

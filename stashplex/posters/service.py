@@ -25,8 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from stashplex.mirror.db import Database
-from stashplex.posters.render import CoverError, render_poster
-from stashplex.posters.state import (
+from stashplex.mirror.poster_states import (
     CORRUPT,
     MISSING,
     NO_COVER,
@@ -35,6 +34,7 @@ from stashplex.posters.state import (
     PosterStates,
     SceneView,
 )
+from stashplex.posters.render import CoverError, render_poster
 from stashplex.posters.store import PosterStore
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient, StashImage

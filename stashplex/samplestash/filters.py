@@ -49,10 +49,6 @@ def like_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def like(value: str | None, pattern: str) -> bool:
-    return value is not None and like_regex(pattern).fullmatch(ascii_lower(value)) is not None
-
-
 @lru_cache(maxsize=256)
 def compile_regex(pattern: str) -> re.Pattern[str]:
     try:

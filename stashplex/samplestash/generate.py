@@ -129,9 +129,13 @@ class BaseData:
         else:
             name = f"{ADJECTIVES[r % len(ADJECTIVES)]} {NOUNS[(r >> 8) % len(NOUNS)]} {i}"
         created, updated = self._entity_times(11, i, 400)
+        # A quarter of the tags past the first ten sit under one of those ten (Stash's tag
+        # hierarchy); a parent always has a smaller id, so the generated tree has no cycle.
+        parents = [1 + (r >> 20) % 10] if i > 10 and (r >> 24) % 4 == 0 else []
         return {
             "id": i,
             "name": name,
+            "parent_ids": parents,
             "description": "" if r % 3 else f"All about {name.lower()}.",
             "image": (r >> 16) % 10 < 3,
             "created": created,

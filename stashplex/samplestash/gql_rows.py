@@ -257,6 +257,7 @@ class RowBuilder:
                 "description": t["description"],
                 "aliases": [],
                 "image_path": self._image("tag", tid, t["updated"], t["image"]),
+                "parents": [self.tag(p) for p in t.get("parent_ids", ()) if p in self.lib.tags],
                 "created_at": self.stamp(t["created"]),
                 "updated_at": self.stamp(t["updated"]),
             }

@@ -21,10 +21,10 @@ from typing import Any
 
 from .engine import Engine
 from .faults import Faults
+from .http_server import HTTPServer
 from .library import Library
 from .plugin_hooks import Plugin, PluginHooks, events_for
 from .routes import SampleApp
-from .server import HTTPServer
 
 Op = Callable[["SampleStash", dict[str, Any]], Any]
 

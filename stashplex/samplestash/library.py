@@ -2,7 +2,7 @@
 
 Reads combine :class:`~.generate.BaseData` with small overlay dicts, so a change costs
 memory only for what it touches. Every change follows Stash's timestamp rules (see
-``docs/stash-api.md``): scene edits bump the scene; renames bump only the renamed entity;
+the shared notes on Stash's API): scene edits bump the scene; renames bump only the renamed entity;
 file moves bump only the file; folder renames and deletions leave no timestamp at all.
 
 Every change holds :attr:`Library.lock`; the GraphQL and image layers hold it while they
@@ -365,11 +365,12 @@ class Library:
         name: str | None = None,
         disambiguation: str | None = None,
         image: bool | None = None,
+        parent_ids: list[int] | None = None,
     ) -> str:
         """Edit a performer/studio/tag/group; bumps only that entity's ``updated_at``.
 
         ``image`` sets (True) or removes (False) the image (a group's front image),
-        which also changes the image's content and ``?t=``.
+        which also changes the image's content and ``?t=``. ``parent_ids`` are a tag's parents.
         """
         if name is not None and not name:
             raise ValueError("name must not be empty")
@@ -382,6 +383,10 @@ class Library:
                 if kind != "performer":
                     raise ValueError("only performers have a disambiguation")
                 entity["disambiguation"] = disambiguation
+            if parent_ids is not None:
+                if kind != "tag":
+                    raise ValueError("only tags have parents")
+                entity["parent_ids"] = [int(p) for p in parent_ids]
             if image is not None:
                 entity["front" if kind == "group" else "image"] = image
                 key = (kind, ident)

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from .engine import Engine, dumps
 from .faults import Faults
+from .imagery import DEFAULT_SVG, SCENE_PLACEHOLDER_SVG, ImageCache, etag
 from .library import Library
-from .pictures import DEFAULT_SVG, SCENE_PLACEHOLDER_SVG, ImageCache, etag
 
 CONTROL_PATH = "/__sample/control"
 LOGIN_HTML = (

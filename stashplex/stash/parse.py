@@ -95,6 +95,15 @@ def _ref_id(value: Any, what: str) -> int | None:
     return ident(_obj(value, what).get("id"), what)
 
 
+def _ref_ids(value: Any, what: str) -> tuple[int, ...]:
+    """Ids of a list of `{id}` objects, in order, duplicates dropped; absent = none."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _fail(what)
+    return tuple(dict.fromkeys(ident(_obj(item, what).get("id"), what) for item in value))
+
+
 def _int(value: Any) -> int | None:
     if value is None:
         return None
@@ -243,6 +252,7 @@ def tag(d: Any) -> Tag:
         id=ident(d.get("id"), "tag id"),
         name=text(d.get("name"), "tag name") or f"Tag {d.get('id')}",
         updated_at=text(d.get("updated_at")),
+        parent_ids=_ref_ids(d.get("parents"), "parent tag"),
     )
 
 

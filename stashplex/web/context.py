@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import falcon
 
@@ -12,6 +13,7 @@ from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import MirrorLookups
 from stashplex.plex.identity import MOVIE_PROVIDER_ID
 from stashplex.settings import Settings
+from stashplex.web.answers import AnswerCache
 from stashplex.web.baseurl import BaseUrl
 from stashplex.web.fallback import Fallback
 from stashplex.web.misses import RecentMisses
@@ -28,6 +30,8 @@ class Context:
     # Told about every metadata answer (e.g. the poster uploader); must only queue work.
     on_metadata: Callable[[int], None] | None = None
     misses: RecentMisses = field(default_factory=RecentMisses)
+    # Encoded answers to repeated requests, per route (see `web.answers`).
+    answers: AnswerCache[Any] = field(default_factory=AnswerCache)
 
     def base(self, req: falcon.Request) -> str:
         return self.base_url.for_request(req.scheme, req.env.get("HTTP_HOST"))

@@ -17,6 +17,7 @@ from typing import Any
 import falcon
 
 from stashplex import __version__
+from stashplex.mirror.facts import counts, last_success, recent_runs
 from stashplex.mirror.lookups import ReadConnections
 from stashplex.redaction import redact, redact_optional
 from stashplex.scheduler import SyncStatus
@@ -25,17 +26,6 @@ from stashplex.stash.client import StashClient
 FACTS_TTL = 2.0
 STASH_TTL = 5.0
 FIRST_CHECK_WAIT = 1.0
-
-_COUNTS = (
-    "SELECT (SELECT count(*) FROM scenes), (SELECT count(*) FROM files),"
-    " (SELECT count(*) FROM performers), (SELECT count(*) FROM studios),"
-    " (SELECT count(*) FROM tags), (SELECT count(*) FROM groups)"
-)
-_LAST_SUCCESS = "SELECT value FROM sync_state WHERE key = 'last_success'"
-_LAST_RUN = (
-    "SELECT kind, started_at, finished_at, ok, added, updated, removed, error"
-    " FROM sync_runs ORDER BY id DESC LIMIT 1"
-)
 
 
 class StashLiveness:
@@ -105,31 +95,29 @@ class HealthResource:
         if self._facts is not None and now - self._facts_at < FACTS_TTL:
             return self._facts
         connection = self.connections.get()
-        counts = connection.execute(_COUNTS).fetchone()
-        names = ("scenes", "files", "performers", "studios", "tags", "groups")
-        success = connection.execute(_LAST_SUCCESS).fetchone()
-        run = connection.execute(_LAST_RUN).fetchone()
+        mirror = counts(connection)
+        succeeded = last_success(connection)
+        runs = recent_runs(connection, 1)
         last_run = None
-        if run is not None:
-            kind, started, finished, ok, added, updated, removed, error = run
+        if runs:
+            run = runs[0]
             last_run = {
-                "kind": kind,
-                "started_at": _iso(started),
-                "finished_at": _iso(finished),
-                "result": "running" if finished is None else ("ok" if ok else "failed"),
-                "added": added,
-                "updated": updated,
-                "removed": removed,
-                "error": redact_optional(error),
+                "kind": run.kind,
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "result": "running" if run.finished_at is None else ("ok" if run.ok else "failed"),
+                "added": run.added,
+                "updated": run.updated,
+                "removed": run.removed,
+                "error": redact_optional(run.error),
             }
-        last_success = _float(success[0]) if success else None
         self._facts = {
-            "mirror": dict(zip(names, counts, strict=True)),
+            "mirror": mirror,
             "sync": {
-                "last_success": _iso(last_success),
-                "last_success_epoch": last_success,
+                "last_success": _iso(succeeded),
+                "last_success_epoch": succeeded,
                 "last_success_age_seconds": (
-                    None if last_success is None else max(0, round(time.time() - last_success))
+                    None if succeeded is None else max(0, round(time.time() - succeeded))
                 ),
                 "last_run": last_run,
             },
@@ -183,13 +171,6 @@ class HealthResource:
             body["sync"] = {**body.get("sync", {}), "failing_since": _iso(status.failing_since)}
         resp.content_type = falcon.MEDIA_JSON
         resp.data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None
 
 
 def _iso(timestamp: float | None) -> str | None:

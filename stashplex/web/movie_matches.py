@@ -7,6 +7,7 @@ from typing import Any
 
 import falcon
 
+from stashplex.mirror import documents
 from stashplex.plex.mapping import container, match_candidate
 from stashplex.plex.matching import MatchRequest, MatchResult, exact_tiers, settle
 from stashplex.web.body import int_field, read_json_object, text_field
@@ -54,33 +55,53 @@ class MatchesResource:
         self.context = context
         self.path_map = context.settings.match.path_map
 
-    def find(self, request: MatchRequest) -> MatchResult:
+    def find(self, request: MatchRequest) -> tuple[MatchResult, bool]:
         """The mirror's file and id tiers; on a miss Stash live, then the mirror again; the
-        title tier only when neither knows the file (and for Fix Match's extra candidates)."""
+        title tier only when neither knows the file (and for Fix Match's extra candidates).
+        Also whether Stash was asked."""
         ctx = self.context
         exact = exact_tiers(request, ctx.lookups, self.path_map)
-        if exact is None and ctx.fallback is not None and ctx.fallback.match(request):
+        asked = exact is None and ctx.fallback is not None
+        if asked and ctx.fallback is not None and ctx.fallback.match(request):
             exact = exact_tiers(request, ctx.lookups, self.path_map)
-        return settle(request, ctx.lookups, exact)
+        return settle(request, ctx.lookups, exact), asked
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         ctx = self.context
         request = parse_request(
             read_json_object(req), req.get_param("manual") if req.query_string else None
         )
-        result = self.find(request)
-        if result.found or result.tier is not None:  # a tier with no candidate: hidden by a gate
+        base = ctx.base(req)
+        generation = ctx.lookups.generation()
+        key = ("match", request, base)
+        cached = ctx.answers.get(key, generation)
+        if cached is not None:
+            body, known = cached
+        else:
+            result, asked = self.find(request)
+            # A tier with no candidate: hidden by a gate, but the file is known.
+            known = result.found or result.tier is not None
+            body = self.answer(result, base)
+            # Stash's "nothing" has its own memory (`[stash] cache_ttl`); what Stash added
+            # raised the generation.
+            if known or not asked:
+                ctx.answers.put(key, generation, body, known)
+        if known:
             ctx.misses.found(request.filename)
         else:
             ctx.misses.add(request.filename, request.title)
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = body
+
+    def answer(self, result: MatchResult, base: str) -> bytes:
+        ctx = self.context
         items = []
         for candidate in result.candidates:
             doc = candidate.doc or ctx.lookups.doc(candidate.scene_id)
             if doc is None:  # deleted by a sync since the lookup
                 continue
-            metadata = json.loads(ctx.absolute(doc, req))
+            metadata = json.loads(documents.absolute(doc, base))
             items.append(match_candidate(metadata, candidate.score))
-        resp.content_type = falcon.MEDIA_JSON
-        resp.data = json.dumps(
+        return json.dumps(
             container(items, identifier=ctx.identifier), ensure_ascii=False, separators=(",", ":")
         ).encode("utf-8")

@@ -69,18 +69,30 @@ class MetadataResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, rating_key: str) -> None:
         ctx = self.context
         scene_id = _scene_id(rating_key)
+        hints = trim_hints(req)
+        base = ctx.base(req)
+        generation = ctx.lookups.generation()
+        key = ("metadata", scene_id, base, tuple(hints.values()) if hints else None)
+        cached = ctx.answers.get(key, generation)
+        if cached is not None:
+            body = cached[0]
+        else:
+            body = self.answer(scene_id, base, hints)
+            ctx.answers.put(key, generation, body, None)
+        resp.content_type = falcon.MEDIA_JSON
+        resp.data = body
+        if ctx.on_metadata is not None:
+            ctx.on_metadata(scene_id)
+
+    def answer(self, scene_id: int, base: str, hints: dict[str, str | None] | None) -> bytes:
         doc = self.stored_doc(scene_id)
         if doc is None:
             raise not_found(f"no scene {scene_id} in Stash")
-        text = ctx.absolute(doc, req)
-        hints = trim_hints(req)
+        text = documents.absolute(doc, base)
         if hints:
             trimmed = trim_metadata(json.loads(text), **hints)
             text = json.dumps(trimmed, ensure_ascii=False, separators=(",", ":"))
-        resp.content_type = falcon.MEDIA_JSON
-        resp.data = (self.head + text + "]}}").encode("utf-8")
-        if ctx.on_metadata is not None:
-            ctx.on_metadata(scene_id)
+        return (self.head + text + "]}}").encode("utf-8")
 
 
 class ImagesResource:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import falcon
 
 from stashplex import __version__
+from stashplex.mirror.facts import recent_runs
+from stashplex.mirror.poster_states import PosterStates
 from stashplex.mirror.scene_reader import gate_counts
-from stashplex.posters.state import PosterStates
 from stashplex.scheduler import SyncStatus
 from stashplex.web.context import Context
 from stashplex.web.health import HealthResource, StashLiveness
@@ -16,10 +17,7 @@ from stashplex.web.status_page import PlexArtwork, StatusView, SyncRun, Unmatche
 from stashplex.web.sync_controls import FormToken
 from stashplex.web.tv import PREFIX as TV_PREFIX
 
-_RUNS = (
-    "SELECT kind, started_at, finished_at, ok, added, updated, removed, error"
-    " FROM sync_runs ORDER BY id DESC LIMIT 10"
-)
+RUNS_SHOWN = 10
 
 
 class StatusResource:
@@ -48,19 +46,18 @@ class StatusResource:
         facts = self.health.facts()
         counts = dict(facts["mirror"])
         poster_counts = self.posters.counts()
-        rows = self.health.connections.get().execute(_RUNS).fetchall()
         runs = [
             SyncRun(
-                kind=kind,
-                started=started,
-                seconds=None if finished is None else finished - started,
-                ok=None if finished is None else bool(ok),
-                added=added,
-                updated=updated,
-                removed=removed,
-                error=error,
+                kind=run.kind,
+                started=run.started_at,
+                seconds=None if run.finished_at is None else run.finished_at - run.started_at,
+                ok=None if run.finished_at is None else bool(run.ok),
+                added=run.added,
+                updated=run.updated,
+                removed=run.removed,
+                error=run.error,
             )
-            for kind, started, finished, ok, added, updated, removed, error in rows
+            for run in recent_runs(self.health.connections.get(), RUNS_SHOWN)
         ]
         status = self.sync_status() if self.sync_status is not None else SyncStatus()
         reachable = self.liveness.status()[0] if self.liveness is not None else None

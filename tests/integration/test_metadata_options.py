@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,14 @@ PERFORMERS_ = [
     Performer(2, "Ann", gender="FEMALE"),
     Performer(3, "Bea", disambiguation="2010s", gender="TRANSGENDER_FEMALE"),
 ]
-TAGS_ = [Tag(1, "Outdoor"), Tag(2, "Pool"), Tag(3, "Studio Tag")]
+# Pool sits under Water, under Nature (Stash's tag hierarchy); Studio Tag under Outdoor.
+TAGS_ = [
+    Tag(1, "Outdoor"),
+    Tag(2, "Pool", parent_ids=(4,)),
+    Tag(3, "Studio Tag", parent_ids=(1, 99)),  # 99: a parent the mirror does not know
+    Tag(4, "Water", parent_ids=(5,)),
+    Tag(5, "Nature", parent_ids=(2,)),  # a cycle in bad data
+]
 GROUPS_ = [Group(1, "Series", front_image_version="7")]
 STASHDB = StashId("https://stashdb.org/graphql", "0b5c1f6e-0000-4000-8000-000000000001")
 SCENES = (
@@ -476,3 +484,61 @@ def test_tv_episode_lists_follow_the_title_format(provider) -> None:
     writer.apply_entities(PERFORMERS, [Performer(2, "Abby", gender="FEMALE")])
     writer.rerender(writer.scenes_showing("performer", {2}))
     assert listed(p) == ["Pool Day (Abby, Bea, Zed)", "Rough Cut (Abby, Zed)"]
+
+
+# --- parent tags --------------------------------------------------------------------------------
+
+
+def test_parent_tags_are_genres_after_the_scene_own(provider) -> None:
+    assert genres(metadata(provider(), 1)) == ["Outdoor", "Pool", "Studio Tag"]
+    p = provider(**env(parent_tags="true"))
+    assert genres(metadata(p, 1)) == ["Outdoor", "Pool", "Studio Tag", "Water", "Nature"]
+    p = provider(**env(parent_tags="true", deny_tags="nature", allow_tags=""))
+    assert genres(metadata(p, 1)) == ["Outdoor", "Pool", "Studio Tag", "Water"]
+
+
+def test_parent_tags_fill_tag_collections(provider) -> None:
+    assert collections(metadata(provider(**env(collections="tag:water")), 1)) == []
+    p = provider(**env(collections="tag:water, tag:5", parent_tags="true"))
+    assert collections(metadata(p, 1)) == ["Water", "Nature"]
+    assert collections(metadata(p, 3)) == []  # only Outdoor: nothing above it
+
+
+def test_renaming_a_grandparent_tag_rerenders_the_scenes_below(provider) -> None:
+    p = provider(**env(parent_tags="true"))
+    writer = MirrorWriter(p.db, documents.mapping_options(p.settings))
+    writer.apply_entities(TAGS, [Tag(5, "Wildlife", parent_ids=(2,))])
+    assert writer.rerender(writer.scenes_showing("tag", {5})) == [1]
+    assert genres(metadata(p, 1))[-1] == "Wildlife"
+
+
+def test_tag_parents_are_mirrored_from_stash(mirrored_factory) -> None:
+    m = mirrored_factory(scenes=20)
+    tags = m.entities().tags
+    library = m.stash.library
+    expected = {i: tuple(t.get("parent_ids", ())) for i, t in library.tags.items()}
+    assert {i: t.parent_ids for i, t in tags.items()} == expected
+    assert any(expected.values())
+    # A tag moved under another: the next incremental pass sees it.
+    child = next(i for i, parents in expected.items() if not parents and i > 10)
+    library.update_entity("tag", child, parent_ids=[3])
+    m.syncer.run("incremental")
+    assert m.entities().tags[child].parent_ids == (3,)
+
+
+def test_upgrade_clears_the_tag_cursor_so_tags_are_fetched_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    from stashplex.mirror.db import alembic_config, migrate_to_head
+
+    path = tmp_path / "old.db"
+    command.upgrade(alembic_config(path), "0004")
+    with sqlite3.connect(path) as con:
+        con.execute(
+            "INSERT INTO sync_state (key, value) VALUES ('cursor:tag', 'x'), ('cursor:scene', 'y')"
+        )
+    migrate_to_head(path)
+    with sqlite3.connect(path) as con:
+        state = dict(con.execute("SELECT key, value FROM sync_state"))
+        columns = [row[1] for row in con.execute("PRAGMA table_info(tags)")]
+    assert state == {"cursor:scene": "y"} and "parent_ids" in columns

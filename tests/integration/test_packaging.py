@@ -237,6 +237,8 @@ def test_the_installed_service_answers_plex(installed: Path, sample_stash, serve
         timeout=60,
         what="the first sync",
     )
+    # The first pass of an empty mirror is a full one, and /health says so.
+    assert http.get("/health").json()["sync"]["last_run"]["kind"] == "full"
     scene = lib.scene(7)
     response = http.post(
         "/library/metadata/matches", json={"type": 1, "filename": scene["files"][0]["path"]}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from stashplex.mirror.poster_states import CORRUPT, NO_COVER, OK
 from stashplex.mirror.sync import Syncer
 from stashplex.mirror.writer import PageResult
 from stashplex.posters.pipeline import PosterPipeline
@@ -24,7 +25,6 @@ from stashplex.posters.service import (
     PosterService,
     PosterUnavailable,
 )
-from stashplex.posters.state import CORRUPT, NO_COVER, OK
 from stashplex.stash.client import StashClient, StashImage
 from tests.plugins.mirror import Mirrored
 
@@ -318,7 +318,7 @@ def test_backfill_finds_missing_posters_and_orphans_and_resumes(posters) -> None
 
 
 def _ok_row(scene_id: int):
-    from stashplex.posters.state import PosterRecord
+    from stashplex.mirror.poster_states import PosterRecord
 
     return PosterRecord(scene_id, OK, style="letterbox", poster_version="x", checked_at=1.0)
 

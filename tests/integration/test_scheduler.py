@@ -73,6 +73,9 @@ def test_stash_down_is_logged_once_retried_and_recovers(scheduled, caplog) -> No
     wait_until(lambda: retries() >= 2)  # several retries with backoff
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "cannot reach Stash" in warnings[0].getMessage()
+    # The mirror is empty: the pass that failed is the first full one, and is called so.
+    assert warnings[0].getMessage().startswith("full sync failed")
+    assert scheduler.status.last_kind == "full"
     m.stash.faults.up()
     wait_until(lambda: scheduler.status.last_ok is True)
     assert any("answers again" in r.getMessage() for r in caplog.records)

@@ -1,4 +1,5 @@
-"""The Stash API key and the Plex token never leave the requests they authenticate.
+"""The Stash API key, the Plex token and the webhook token never leave the requests they
+authenticate.
 
 Every code path runs with a known key and token (and a wrong key, itself a secret): syncs of
 every kind, serving, live lookups, images, posters, uploads and refreshes to a fake PMS, Stash
@@ -23,7 +24,9 @@ from tests.plugins.fake_pms import FakePMS
 API_KEY = "stash-key-7Q2f9ZxKw4"
 WRONG_KEY = "wrong-key-Hh4kP0s9Lm"
 TOKEN = "plex-token-V3r8mN1wQe"
-SECRETS = (API_KEY, WRONG_KEY, TOKEN)
+HOOK_TOKEN = "hook-token-Tq5LxW2c8R"
+WRONG_HOOK_TOKEN = "hook-wrong-Zp3Vn6Bd1K"
+SECRETS = (API_KEY, WRONG_KEY, TOKEN, HOOK_TOKEN, WRONG_HOOK_TOKEN)
 
 
 class Transcript:
@@ -68,6 +71,10 @@ def assert_nowhere(transcript: Transcript, files: list[Path]) -> None:
             assert secret not in str(path)
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def exercise(daemon: Daemon, stash: SampleStash, pms: FakePMS, seen: Transcript) -> None:
     http = daemon.http
     lib = stash.library
@@ -105,6 +112,13 @@ def exercise(daemon: Daemon, stash: SampleStash, pms: FakePMS, seen: Transcript)
     lib.advance(600)
     lib.edit_scene(2, title="Changed for a refresh")
     wait_until(lambda: pms.requests("PUT", "/refresh"), what="a refresh in Plex", timeout=30)
+
+    # The Stash plugin's webhook: accepted, refused, and a body it cannot use.
+    event = {"events": [{"type": "Scene.Update.Post", "id": 3}]}
+    assert post("/sync/events", json=event, headers=bearer(HOOK_TOKEN)).status_code == 202
+    assert post("/sync/events", json=event, headers=bearer(WRONG_HOOK_TOKEN)).status_code == 401
+    bad = {"events": [{"type": HOOK_TOKEN, "id": 1}]}  # echoed in the reason, redacted
+    assert post("/sync/events", json=bad, headers=bearer(HOOK_TOKEN)).status_code == 400
 
     # Errors of every kind, the status page and health.
     get("/library/metadata/not-a-key")
@@ -152,6 +166,7 @@ def test_no_secret_in_any_log_answer_output_or_file(
             "PLEX_TOKEN": TOKEN,
             "POSTER_MODE": "true",
             "STASHPLEX_PLEX_REFRESH_ON_CHANGE": "true",
+            "STASHPLEX_SYNC_WEBHOOK_TOKEN": HOOK_TOKEN,
             "DEBUG": "true",  # every Stash call logged with its variables
         }
         daemon = daemon_factory(stash.url, **env)

@@ -201,3 +201,26 @@ def test_the_source_archive_holds_the_plugin(tmp_path: Path) -> None:
     with tarfile.open(archive) as tar:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     assert {"stash-plugin/stashplex/stashplex.yml", "stash-plugin/stashplex/stashplex.py"} <= names
+
+
+def test_sync_controls_on_a_running_service(served) -> None:
+    stash, daemon = served(STASHPLEX_SYNC_INTERVAL_MINUTES="60")
+    stash.library.delete_scene(5)  # only a sweep (or a full pass) notices
+    response = daemon.http.post("/api/sync", json={"kind": "sweep"})
+    assert response.status_code == 202 and response.json()["queued"] == "sweep"
+    wait_until(lambda: daemon.scenes() == 39, timeout=30, what="the sweep")
+    page = daemon.http.get("/status").text
+    token = re.search(r'name="token" value="([0-9a-f]+)"', page)[1]
+    host = daemon.url.split("//", 1)[1]
+    refused = daemon.http.post(
+        "/status/sync", data={"kind": "full", "token": token}, headers={"Origin": "http://evil"}
+    )
+    assert refused.status_code == 403
+    stash.library.edit_scene(6, title="Only a full pass brings this in")
+    accepted = daemon.http.post(
+        "/status/sync",
+        data={"kind": "full", "token": token},
+        headers={"Origin": f"http://{host}", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert accepted.status_code == 303 and accepted.headers["Location"] == "/status"
+    wait_until(lambda: daemon.title(6) == "Only a full pass brings this in", timeout=30)

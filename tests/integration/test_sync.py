@@ -62,9 +62,16 @@ def test_second_pass_changes_nothing(mirrored: Mirrored) -> None:
 
 def test_first_incremental_on_an_empty_mirror_is_a_full_sync(mirrored_factory) -> None:
     m = mirrored_factory(sync=False)
+    assert m.syncer.effective_kind("incremental") == "full"
     report = m.syncer.run("incremental")
     assert report.kind == "full"
     assert report.added == m.stash.library.live_count()
+    # Called so everywhere: the sync history (/status, /health) and the state.
+    with m.db.reader.connect() as connection:
+        kinds = connection.exec_driver_sql("SELECT kind FROM sync_runs").scalars().all()
+    assert kinds == ["full"]
+    assert m.syncer.writer.get_state("last_kind") == "full"
+    assert m.syncer.effective_kind("incremental") == "incremental"  # from now on
 
 
 def test_scene_edit_reaches_the_mirror_on_incremental(mirrored: Mirrored) -> None:

@@ -172,7 +172,9 @@ def test_a_burst_becomes_one_hand_over() -> None:
     assert queue.received == 2000 and queue.pending == 0
 
 
-def test_a_steady_stream_hands_over_early_then_less_and_less_often() -> None:
+def test_a_slow_stream_hands_over_early_then_less_and_less_often() -> None:
+    """Events further apart than the quiet window (a slow box runs each hook for a second)
+    still make a handful of hand-overs, the first of them early."""
     handed: list[float] = []
     queue: ChangeQueue
 
@@ -180,19 +182,39 @@ def test_a_steady_stream_hands_over_early_then_less_and_less_often() -> None:
         queue.take()
         handed.append(time.monotonic())
 
-    queue = ChangeQueue(submit, quiet=2.0, longest=0.2, ceiling=0.8).start()
+    queue = ChangeQueue(submit, quiet=0.1, longest=0.4, ceiling=1.6, stream_gap=1.0).start()
     try:
         start = time.monotonic()
-        while time.monotonic() < start + 4.0:  # never quiet for 2 s
+        while time.monotonic() < start + 5.0:
             queue.add(parse_events(events(("Scene.Update.Post", 1))))
-            time.sleep(0.01)
+            time.sleep(0.25)  # longer than the quiet window
         wait_until(lambda: queue.pending == 0)
     finally:
         queue.close()
-    during = [t - start for t in handed if t < start + 4.0]
-    assert during[0] < 2.0  # the start of the stream does not wait for its end
-    # Waits of 0.2, 0.4, 0.8, 0.8, ... s: a handful over 4 s, not one per 0.2 s.
-    assert 3 <= len(during) <= 8
+    assert handed[0] - start < 1.0  # the start of the stream does not wait for its end
+    # 20 events; waits of 0.4, 0.8, 1.6, 1.6 s after the first: a handful, not 20.
+    assert 3 <= len(handed) <= 8
+
+
+def test_lone_edits_wait_only_the_quiet_window() -> None:
+    handed: list[float] = []
+    queue: ChangeQueue
+
+    def submit() -> None:
+        queue.take()
+        handed.append(time.monotonic())
+
+    queue = ChangeQueue(submit, quiet=0.1, longest=30, stream_gap=0.5).start()
+    try:
+        for _ in range(3):
+            added = time.monotonic()
+            queue.add(parse_events(events(("Scene.Update.Post", 1))))
+            wait_until(lambda: queue.pending == 0)
+            assert handed[-1] - added < 10  # not the 30 s of a stream
+            time.sleep(0.7)  # past the stream gap: the next edit is on its own again
+    finally:
+        queue.close()
+    assert len(handed) == 3
 
 
 def test_bulk_events_through_the_scheduler_run_a_handful_of_targeted_passes(
@@ -218,3 +240,27 @@ def test_bulk_events_through_the_scheduler_run_a_handful_of_targeted_passes(
     changes = [r for r in reports if r.kind == "changes"]
     assert 1 <= len(changes) <= 5
     assert sum(r.unchanged + r.updated for r in changes) == len(ids)
+
+
+def test_a_pass_asked_for_runs_in_the_background_and_reports_progress(mirrored) -> None:
+    scheduler = SyncScheduler(mirrored.syncer, interval_minutes=60, sweep_hours=24)
+    seen: list[tuple] = []
+    reports = []
+    scheduler.after_pass.append(reports.append)
+    shown = mirrored.syncer.progress
+
+    def watch(phase: str, done: int, total: int | None) -> None:
+        shown(phase, done, total)  # the scheduler's: it records the progress
+        seen.append((scheduler.status.running, scheduler.status.progress))
+
+    mirrored.syncer.progress = watch
+    scheduler.start(first_sweep_in=None)
+    try:
+        wait_until(lambda: reports)  # the boot-time pass
+        scheduler.run_now("sweep")
+        wait_until(lambda: any(r.kind == "sweep" for r in reports))
+    finally:
+        scheduler.stop(grace=5)
+    total = len(mirrored.scenes())
+    assert ("sweep", ("sweep", total, total)) in seen
+    assert scheduler.status.progress is None and scheduler.status.queued == []

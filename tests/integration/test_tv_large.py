@@ -10,7 +10,7 @@ from falcon import testing
 
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import Syncer
-from stashplex.mirror.tv_lookups import SQL
+from stashplex.mirror.tv_lookups import QUERIES
 from stashplex.samplestash import SampleStash
 from stashplex.stash.client import StashClient
 from stashplex.web.app import create_app
@@ -100,9 +100,10 @@ def test_every_tv_read_is_an_index_seek(big) -> None:
         "by_index": ("studio-2", 2016, 10101),
         "genres": ("studio-2",),
     }
-    assert set(params) == set(SQL)
+    assert set(params) == set(QUERIES)
     with db.reader.connect() as connection:
-        for name, sql in SQL.items():
+        for name, query in QUERIES.items():
+            sql = query.sql
             plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params[name]).all()
             steps = [row[-1] for row in plan]
             scans = [s for s in steps if s.startswith("SCAN") and "SUBQUERY" not in s]
@@ -120,7 +121,9 @@ def test_every_tv_read_is_an_index_seek(big) -> None:
     }
     with db.reader.connect() as connection:
         for name, index in expected.items():
-            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + SQL[name], params[name])
+            plan = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + QUERIES[name].sql, params[name]
+            )
             assert index in str(plan.all()), name
 
 

@@ -246,7 +246,8 @@ def test_login_page_and_wrong_key_are_never_passed_on(
     # "Not now" (503), not "no image": a key fixed later must not leave remembered 404s.
     assert response.status_code == 503
     assert b"<html" not in response.content.lower() and b"login" not in response.content.lower()
-    assert not any(key[:2] == ("scene", scene_id) for key in provider.app.images.absent._keys)
+    remembered = provider.app.images.absent.remembered()
+    assert not any(key[:2] == ("scene", scene_id) for key in remembered)
 
 
 class FakeStash:

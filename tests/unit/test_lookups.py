@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stashplex.mirror import documents, heldsqlite
+from stashplex.mirror import documents
 from stashplex.mirror.db import Database
 from stashplex.mirror.lookups import (
     BUSY_TIMEOUT_MS,
+    QUERIES,
     ROW_LIMIT,
-    SQL,
     MirrorLookups,
     ReadConnections,
 )
@@ -135,116 +134,18 @@ def test_rows_are_limited_and_a_cut_short_name_set_says_so(mirror) -> None:
     assert len(lookups.by_basename_folded("many.mp4")) == ROW_LIMIT
 
 
-def test_held_and_stdlib_reads_agree(mirror) -> None:
-    db, _lookups = mirror
-    held, stdlib = ReadConnections(db.path), ReadConnections(db.path, held=False)
-    assert held.held == heldsqlite.available()
-    try:
-        for name, params in (
-            ("files_ending", ["x.mp4"]),
-            ("by_basename", ["café.mp4", "Café.mp4"]),
-            ("doc", [3]),
-            ("scene", [99999]),
-            ("by_title", ["hello world"]),
-        ):
-            assert held.rows(SQL[name], params) == stdlib.rows(SQL[name], params), name
-    finally:
-        held.close()
-        stdlib.close()
-
-
-def test_a_failing_held_read_is_repeated_on_the_stdlib_connection(mirror, monkeypatch) -> None:
-    db, _lookups = mirror
-    connections = ReadConnections(db.path)
-    try:
-        if not connections.held:
-            pytest.skip("no shared SQLite library on this platform")
-        lookups = MirrorLookups(connections)
-        assert lookups.scene(3) is not None
-
-        def busy(*args, **kwargs):
-            raise heldsqlite.HeldSqliteError("read failed (SQLite error 5)")
-
-        monkeypatch.setattr(heldsqlite.HeldConnection, "rows", busy)
-        assert lookups.scene(3) == Hit(3, False, "2003-01-01")
-    finally:
-        connections.close()
-
-
-def test_held_connection_reads_every_column_type(tmp_path: Path) -> None:
-    if not heldsqlite.available():
-        pytest.skip("no shared SQLite library on this platform")
-    path = tmp_path / "types.db"
-    setup = sqlite3.connect(path)
-    setup.execute("CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n)")
-    setup.execute("INSERT INTO t VALUES (?, ?, ?, ?, NULL)", (2**62, 1.5, "é ✓ 🎬", b"\x00\x01"))
-    setup.commit()
-    setup.close()
-    held = heldsqlite.HeldConnection(path)
-    try:
-        assert held.rows("SELECT i, r, s, b, n FROM t WHERE s = ?", ["é ✓ 🎬"]) == [
-            (2**62, 1.5, "é ✓ 🎬", b"\x00\x01", None)
-        ]
-        assert held.rows("SELECT i FROM t WHERE r > ? AND n IS ?", [1.0, None]) == [(2**62,)]
-        assert held.rows("SELECT i FROM t WHERE i = ?", [1]) == []
-        with pytest.raises(heldsqlite.HeldSqliteError):
-            held.rows("SELECT nothing FROM nowhere")
-    finally:
-        held.close()
-
-
-def test_close_from_another_thread_waits_for_a_read_in_progress(tmp_path: Path) -> None:
-    """The app closing its connections while a background lookup reads must not free the
-    statement under it (SQLite would then work on freed memory and stale descriptors)."""
-    if not heldsqlite.available():
-        pytest.skip("no shared SQLite library on this platform")
-    path = tmp_path / "many.db"
-    setup = sqlite3.connect(path)
-    setup.execute("CREATE TABLE t (i INTEGER)")
-    setup.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(50)])
-    setup.commit()
-    setup.close()
-    held = heldsqlite.HeldConnection(path)
-    real_step = held._step
-    closer = threading.Thread(target=held.close)
-    freed_mid_read = []
-
-    def step(statement):
-        if not closer.is_alive() and not freed_mid_read:
-            closer.start()
-            time.sleep(0.2)  # the closer gets every chance to run now
-        if not held._statements:  # closed under us: stepping now would be a use-after-free
-            freed_mid_read.append(True)
-            return heldsqlite._DONE
-        return real_step(statement)
-
-    real_reset = held._reset
-    held._step = step
-    held._reset = lambda statement: held._statements and real_reset(statement)
-    try:
-        rows = held.rows("SELECT i FROM t ORDER BY i")
-        closer.join(5)
-        assert not freed_mid_read
-        assert rows == [(i,) for i in range(50)]
-        assert not held._db  # closed once the read was done
-        with pytest.raises(heldsqlite.HeldSqliteError):
-            held.rows("SELECT i FROM t")
-    finally:
-        closer.join(5)
-        held.close()
-
-
-@pytest.mark.parametrize("name", sorted(SQL))
+@pytest.mark.parametrize("name", sorted(QUERIES))
 def test_every_lookup_is_an_index_seek(mirror, name: str) -> None:
     db, _lookups = mirror
-    params = ["a"] if "?1" in SQL[name] else [1] * SQL[name].count("?")
+    sql = QUERIES[name].sql
+    params = ["a"] if "?1" in sql else [1] * sql.count("?")
     source = sqlite3.connect(db.path)
     analyzed = sqlite3.connect(":memory:")
     try:
         source.backup(analyzed)
         analyzed.execute("ANALYZE")  # with statistics the planner may choose differently
         for connection in (source, analyzed):
-            plan = connection.execute("EXPLAIN QUERY PLAN " + SQL[name], params).fetchall()
+            plan = connection.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
             details = [row[-1] for row in plan]
             assert details, name
             assert not [d for d in details if d.startswith("SCAN")], (name, details)
@@ -291,7 +192,7 @@ def test_suffix_search_agrees_with_brute_force(mirror, request: list[str]) -> No
     assert set(ids(lookups.by_longest_suffix(request, 1))) == expected
 
 
-def test_held_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
+def test_reads_do_not_wait_for_a_writer(tmp_path: Path) -> None:
     """WAL: a write transaction in progress (as during a sync page) never blocks the reads."""
     db = Database.open(tmp_path / "m.db")
     writer = MirrorWriter(db, MappingOptions(base_url=documents.BASE_TOKEN))

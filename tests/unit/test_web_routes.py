@@ -40,6 +40,41 @@ def test_provider_description(provider: Provider) -> None:
     assert features == {"metadata": "/library/metadata", "match": "/library/metadata/matches"}
 
 
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("path", ["/", "/tv"])
+def test_a_browser_opening_the_provider_address_is_sent_to_the_status_page(
+    provider: Provider, path: str
+) -> None:
+    response = provider.client.simulate_get(path, headers={"Accept": BROWSER})
+    assert response.status_code == 302
+    assert response.headers["location"] == "/status"
+    assert "Accept" in response.headers["vary"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [
+        ({}, None),  # no Accept at all
+        ({"Accept": "*/*"}, None),  # curl, httpx
+        ({"Accept": "application/json"}, None),
+        ({"Accept": "application/json, text/html"}, None),  # JSON first
+        ({"Accept": "application/vnd.plex+json,text/html"}, None),
+        ({"Accept": "text/html;q=0, application/json"}, None),  # HTML refused
+        ({"Accept": BROWSER, "User-Agent": "PlexMediaServer/1.43.0.10162"}, None),
+        ({"Accept": BROWSER}, {"includePreferences": "1"}),  # PMS adds a query string
+    ],
+)
+def test_pms_and_everything_but_a_browser_get_the_description(
+    provider: Provider, headers: dict[str, str], query: dict[str, str] | None
+) -> None:
+    for path in ("/", "/tv"):
+        response = provider.client.simulate_get(path, headers=headers, params=query)
+        assert response.status_code == 200, (path, headers)
+        assert "MediaProvider" in response.json
+
+
 def test_metadata_identity_rules(provider: Provider) -> None:
     response = provider.client.simulate_get("/library/metadata/scene-1")
     assert response.status_code == 200

@@ -14,6 +14,7 @@ from falcon import testing
 
 from stashplex.changes import Changes
 from stashplex.mirror.db import Database
+from stashplex.scheduler import SyncStatus
 from stashplex.web.app import ProviderApp, create_app
 from tests.plugins.webkit import hand_settings
 
@@ -32,7 +33,7 @@ class Wired:
 def wired(tmp_path: Path) -> Iterator[callable]:
     made: list[tuple[Wired, Database]] = []
 
-    def make(syncs: bool = True, **env: str) -> Wired:
+    def make(syncs: bool = True, status: SyncStatus | None = None, **env: str) -> Wired:
         settings = hand_settings(tmp_path / f"w{len(made)}", **env)
         db = Database.open(settings.mirror.database)
         queued: list = []
@@ -42,6 +43,7 @@ def wired(tmp_path: Path) -> Iterator[callable]:
             db=db,
             queue_changes=(lambda c, n: queued.append((c, n))) if syncs else None,
             run_sync=started.append if syncs else None,
+            sync_status=(lambda: status) if status is not None else None,
         )
         w = Wired(app, testing.TestClient(app), queued, started)
         made.append((w, db))
@@ -199,3 +201,13 @@ def test_without_a_scheduler_there_are_no_buttons_and_the_api_says_so(wired) -> 
     assert "Sync now" not in w.client.simulate_get("/status").text
     response = w.client.simulate_post("/api/sync", json={"kind": "full"})
     assert response.status_code == 503
+
+
+def test_the_page_shows_a_running_pass_and_reloads_often_meanwhile(wired) -> None:
+    idle = wired().client.simulate_get("/status").text
+    assert 'content="30"' in idle
+    busy = SyncStatus(running="full", progress=("scenes", 500, 2000), queued=["sweep"])
+    page = wired(status=busy).client.simulate_get("/status").text
+    assert "running now (full: scenes 500 of 2,000 (25%))" in page
+    assert "Queued: sweep." in page
+    assert 'content="3"' in page

@@ -1,0 +1,77 @@
+"""Encoded answers to repeated requests, kept while the mirror's generation stands.
+
+PMS asks the same things again and again (a library scan matches a file, then reads its
+metadata; a refresh or Fix Match repeats both). An answer is a pure function of the request and
+the mirror, so the bytes sent once are sent again until a write raises the mirror's generation
+(see `mirror.generation`). Each entry is tagged with the generation it was read under: an entry
+read before a write committed is never served after it, even if it was stored afterwards.
+A request only ever gets an entry of the generation it read itself, so two requests on either
+side of a write merely take turns emptying the cache. Bounded in bytes, least recently used
+first out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+ENTRY_OVERHEAD = 200  # bytes of key, tuple and dict slot per entry, roughly
+
+V = TypeVar("V")
+
+
+class AnswerCache(Generic[V]):
+    """`get`/`put` under a generation; a newer generation empties the cache.
+
+    Values are `(bytes, extra)` pairs: the answer's body and whatever the route needs to
+    repeat its side effects (its size is not counted)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[bytes, V]] = OrderedDict()
+        self._bytes = 0
+        self._generation = -1
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, generation: int) -> tuple[bytes, V] | None:
+        with self._lock:
+            if generation != self._generation:
+                self._reset(generation)
+                self.misses += 1
+                return None
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: Hashable, generation: int, body: bytes, extra: V) -> None:
+        size = len(body) + ENTRY_OVERHEAD
+        if size > self.max_bytes // 8:  # one huge answer must not empty the cache
+            return
+        with self._lock:
+            if generation != self._generation:
+                self._reset(generation)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[0]) + ENTRY_OVERHEAD
+            self._entries[key] = (body, extra)
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _key, (evicted, _extra) = self._entries.popitem(last=False)
+                self._bytes -= len(evicted) + ENTRY_OVERHEAD
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _reset(self, generation: int) -> None:
+        self._entries.clear()
+        self._bytes = 0
+        self._generation = generation
