@@ -26,6 +26,7 @@ its peak (VmHWM); how long the passes took.
     .venv/bin/python scripts/bench_storm.py                       # 100k scenes, 16 clients, 60 s
     .venv/bin/python scripts/bench_storm.py --rounds 3                # the same storm 3 times
     .venv/bin/python scripts/bench_storm.py --scenes 20000 --seconds 20
+    .venv/bin/python scripts/bench_storm.py --hold 120               # and 120 idle/slow connections
 """
 
 from __future__ import annotations
@@ -343,6 +344,60 @@ def drive(port: int, requests: list[tuple[str, bytes]], clients: int, seconds: f
     return results
 
 
+class Held:
+    """`count` connections held open during the storm, as a hostile or broken client would: a
+    third idle after one answered request, a third sending a header line every second, a
+    third with a body announced and never sent."""
+
+    def __init__(self, port: int, count: int) -> None:
+        self.socks: list[tuple[str, socket.socket]] = []
+        self.stop = threading.Event()
+        for i in range(count):
+            sock = socket.create_connection((LOOPBACK, port), timeout=30)
+            kind = ("idle", "trickle", "half")[i % 3]
+            if kind == "idle":
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.recv(65536)
+            elif kind == "trickle":
+                sock.sendall(b"GET / HTTP/1.1\r\n")
+            else:
+                sock.sendall(
+                    b"POST /library/metadata/matches HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Length: 1000\r\n\r\n{"
+                )
+            self.socks.append((kind, sock))
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self) -> None:
+        n = 0
+        while not self.stop.wait(1.0):
+            n += 1
+            for kind, sock in self.socks:
+                if kind == "trickle":
+                    with contextlib.suppress(OSError):
+                        sock.sendall(b"X-Slow-%d: %d\r\n" % (n, n))
+
+    def open_now(self) -> int:
+        """How many the server has not closed."""
+        alive = 0
+        for _kind, sock in self.socks:
+            sock.setblocking(False)
+            try:
+                alive += sock.recv(1, socket.MSG_PEEK) != b""
+            except BlockingIOError:
+                alive += 1  # nothing to read: still open
+            except OSError:
+                pass
+        return alive
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for _kind, sock in self.socks:
+            sock.close()
+
+
 def _description(body: bytes) -> str:
     try:
         return str(json.loads(body)["error"].get("reason", ""))
@@ -409,7 +464,13 @@ def storm_round(
 
     sampler = threading.Thread(target=sample_rss, daemon=True)
     sampler.start()
-    results = drive(serve_port, requests, args.clients, args.seconds)
+    held = Held(serve_port, args.hold) if args.hold else None
+    try:
+        results = drive(serve_port, requests, args.clients, args.seconds)
+    finally:
+        if held is not None:
+            note(f"round {number}: {held.open_now()} of {args.hold} held connections still open")
+            held.close()
     rss_end = rss_kb(service.pid)[0]
     changer.join()
     # Let the passes finish (they may outlast the storm), then measure again at rest.
@@ -495,6 +556,13 @@ def main() -> int:
     )
     parser.add_argument("--threads", type=int, default=None, help="the service's threads")
     parser.add_argument("--debug", action="store_true", help="the service logs each Stash call")
+    parser.add_argument(
+        "--hold",
+        type=int,
+        default=0,
+        metavar="N",
+        help="hold N more connections open during the storm (idle, trickling, half-sent)",
+    )
     args = parser.parse_args()
 
     data = args.data or Path(tempfile.gettempdir()) / f"stashplex-storm-{args.scenes}"

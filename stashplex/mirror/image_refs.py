@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from stashplex.mirror.db import Database
+from stashplex.mirror.lookups import ImageKind
 
 PAGE = 1000
-KINDS = ("performer", "studio", "group", "scene")
+KINDS: tuple[ImageKind, ...] = ("performer", "studio", "group", "scene")
 
 _SQL = {
     "performer": (
@@ -40,7 +41,7 @@ _FIRST = {"performer": 0, "studio": 0, "group": 0, "scene": 2**63 - 1}
 
 
 class ImageRef(NamedTuple):
-    kind: str
+    kind: ImageKind
     id: int
     version: str | None
 

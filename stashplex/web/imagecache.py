@@ -25,13 +25,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, shard, stale_temp
+from stashplex.mirror.lookups import IMAGE_KINDS, ImageKind
 
 log = logging.getLogger(__name__)
 
 # Stash's images, and the title cards of scenes without a cover (16:9 and 2:3).
-IMAGE_KINDS = ("scene", "performer", "studio", "group", "card", "cardposter")
+CacheKind = ImageKind | Literal["card", "cardposter"]
+CACHE_KINDS: tuple[CacheKind, ...] = (*IMAGE_KINDS, "card", "cardposter")
 DEFAULT_MAX_BYTES = 2 * 1024**3
 TOUCH_SECONDS = 3600  # a file's last use is recorded at most this often
 PRUNE_TO = 0.8  # of max_bytes, after going over it
@@ -133,13 +136,13 @@ class ImageCache:
         self._size: int | None = None  # measured on the first write
         self._lock = threading.Lock()
 
-    def path(self, kind: str, entity_id: int, version: str | None) -> Path:
-        if kind not in IMAGE_KINDS:
+    def path(self, kind: CacheKind, entity_id: int, version: str | None) -> Path:
+        if kind not in CACHE_KINDS:
             raise ValueError(f"unknown image kind {kind!r}")
         name = f"{int(entity_id)}.{version_tag(version)}"
         return self.root / kind / shard(entity_id) / name
 
-    def get(self, kind: str, entity_id: int, version: str | None) -> CachedFile | None:
+    def get(self, kind: CacheKind, entity_id: int, version: str | None) -> CachedFile | None:
         path = self.path(kind, entity_id, version)
         try:
             info = path.stat()
@@ -163,7 +166,7 @@ class ImageCache:
         """Below the prefetch's share of the budget (always true without a budget)."""
         return self.max_bytes is None or self.size() < self.max_bytes * FILL_TO
 
-    def latest(self, kind: str, entity_id: int) -> StaleFile | None:
+    def latest(self, kind: CacheKind, entity_id: int) -> StaleFile | None:
         """The newest stored version of an image, whatever its version (for stale answers)."""
         best: StaleFile | None = None
         for entry in _versions(self.path(kind, entity_id, None).parent, entity_id):
@@ -172,7 +175,7 @@ class ImageCache:
                 best = StaleFile(found.path, found.size, found.mtime_ns)
         return best
 
-    def put(self, kind: str, entity_id: int, version: str | None, data: bytes) -> CachedFile:
+    def put(self, kind: CacheKind, entity_id: int, version: str | None, data: bytes) -> CachedFile:
         path = self.path(kind, entity_id, version)
         # One write at a time, its accounting with it: a prune scanning the folder meanwhile
         # would otherwise count a new file twice, or one it removed as still there.

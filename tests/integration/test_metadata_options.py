@@ -542,3 +542,39 @@ def test_upgrade_clears_the_tag_cursor_so_tags_are_fetched_again(tmp_path: Path)
         state = dict(con.execute("SELECT key, value FROM sync_state"))
         columns = [row[1] for row in con.execute("PRAGMA table_info(tags)")]
     assert state == {"cursor:scene": "y"} and "parent_ids" in columns
+
+
+def test_described_settings_read_back_the_same(tmp_path: Path) -> None:
+    from stashplex.settings import describe
+
+    path = tmp_path / "settings.ini"
+    path.write_text(
+        "[metadata]\n"
+        "title_format = [{studio} - ]{title|code}\n"
+        'collections = group, studio = "Site: ", tag:Pool Party = "Tag, "\n'
+        "cast_role = Performer\n"
+        "deny_tags = 12, boring\n",
+        encoding="utf-8",
+    )
+    first = load(path, {})
+    text = "[metadata]" + describe(first).split("[metadata]")[1].split("\n[")[0]
+    assert 'collections = group, studio = "Site: ", tag:pool party = "Tag, "' in text
+    (tmp_path / "again.ini").write_text(text, encoding="utf-8")
+    assert load(tmp_path / "again.ini", {}).metadata == first.metadata
+
+
+def test_a_hidden_file_in_a_tv_library_is_not_matched_to_another_episode(provider) -> None:
+    body = {
+        "type": 4,
+        "filename": "/mnt/Site/rough.cut.mp4",
+        "grandparentTitle": "Site",
+        "date": "2024-05-01",  # scene 1's day: the date tier alone would offer scene 1
+    }
+
+    def matched(p: Provider) -> list[str]:
+        response = p.client.simulate_post("/tv/library/metadata/matches", json=body)
+        assert response.status_code == 200, response.text
+        return [m["ratingKey"] for m in response.json["MediaContainer"]["Metadata"]]
+
+    assert matched(provider()) == ["scene-3"]
+    assert matched(provider(**env(require_organized="true"))) == []

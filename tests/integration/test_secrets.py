@@ -1,5 +1,5 @@
-"""The Stash API key, the Plex token and the webhook token never leave the requests they
-authenticate.
+"""The Stash API key, the Plex token, the webhook token and URL passwords never leave the
+requests they authenticate.
 
 Every code path runs with a known key and token (and a wrong key, itself a secret): syncs of
 every kind, serving, live lookups, images, posters, uploads and refreshes to a fake PMS, Stash
@@ -26,7 +26,23 @@ WRONG_KEY = "wrong-key-Hh4kP0s9Lm"
 TOKEN = "plex-token-V3r8mN1wQe"
 HOOK_TOKEN = "hook-token-Tq5LxW2c8R"
 WRONG_HOOK_TOKEN = "hook-wrong-Zp3Vn6Bd1K"
-SECRETS = (API_KEY, WRONG_KEY, TOKEN, HOOK_TOKEN, WRONG_HOOK_TOKEN)
+# Credentials in the configured URLs (`http://user:password@host`) are secrets too.
+STASH_URL_PASSWORD = "stash-pass-Rk2mW8yQ4v"
+PLEX_URL_PASSWORD = "plex-pass-Ju7cX3nF9s"
+SECRETS = (
+    API_KEY,
+    WRONG_KEY,
+    TOKEN,
+    HOOK_TOKEN,
+    WRONG_HOOK_TOKEN,
+    STASH_URL_PASSWORD,
+    PLEX_URL_PASSWORD,
+)
+
+
+def with_password(url: str, password: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://someone:{password}@{rest}"
 
 
 class Transcript:
@@ -126,7 +142,7 @@ def exercise(daemon: Daemon, stash: SampleStash, pms: FakePMS, seen: Transcript)
     post("/library/metadata/matches", content=b"{not json")
     post("/library/metadata/matches", content=b" " * (1024 * 1024 + 1))
     seen.answer(http.delete("/"))
-    get("/status")
+    assert "://someone:***@127.0.0.1" in get("/status").text  # the Stash URL, password hidden
     get("/health")
     get("/")
     get("/tv")
@@ -162,14 +178,14 @@ def test_no_secret_in_any_log_answer_output_or_file(
             pms.add_scene(scene_id)
         env = {
             "STASH_API_KEY": API_KEY,
-            "PLEX_URL": pms.url,
+            "PLEX_URL": with_password(pms.url, PLEX_URL_PASSWORD),
             "PLEX_TOKEN": TOKEN,
             "POSTER_MODE": "true",
             "STASHPLEX_PLEX_REFRESH_ON_CHANGE": "true",
             "STASHPLEX_SYNC_WEBHOOK_TOKEN": HOOK_TOKEN,
             "DEBUG": "true",  # every Stash call logged with its variables
         }
-        daemon = daemon_factory(stash.url, **env)
+        daemon = daemon_factory(with_password(stash.url, STASH_URL_PASSWORD), **env)
         exercise(daemon, stash, pms, seen)
         assert daemon.terminate() == 0
         seen.add("serve log", daemon.log())
@@ -177,7 +193,7 @@ def test_no_secret_in_any_log_answer_output_or_file(
 
         # The command line: syncs of every kind, settings, upgrades, and its errors.
         cli_env = {
-            "STASH_HOST": stash.url,
+            "STASH_HOST": with_password(stash.url, STASH_URL_PASSWORD),
             "STASHPLEX_MIRROR_DATABASE": str(daemon.database),
             "STASHPLEX_MIRROR_POSTER_DIR": str(daemon.posters),
             "STASHPLEX_STASH_TIMEOUT": "3",
@@ -190,7 +206,8 @@ def test_no_secret_in_any_log_answer_output_or_file(
                 ).returncode
                 == 0
             )
-        assert seen.run("settings", env=cli_env, cwd=tmp_path).returncode == 0
+        shown = seen.run("settings", env=cli_env, cwd=tmp_path)
+        assert shown.returncode == 0 and b"://someone:***@127.0.0.1" in shown.stdout
         assert seen.run("db", "upgrade", env=cli_env, cwd=tmp_path).returncode == 0
         wrong = {**cli_env, "STASH_API_KEY": WRONG_KEY}
         refused = seen.run("sync", "--no-progress", env=wrong, cwd=tmp_path)
