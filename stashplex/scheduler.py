@@ -21,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from stashplex.change_queue import ChangeQueue
 from stashplex.changes import Changes
 from stashplex.mirror.db import MirrorMoved
-from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncReport
+from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncKind, SyncReport
 from stashplex.redaction import redact
 from stashplex.stash.errors import StashError
 from stashplex.trouble import Problem, Trouble
@@ -29,15 +29,15 @@ from stashplex.trouble import Problem, Trouble
 log = logging.getLogger(__name__)
 
 RETRY_FIRST_SECONDS = 15.0
-KINDS = ("incremental", "full", "sweep")  # what a person or a script may start
+KINDS: tuple[SyncKind, ...] = ("incremental", "full", "sweep")  # what a person may start
 
 
 @dataclass
 class SyncStatus:
     """What the status page and /health show about the scheduled syncs."""
 
-    running: str | None = None
-    last_kind: str | None = None
+    running: SyncKind | None = None
+    last_kind: SyncKind | None = None
     last_finished: float | None = None
     last_ok: bool | None = None
     last_summary: str | None = None
@@ -46,7 +46,7 @@ class SyncStatus:
     next_runs: dict[str, float] = field(default_factory=dict)
     failing_since: float | None = None
     progress: tuple[str, int, int | None] | None = None  # of the running pass
-    queued: list[str] = field(default_factory=list)  # passes asked for, not started yet
+    queued: list[SyncKind] = field(default_factory=list)  # passes asked for, not started yet
 
 
 class SyncScheduler:
@@ -126,7 +126,7 @@ class SyncScheduler:
         self._scheduler.shutdown(wait=False)
         return finished
 
-    def run_now(self, kind: str = "incremental") -> None:
+    def run_now(self, kind: SyncKind = "incremental") -> None:
         """Queue a pass now (e.g. from the status page); coalesces with a queued one."""
         if kind not in self.status.queued:
             self.status.queued.append(kind)
@@ -145,7 +145,7 @@ class SyncScheduler:
 
     # --- jobs ---------------------------------------------------------------------------------
 
-    def _run(self, kind: str) -> None:
+    def _run(self, kind: SyncKind) -> None:
         if kind in self.status.queued:
             self.status.queued.remove(kind)
         if self.syncer.stop.is_set():
@@ -215,7 +215,7 @@ class SyncScheduler:
 
     def _failed(
         self,
-        kind: str,
+        kind: SyncKind,
         started: float,
         message: str,
         problem: Problem,

@@ -11,7 +11,7 @@ from typing import TextIO
 from stashplex import logs
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
-from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer
+from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncKind
 from stashplex.redaction import redact
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
@@ -53,6 +53,7 @@ class ProgressBar:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     logs.setup(settings.stash.debug, settings.secrets, quiet=True)
+    kind: SyncKind
     if args.full:
         kind = "full"
     elif args.sweep:

@@ -20,7 +20,7 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from stashplex.mirror.generation import GENERATION_SQL
 from stashplex.plex import pathkeys
@@ -50,7 +50,9 @@ class Query:
     one: bool = False
 
 
-IMAGE_TABLES = ("scene", "performer", "studio", "group")
+# What has an image in Stash: its version (Stash's `t`) is read by `image_version`.
+ImageKind = Literal["scene", "performer", "studio", "group"]
+IMAGE_KINDS: tuple[ImageKind, ...] = get_args(ImageKind)
 # `s.doc IS NULL`: a scene stored without a document fails a gate (`[metadata] require_*`).
 _FILE_HIT = (
     "SELECT f.scene_id, s.organized, s.date, s.doc IS NULL FROM files AS f "
@@ -229,7 +231,7 @@ class MirrorLookups:
         rows = self._rows("doc", scene_id)
         return rows[0][0] if rows else None
 
-    def image_version(self, kind: str, entity_id: int) -> tuple[bool, str | None]:
+    def image_version(self, kind: ImageKind, entity_id: int) -> tuple[bool, str | None]:
         """(known to the mirror, image version) for an image route's entity.
 
         The version is Stash's `t` value; None for a known performer, studio or group means

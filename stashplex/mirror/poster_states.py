@@ -12,14 +12,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from stashplex.mirror.db import Database
 
-OK = "ok"
-NO_COVER = "no_cover"
-CORRUPT = "corrupt"
-MISSING = "missing"  # Stash answered 404: the scene is gone; the next sync removes it
-STATES = (OK, NO_COVER, CORRUPT, MISSING)
+PosterState = Literal["ok", "no_cover", "corrupt", "missing"]
+OK: PosterState = "ok"
+NO_COVER: PosterState = "no_cover"
+CORRUPT: PosterState = "corrupt"
+MISSING: PosterState = "missing"  # Stash answered 404: the scene is gone; the next sync removes it
+STATES: tuple[PosterState, ...] = get_args(PosterState)
 
 _COLUMNS = (
     "scene_id",
@@ -58,7 +60,7 @@ _CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 @dataclass(frozen=True, slots=True)
 class PosterRecord:
     scene_id: int
-    state: str
+    state: PosterState
     scene_version: str | None = None
     cover_etag: str | None = None
     cover_hash: bytes | None = None

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 import filelock
 
@@ -52,6 +52,10 @@ RENDER_STATE = "render_fingerprint"
 PENDING = "pending_changes"  # sync_state key: Stash's events a targeted pass has yet to apply
 
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
+# The passes `Syncer.run` makes: everything, what changed since the cursor, every id (to find
+# deletions), the scenes asked for, the events Stash's plugin sent.
+SyncKind = Literal["full", "incremental", "sweep", "scenes", "changes"]
+SYNC_KINDS: tuple[SyncKind, ...] = get_args(SyncKind)
 
 
 class SyncCancelled(Exception):
@@ -64,7 +68,7 @@ class SyncBusy(Exception):
 
 @dataclass
 class SyncReport:
-    kind: str
+    kind: SyncKind
     added: int = 0
     updated: int = 0
     removed: int = 0
@@ -135,13 +139,13 @@ class Syncer:
 
     def run(
         self,
-        kind: str = "incremental",
+        kind: SyncKind = "incremental",
         scene_ids: Sequence[int] | None = None,
         changes: Changes | None = None,
     ) -> SyncReport:
         """Run one pass: "full", "incremental", "sweep", "scenes" (with scene_ids) or
         "changes" (with the events Stash's plugin sent)."""
-        passes: dict[str, Callable[[SyncReport], None]] = {
+        passes: dict[SyncKind, Callable[[SyncReport], None]] = {
             "full": self._full,
             "incremental": self._incremental,
             "sweep": self._sweep,
@@ -183,7 +187,7 @@ class Syncer:
                     writer.set_state({"last_success": str(time.time()), "last_kind": kind})
             return report
 
-    def effective_kind(self, kind: str) -> str:
+    def effective_kind(self, kind: SyncKind) -> SyncKind:
         """The pass `run(kind)` makes: an incremental pass of a mirror that was never synced
         through is a full one (nothing to be incremental from yet), and is called so in the log,
         the sync history, /status and /health."""

@@ -35,6 +35,7 @@ from stashplex.plex.identity import (
 )
 from stashplex.pms.api import EPISODE, SEASON, SHOW, PlexAuthError, PlexError, PlexNotFound
 from stashplex.pms.sender import ArtworkSender, PictureUnavailable
+from stashplex.trouble import Trouble
 from stashplex.worker import BackgroundWorker
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class ArtworkUploader(BackgroundWorker):
         self._seq = itertools.count()
         self._paused_until = 0.0
         self._failing = False
+        # A bug or a mirror refusing writes fails every upload the same way: said once per cause.
+        self.trouble = Trouble(log, "artwork uploads work again")
 
     @property
     def uploads(self) -> int:
@@ -138,8 +141,15 @@ class ArtworkUploader(BackgroundWorker):
             guid, attempt = job
             try:
                 self._handle(guid, attempt)
-            except Exception:
-                log.exception("artwork upload for %s failed", guid)
+                self.trouble.recovered()
+            except Exception as exc:
+                self.trouble.failed(
+                    (type(exc), str(exc)),
+                    "artwork upload for %s failed: %s",
+                    guid,
+                    exc,
+                    exc_info=exc,
+                )
             finally:
                 with self._cond:
                     self._busy = False

@@ -31,6 +31,7 @@ from stashplex.mirror.poster_states import (
     NO_COVER,
     OK,
     PosterRecord,
+    PosterState,
     PosterStates,
     SceneView,
 )
@@ -331,7 +332,7 @@ class PosterService:
             raise PosterUnavailable(str(exc)) from exc
 
 
-def _emptied(record: PosterRecord, state: str) -> PosterRecord:
+def _emptied(record: PosterRecord, state: PosterState) -> PosterRecord:
     return replace(
         record,
         state=state,

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -41,7 +41,8 @@ _REJECTED_CODES = {"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
 class StashImage:
     """An image route's answer. `data` is None unless Stash had a real image."""
 
-    state: str  # "ok", "placeholder" (Stash's default SVG) or "missing" (404)
+    # "placeholder": Stash's default SVG, "missing": a 404
+    state: Literal["ok", "placeholder", "missing"]
     data: bytes | None = None
     content_type: str | None = None
     etag: str | None = None

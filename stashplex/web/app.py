@@ -29,7 +29,7 @@ from stashplex.web.context import Context
 from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.imagecache import ImageCache
-from stashplex.web.images import ImageResource, ImageSource
+from stashplex.web.images import ROUTES, ImageResource, ImageSource
 from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
@@ -155,14 +155,8 @@ def create_app(
     app.add_route("/library/metadata/{rating_key}", MetadataResource(context))
     app.add_route("/library/metadata/{rating_key}/images", ImagesResource(context))
     app.add_route("/library/metadata/{rating_key}/extras", ExtrasResource(context))
-    for path, kind in (
-        ("/stash/scene/{entity_id}/screenshot", "scene"),
-        ("/stash/scene/{entity_id}/poster", "poster"),
-        ("/stash/performer/{entity_id}/image", "performer"),
-        ("/stash/studio/{entity_id}/image", "studio"),
-        ("/stash/group/{entity_id}/front", "group"),
-    ):
-        app.add_route(path, ImageResource(images, kind))
+    for (segment, name), kind in ROUTES.items():
+        app.add_route(f"/stash/{segment}/{{entity_id}}/{name}", ImageResource(images, kind))
     add_tv_routes(app, context, connections)
     liveness = StashLiveness(stash) if stash is not None else None
     health = HealthResource(connections, liveness, sync_status=sync_status)

@@ -191,8 +191,10 @@ class Fallback:
                 type(exc), "live Stash lookup failed: %s; answering from the mirror alone", exc
             )
             return False
-        except Exception:
-            log.exception("live Stash lookup failed")
+        except Exception as exc:  # a bug, or a mirror refusing the import: once per cause
+            self.trouble.failed(
+                (type(exc), str(exc)), "live Stash lookup failed: %s", exc, exc_info=exc
+            )
             return False
         self.trouble.recovered()
         if not found:

@@ -23,13 +23,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from stashplex.diskio import STALE_TMP_SECONDS, TMP_PREFIX, atomic_write, shard, stale_temp
+from stashplex.mirror.lookups import IMAGE_KINDS, ImageKind
 
 log = logging.getLogger(__name__)
 
 # Stash's images, and the title cards of scenes without a cover (16:9 and 2:3).
-IMAGE_KINDS = ("scene", "performer", "studio", "group", "card", "cardposter")
+CacheKind = ImageKind | Literal["card", "cardposter"]
+CACHE_KINDS: tuple[CacheKind, ...] = (*IMAGE_KINDS, "card", "cardposter")
 DEFAULT_MAX_BYTES = 2 * 1024**3
 _PLAIN_VERSION = re.compile(r"[0-9A-Za-z]{1,40}")
 
@@ -128,16 +131,16 @@ class ImageCache:
         self._size: int | None = None  # measured on the first write
         self._lock = threading.Lock()
 
-    def path(self, kind: str, entity_id: int, version: str | None) -> Path:
-        if kind not in IMAGE_KINDS:
+    def path(self, kind: CacheKind, entity_id: int, version: str | None) -> Path:
+        if kind not in CACHE_KINDS:
             raise ValueError(f"unknown image kind {kind!r}")
         name = f"{int(entity_id)}.{version_tag(version)}"
         return self.root / kind / shard(entity_id) / name
 
-    def get(self, kind: str, entity_id: int, version: str | None) -> CachedFile | None:
+    def get(self, kind: CacheKind, entity_id: int, version: str | None) -> CachedFile | None:
         return stat(self.path(kind, entity_id, version))
 
-    def latest(self, kind: str, entity_id: int) -> StaleFile | None:
+    def latest(self, kind: CacheKind, entity_id: int) -> StaleFile | None:
         """The newest stored version of an image, whatever its version (for stale answers)."""
         best: StaleFile | None = None
         for entry in _versions(self.path(kind, entity_id, None).parent, entity_id):
@@ -146,7 +149,7 @@ class ImageCache:
                 best = StaleFile(found.path, found.size, found.mtime_ns)
         return best
 
-    def put(self, kind: str, entity_id: int, version: str | None, data: bytes) -> CachedFile:
+    def put(self, kind: CacheKind, entity_id: int, version: str | None, data: bytes) -> CachedFile:
         path = self.path(kind, entity_id, version)
         stored = write(path, data)
         removed = self._remove_other_versions(path, entity_id)

@@ -20,12 +20,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import falcon
 
-from stashplex.flight import Busy, ExpiringSet, Gate, SingleFlight
-from stashplex.mirror.lookups import MirrorLookups
+from stashplex.flight import Busy, ExpiringSet, SingleFlight
+from stashplex.mirror.lookups import ImageKind, MirrorLookups
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
 from stashplex.posters.service import PosterService, PosterStoreFailed, PosterUnavailable
@@ -41,8 +41,15 @@ from stashplex.stash.errors import (
 )
 from stashplex.stash.version import probe
 from stashplex.trouble import Trouble
-from stashplex.web.fallback import waiting_share
-from stashplex.web.imagecache import HeldImage, Image, ImageCache, StaleFile, stat, version_tag
+from stashplex.web.imagecache import (
+    CacheKind,
+    HeldImage,
+    Image,
+    ImageCache,
+    StaleFile,
+    stat,
+    version_tag,
+)
 from stashplex.web.json_errors import not_found
 
 log = logging.getLogger(__name__)
@@ -52,7 +59,7 @@ STALE_CACHE_CONTROL = ("public", "max-age=60")  # an older version: ask again so
 DOWN_SECONDS = 5.0
 
 
-def stash_image_path(kind: str, entity_id: int, legacy: bool = False) -> str:
+def stash_image_path(kind: ImageKind, entity_id: int, legacy: bool = False) -> str:
     """Stash's own route for an image, from the kind and the numeric id only."""
     entity_id = int(entity_id)
     if kind == "scene":
@@ -73,8 +80,10 @@ def parse_id(text: str) -> int:
     return value
 
 
+# What an image route serves: a Stash image, or the poster made from a scene's cover.
+RouteKind = ImageKind | Literal["poster"]
 # (first path segment, last) of each image route -> what it serves.
-ROUTES = {
+ROUTES: dict[tuple[str, str], RouteKind] = {
     ("scene", "screenshot"): "scene",
     ("scene", "poster"): "poster",
     ("performer", "image"): "performer",
@@ -100,11 +109,7 @@ class ImageSource:
         *,
         workers: int = 3,
         down_for: float = DOWN_SECONDS,
-        waiting: int | None = None,
     ) -> None:
-        """`waiting`: how many request threads may wait on Stash for images at once (default:
-        a quarter of `num_workers`); past it an image not cached is a 503 (or its stale copy)
-        at once, so that metadata never queues behind Stash."""
         self.lookups = lookups
         self.cache = cache
         self.posters = posters
@@ -112,8 +117,6 @@ class ImageSource:
         self.timeout = settings.stash.timeout
         self.absent = ExpiringSet(settings.stash.cache_ttl)
         self.flights: SingleFlight[Image | None] = SingleFlight(workers, 64, "images")
-        share = waiting_share(settings.server.num_workers)
-        self.waiting = Gate(share if waiting is None else waiting, "image requests")
         # Stash failing is said once per outage, not once per image a scan asks for; for a
         # few seconds after a failure, images not cached are refused without asking again.
         self.trouble = Trouble(log, "Stash sends images again")
@@ -130,16 +133,11 @@ class ImageSource:
         except Busy:
             raise StashUnavailable("too many images being fetched") from None
         try:
-            if future.done():
-                return future.result()
-            with self.waiting.inside():
-                return future.result(self.timeout)
-        except Busy as exc:  # the fetch goes on; this request does not wait for it
-            raise StashUnavailable(str(exc)) from None
+            return future.result(self.timeout)
         except concurrent.futures.TimeoutError:
             raise StashUnavailable("Stash did not send the image in time") from None
 
-    def image(self, kind: str, entity_id: int) -> Image | None:
+    def image(self, kind: ImageKind, entity_id: int) -> Image | None:
         """The cached file of an entity's current image, fetching it if needed; None if none.
 
         A mirrored scene without a cover gets its 16:9 title card instead."""
@@ -148,7 +146,7 @@ class ImageSource:
             return self.card(entity_id, poster=False)
         return found
 
-    def _image(self, kind: str, entity_id: int) -> Image | None:
+    def _image(self, kind: ImageKind, entity_id: int) -> Image | None:
         known, version = self.lookups.image_version(kind, entity_id)
         if known and version is None and kind != "scene":
             return None  # the mirror knows Stash only has its default picture
@@ -184,7 +182,7 @@ class ImageSource:
         return found.read() if found is not None else None
 
     def _fetch(
-        self, key: tuple[Any, ...], kind: str, entity_id: int, version: str | None
+        self, key: tuple[Any, ...], kind: ImageKind, entity_id: int, version: str | None
     ) -> Image | None:
         assert self.client is not None
         try:
@@ -258,7 +256,7 @@ class ImageSource:
             return None
         card = card_of(doc)
         size = POSTER_SIZE if poster else WIDE_SIZE
-        kind = "cardposter" if poster else "card"
+        kind: CacheKind = "cardposter" if poster else "card"
         version = card_version(card, size)
         cached = self.cache.get(kind, scene_id, version)
         if cached is not None:
@@ -298,7 +296,7 @@ def card_of(doc: str) -> Card:
     return Card(text("title") or "Untitled", text("studio"), date)
 
 
-def _route(path: str) -> tuple[str, int] | None:
+def _route(path: str) -> tuple[RouteKind, int] | None:
     """(image kind or "poster", id) of one of our image paths (`/stash/scene/5/poster?v=…`)."""
     parts = path.partition("?")[0].split("/")
     if len(parts) != 5 or parts[:2] != ["", "stash"] or not parts[3].isdigit():
@@ -346,7 +344,7 @@ def send_file(req: falcon.Request, resp: falcon.Response, found: Image) -> None:
 
 
 class ImageResource:
-    def __init__(self, source: ImageSource, kind: str) -> None:
+    def __init__(self, source: ImageSource, kind: RouteKind) -> None:
         self.source = source
         self.kind = kind
 

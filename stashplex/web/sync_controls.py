@@ -16,11 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import falcon
 
+from stashplex.mirror.sync import SyncKind
 from stashplex.scheduler import KINDS
 from stashplex.web.body import read_json_object
 from stashplex.web.json_errors import bad_request
 
-RunSync = Callable[[str], None]
+RunSync = Callable[[SyncKind], None]
 FORM_LIMIT = 4096
 
 
@@ -43,11 +44,11 @@ def _refuse_cross_site(req: falcon.Request) -> None:
         )
 
 
-def _check_kind(kind: object) -> str:
-    if kind not in KINDS:
-        raise bad_request("'kind' must be one of " + ", ".join(KINDS))
-    assert isinstance(kind, str)
-    return kind
+def _check_kind(kind: object) -> SyncKind:
+    for known in KINDS:
+        if kind == known:
+            return known
+    raise bad_request("'kind' must be one of " + ", ".join(KINDS))
 
 
 class FormToken:

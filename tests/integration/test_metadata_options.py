@@ -561,3 +561,20 @@ def test_described_settings_read_back_the_same(tmp_path: Path) -> None:
     assert 'collections = group, studio = "Site: ", tag:pool party = "Tag, "' in text
     (tmp_path / "again.ini").write_text(text, encoding="utf-8")
     assert load(tmp_path / "again.ini", {}).metadata == first.metadata
+
+
+def test_a_hidden_file_in_a_tv_library_is_not_matched_to_another_episode(provider) -> None:
+    body = {
+        "type": 4,
+        "filename": "/mnt/Site/rough.cut.mp4",
+        "grandparentTitle": "Site",
+        "date": "2024-05-01",  # scene 1's day: the date tier alone would offer scene 1
+    }
+
+    def matched(p: Provider) -> list[str]:
+        response = p.client.simulate_post("/tv/library/metadata/matches", json=body)
+        assert response.status_code == 200, response.text
+        return [m["ratingKey"] for m in response.json["MediaContainer"]["Metadata"]]
+
+    assert matched(provider()) == ["scene-3"]
+    assert matched(provider(**env(require_organized="true"))) == []

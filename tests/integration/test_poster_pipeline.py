@@ -383,6 +383,30 @@ def test_an_unwritable_poster_folder_is_reported_once(posters, caplog, tmp_path)
     assert len(warnings) == 1 and "cannot write posters to" in warnings[0]
 
 
+def test_a_mirror_refusing_writes_is_reported_once_and_pauses(posters, caplog, monkeypatch) -> None:
+    """A read-only mirror fails every scene's state write: one warning (with its traceback),
+    not one per scene, and the workers pause instead of spinning through the queue."""
+    import sqlite3
+
+    m, service, pipeline, _ = posters()
+    pipeline.close()
+
+    def refuse(scene_id: int) -> str:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(service, "refresh", refuse)
+    paused = PosterPipeline(service, pause_seconds=0.2).start()
+    caplog.set_level(logging.DEBUG, logger="stashplex")
+    paused.submit(cover_ids(m)[0][:12])
+    time.sleep(1.0)
+    paused.close()
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "readonly database" in warnings[0].getMessage()
+    assert warnings[0].exc_info is not None
+    # Paused after each failure: a few tries a second, not the whole queue at once.
+    assert 1 <= paused.counts["failed"] <= 3 * 6
+
+
 # --- on demand -------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from stashplex.plex.tv_mapping import tv_candidate, with_children
 from stashplex.plex.tv_matching import (
     EPISODE,
     KIND_NAMES,
+    FileTier,
     TvMatchRequest,
     TvMatchResult,
     exact_tv_tiers,
@@ -84,6 +85,9 @@ class TvMatchesResource:
         ctx, tv = self.items.context, self.items.tv
         exact = exact_tv_tiers(request, tv, ctx.lookups, self.path_map)
         result = rank_tv(request, exact)
+        file_tier = exact[0]
+        if not result.found and isinstance(file_tier, FileTier) and file_tier.hidden:
+            return TvMatchResult("file")
         fallback = ctx.fallback
         if not result.found and fallback is not None and fallback.match(request.file_request()):
             exact = exact_tv_tiers(request, tv, ctx.lookups, self.path_map)
