@@ -75,6 +75,7 @@ class StatusView:
     sync_queued: tuple[str, ...] = ()
     form_token: str | None = None  # None: this process runs no syncs (no buttons)
     webhook_on: bool = False
+    events_received: int = 0
     hidden: dict[str, int] = field(default_factory=dict)  # gate -> scenes it hides from Plex
     plex: PlexArtwork | None = None  # None: no [plex] url and token
     now: float = field(default_factory=time.time)
@@ -126,7 +127,8 @@ def _controls(view: StatusView) -> str:
         else ""
     )
     hook = (
-        "Edits in Stash arrive through the plugin's webhook."
+        f"Edits in Stash arrive through the plugin's webhook: {view.events_received:,} "
+        "events since stashplex started."
         if view.webhook_on
         else "The Stash plugin's webhook is off (<code>[sync] webhook_token</code>)."
     )
