@@ -141,14 +141,20 @@ class Service:
             opened.callback(client.close)
             syncing = sync_client(settings)
             opened.callback(syncing.close)
-            artwork = Artwork.build(settings, db)  # its own Stash client: 2 in flight
+            # Its own Stash client (2 in flight) for posters and the image prefetch; the image
+            # routes fetch with the responder's.
+            artwork = Artwork.build(settings, db, image_client=client)
             opened.callback(artwork.close)
             syncer = Syncer(syncing, db, settings, after_page=artwork.after_page)
             scheduler = SyncScheduler(
                 syncer,
                 interval_minutes=settings.sync.interval_minutes,
                 sweep_hours=settings.sync.sweep_hours,
-                after_pass=[artwork.after_pass, _speak_like(syncing, client)],
+                after_pass=[
+                    artwork.after_pass,
+                    _speak_like(syncing, client),
+                    *([_speak_like(syncing, artwork.owned_client)] if artwork.owned_client else []),
+                ],
                 on_stop=syncing.stop,
                 **({} if retry_first is None else {"retry_first": retry_first}),
             )

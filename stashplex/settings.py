@@ -406,6 +406,9 @@ class ImagesSettings(Section):
     cache_mb: int = setting(
         "2048", _int_range(16, 1024 * 1024), "megabytes of Stash images kept on disk"
     )
+    prefetch: bool = setting(
+        "true", _bool, "after every sync, download the images Plex will ask for into the cache"
+    )
 
     @property
     def cache_bytes(self) -> int:

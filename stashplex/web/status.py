@@ -103,6 +103,7 @@ class StatusResource:
             sync_queued=tuple(status.queued),
             form_token=self.form_token.value if self.form_token is not None else None,
             webhook_on=bool(ctx.settings.sync.webhook_token),
+            events_received=status.events_received,
             last_success=last_success,
             next_runs=status.next_runs,
             failing_since=status.failing_since,

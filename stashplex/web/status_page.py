@@ -87,6 +87,7 @@ class StatusView:
     sync_queued: tuple[str, ...] = ()
     form_token: str | None = None  # None: this process runs no syncs (no buttons)
     webhook_on: bool = False
+    events_received: int = 0
     hidden: dict[str, int] = field(default_factory=dict)  # gate -> scenes it hides from Plex
     plex: PlexArtwork | None = None  # None: no [plex] url and token
     checkup: CheckupView | None = None  # None: this process runs no checkup
@@ -143,7 +144,8 @@ def _controls(view: StatusView) -> str:
         else ""
     )
     hook = (
-        "Edits in Stash arrive through the plugin's webhook."
+        f"Edits in Stash arrive through the plugin's webhook: {view.events_received:,} "
+        "events since stashplex started."
         if view.webhook_on
         else "The Stash plugin's webhook is off (<code>[sync] webhook_token</code>)."
     )
