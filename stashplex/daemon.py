@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
 
-from stashplex import __version__, lan, logs, reloader
+from stashplex import __version__, doctor, lan, logs, reloader
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import Syncer, SyncReport
@@ -170,6 +170,7 @@ class Service:
                 stash_version=lambda: syncer.info.version if syncer.info else None,
                 queue_changes=scheduler.queue_changes,
                 run_sync=scheduler.run_now,
+                run_checkup=lambda: doctor.examine(settings),
             )
             opened.callback(app.close)
             server = create_server(app, settings, host=host, port=port)
