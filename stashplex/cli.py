@@ -1,4 +1,5 @@
-"""Command line: `stashplex serve | sync | sample-stash | demo | db upgrade | health | settings`.
+"""Command line: `stashplex serve | sync | doctor | sample-stash | demo | db upgrade | health |
+settings`.
 
 `stashplex-sync` is the sync subcommand's own entry point. Modules are imported per command so
 `stashplex --help` and the sample Stash start fast and never touch the mirror.
@@ -72,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _settings_option(health)
     health.set_defaults(func=_cmd_health)
+
+    doctor = sub.add_parser(
+        "doctor", help="check Stash, the mirror, the provider and Plex, and dry-run a scan"
+    )
+    _settings_option(doctor)
+    from stashplex import doctor as doctor_command
+
+    doctor_command.add_arguments(doctor)
+    doctor.set_defaults(func=_cmd_doctor)
 
     show = sub.add_parser("settings", help="check the settings and print them (secrets hidden)")
     _settings_option(show)
@@ -190,6 +200,12 @@ def _cmd_health(args: argparse.Namespace, settings: Settings) -> int:
     from stashplex import healthcheck
 
     return healthcheck.run(settings)
+
+
+def _cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from stashplex import doctor
+
+    return doctor.run(args, settings)
 
 
 def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:

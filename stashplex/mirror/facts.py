@@ -12,9 +12,11 @@ from dataclasses import dataclass
 COUNTED = ("scenes", "files", "performers", "studios", "tags", "groups")
 _COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in COUNTED)
 _LAST_SUCCESS = "SELECT value FROM sync_state WHERE key = 'last_success'"
+# Text read as bytes and decoded leniently: a page must render whatever the file holds, even
+# bytes that are not UTF-8 (another tool's write, a damaged page), which sqlite3 cannot decode.
 _RUNS = (
-    "SELECT kind, started_at, finished_at, ok, added, updated, removed, error"
-    " FROM sync_runs ORDER BY id DESC LIMIT ?"
+    "SELECT CAST(kind AS BLOB), started_at, finished_at, ok, added, updated, removed,"
+    " CAST(error AS BLOB) FROM sync_runs ORDER BY id DESC LIMIT ?"
 )
 
 
@@ -51,6 +53,19 @@ def recent_runs(connection: sqlite3.Connection, limit: int) -> list[SyncRunRow]:
     """The newest `limit` sync runs, newest first."""
     rows = connection.execute(_RUNS, (limit,)).fetchall()
     return [
-        SyncRunRow(kind, started, finished, None if ok is None else bool(ok), *rest)
-        for kind, started, finished, ok, *rest in rows
+        SyncRunRow(
+            _text(kind) or "",
+            started,
+            finished,
+            None if ok is None else bool(ok),
+            added,
+            updated,
+            removed,
+            _text(error),
+        )
+        for kind, started, finished, ok, added, updated, removed, error in rows
     ]
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else bytes(value).decode("utf-8", "replace")

@@ -115,34 +115,40 @@ def _key_for(kind: int, episode: EpisodeRow) -> str:
     return scene_rating_key(episode.scene_id)
 
 
-def file_tier(
-    request: TvMatchRequest,
-    tv: TvLookups,
-    files: matching.Lookups,
-    path_map: tuple[tuple[str, str], ...] = (),
-) -> list[TvCandidate]:
-    """The scenes the movie file and id tiers find, as episodes (or their seasons or shows)."""
-    found = matching.match(request.file_request(), files, path_map, titles=False)
-    keys: list[tuple[str, int]] = []
-    for candidate in found.candidates:
-        episode = tv.episode(candidate.scene_id)
-        if episode is not None:  # a scene without a show is no episode
-            keys.append((_key_for(request.kind, episode), candidate.score))
-    best: dict[str, int] = {}
-    for key, score in keys:
-        best.setdefault(key, score)
-    return [TvCandidate(key, score, "file") for key, score in best.items()]
+class FileTier:
+    """The scenes the movie file and id tiers find, as episodes (or their seasons or shows);
+    a tier (callable), run once, that also tells whether the file is a hidden scene."""
 
+    def __init__(
+        self,
+        request: TvMatchRequest,
+        tv: TvLookups,
+        files: matching.Lookups,
+        path_map: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.request, self.tv, self.files, self.path_map = request, tv, files, path_map
 
-def hidden_file(
-    request: TvMatchRequest, files: matching.Lookups, path_map: tuple[tuple[str, str], ...] = ()
-) -> bool:
-    """The file is a scene that fails a gate (`[metadata] require_*`): known, never offered, so
-    neither Stash nor the name and date tiers should find it something else."""
-    if not request.filename:
-        return False
-    found = matching.exact_tiers(request.file_request(), files, path_map)
-    return found is not None and not found.candidates
+    @functools.cached_property
+    def found(self) -> matching.MatchResult:
+        return matching.match(self.request.file_request(), self.files, self.path_map, titles=False)
+
+    @property
+    def hidden(self) -> bool:
+        """The file is a scene that fails a gate (`[metadata] require_*`): known, never
+        offered, so neither Stash nor the name and date tiers should find it something else."""
+        return self.found.tier is not None and not self.found.candidates
+
+    def __call__(self) -> list[TvCandidate]:
+        return self.candidates
+
+    @functools.cached_property
+    def candidates(self) -> list[TvCandidate]:
+        best: dict[str, int] = {}
+        for candidate in self.found.candidates:
+            episode = self.tv.episode(candidate.scene_id)
+            if episode is not None:  # a scene without a show is no episode
+                best.setdefault(_key_for(self.request.kind, episode), candidate.score)
+        return [TvCandidate(key, score, "file") for key, score in best.items()]
 
 
 def guid_tier(request: TvMatchRequest, tv: TvLookups) -> list[TvCandidate]:
@@ -225,7 +231,7 @@ def exact_tv_tiers(
     """The file and guid tiers, each run once and only when first asked. A caller ranks these
     alone first, and asks Stash live about an unknown file before adding `title_tv_tiers`."""
     return [
-        functools.cache(lambda: file_tier(request, tv, files, path_map)),
+        FileTier(request, tv, files, path_map),
         functools.cache(lambda: guid_tier(request, tv)),
     ]
 

@@ -95,6 +95,21 @@ class PlexItem:
     section: str
 
 
+@dataclass(frozen=True, slots=True)
+class PlexFile:
+    """A library item with the path of its first file, as PMS sends it in a match request."""
+
+    key: str
+    title: str | None
+    file: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlexIdentity:
+    version: str | None  # e.g. "1.43.0.10389-8be686aa6"
+    machine: str | None
+
+
 def is_plex_key(text: object) -> TypeGuard[str]:
     return isinstance(text, str) and _PLEX_KEY.fullmatch(text) is not None
 
@@ -205,6 +220,43 @@ class PmsClient:
             key, guid = entry.get("ratingKey"), entry.get("guid")
             if is_plex_key(key) and isinstance(guid, str):
                 found.append(PlexItem(key, guid, entry.get("title"), section.key))
+        return total, found
+
+    def identity(self) -> PlexIdentity:
+        """`GET /identity`: the server's version (PMS answers it even without a token)."""
+        body = self._json(self._request("GET", "/identity"), "/identity")
+        version, machine = body.get("version"), body.get("machineIdentifier")
+        return PlexIdentity(
+            version if isinstance(version, str) else None,
+            machine if isinstance(machine, str) else None,
+        )
+
+    def files(self, section: PlexSection, start: int, size: int) -> tuple[int, list[PlexFile]]:
+        """One page of a section's videos (movies, or a TV section's episodes) with the path of
+        each one's first file: (the section's total, the page)."""
+        path = f"/library/sections/{section.key}/all"
+        params = {
+            "type": str(MOVIE if section.type == "movie" else EPISODE),
+            "includeGuids": "1",
+            "X-Plex-Container-Start": str(start),
+            "X-Plex-Container-Size": str(size),
+        }
+        response = self._request("GET", path, params=params)
+        body = self._json(response, path)
+        entries = _list(body, "Metadata")
+        total = body.get("totalSize")
+        if not isinstance(total, int) or isinstance(total, bool):
+            header = response.headers.get("X-Plex-Container-Total-Size", "")
+            total = int(header) if header.isdigit() else start + len(entries)
+        found = []
+        for entry in entries:
+            key = entry.get("ratingKey")
+            if not is_plex_key(key):
+                continue
+            title = entry.get("title")
+            found.append(
+                PlexFile(key, title if isinstance(title, str) else None, _first_file(entry))
+            )
         return total, found
 
     def find_scene(self, scene_id: int, *, title: str | None = None) -> PlexItem | None:
@@ -345,6 +397,16 @@ def _is_certificate_failure(exc: BaseException) -> bool:
 def _list(container: dict[str, Any], name: str) -> list[dict[str, Any]]:
     items = container.get(name) or []
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _first_file(entry: dict[str, Any]) -> str | None:
+    """The path of an item's first media part (`Media[].Part[].file`): the file PMS names."""
+    for media in _list(entry, "Media"):
+        for part in _list(media, "Part"):
+            file = part.get("file")
+            if isinstance(file, str) and file:
+                return file
+    return None
 
 
 def _checked(plex_key: str) -> str:

@@ -93,9 +93,18 @@ def parse_log(stderr: str) -> list[tuple[str, str]]:
 
 
 def events_for(op: str, args: dict[str, Any], result: Any, groups: bool) -> list[Event]:
-    """The hooks Stash fires for an edit made by a control-route operation."""
-    group = "Group" if groups else "Movie"
-    kinds = {"performer": "Performer", "studio": "Studio", "tag": "Tag", "group": group}
+    """The hooks Stash fires for an edit made by a control-route operation. From v0.27 (`groups`)
+    a group edit fires both the Group hook and, for older plugins, the Movie one."""
+    events = _events_for(op, args, result)
+    if not groups:
+        return [(t.replace("Group.", "Movie.", 1), *rest) for t, *rest in events]
+    movies = [(t.replace("Group.", "Movie.", 1), *rest) for t, *rest in events if t[:6] == "Group."]
+    return [*events, *movies]
+
+
+def _events_for(op: str, args: dict[str, Any], result: Any) -> list[Event]:
+    kinds = {"performer": "Performer", "studio": "Studio", "tag": "Tag", "group": "Group"}
+    ident = int(args["id"]) if "id" in args else 0
 
     def scene_fields(extra: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         fields = {k: v for k, v in extra.items() if k not in ("id", "ids")}
@@ -103,48 +112,33 @@ def events_for(op: str, args: dict[str, Any], result: Any, groups: bool) -> list
 
     if op == "edit_scene":
         fields, names = scene_fields(args)
-        return [
-            (
-                "Scene.Update.Post",
-                int(args["id"]),
-                {"id": str(args["id"]), **fields},
-                ["id", *names],
-            )
-        ]
-    if op == "edit_scenes":
+        return [("Scene.Update.Post", ident, {"id": str(ident), **fields}, ["id", *names])]
+    if op == "edit_scenes":  # bulkSceneUpdate: one hook per scene, each with the bulk input
         fields, names = scene_fields(args)
         ids = [int(i) for i in args["ids"]]
         bulk = {"ids": [str(i) for i in ids], **fields}
         return [("Scene.Update.Post", i, bulk, ["ids", *names]) for i in ids]
     if op in ("set_cover", "remove_cover"):
-        return [
-            (
-                "Scene.Update.Post",
-                int(args["id"]),
-                {"id": str(args["id"]), "cover_image": "…"},
-                ["id", "cover_image"],
-            )
-        ]
+        body = {"id": str(ident), "cover_image": "data:image/jpeg;base64,..."}
+        return [("Scene.Update.Post", ident, body, ["id", "cover_image"])]
     if op == "delete_scene":
-        return [("Scene.Destroy.Post", int(args["id"]), {"id": str(args["id"])}, ["id"])]
-    if op == "add_scenes":
+        return [("Scene.Destroy.Post", ident, {"id": str(ident)}, ["id"])]
+    if op == "add_scenes":  # a scan creating scenes
         return [("Scene.Create.Post", int(i), {}, []) for i in result or ()]
     for kind, name in kinds.items():
         if op == f"rename_{kind}":
-            body = {"id": str(args["id"]), "name": args["name"]}
-            return [(f"{name}.Update.Post", int(args["id"]), body, ["id", "name"])]
+            body = {"id": str(ident), "name": args["name"]}
+            return [(f"{name}.Update.Post", ident, body, ["id", "name"])]
         if op == f"delete_{kind}":
-            return [(f"{name}.Destroy.Post", int(args["id"]), {"id": str(args["id"])}, ["id"])]
+            return [(f"{name}.Destroy.Post", ident, {"id": str(ident)}, ["id"])]
     if op == "update_entity":
         body = {k: v for k, v in args.items() if k != "kind"}
         name = kinds[str(args["kind"])]
-        return [
-            (f"{name}.Update.Post", int(args["id"]), {**body, "id": str(args["id"])}, sorted(body))
-        ]
-    if op == "merge_tags":
-        sources = [str(s) for s in args["sources"]]
-        body = {"source": sources, "destination": str(args["destination"])}
-        return [("Tag.Merge.Post", int(args["destination"]), body, ["source", "destination"])]
+        return [(f"{name}.Update.Post", ident, {**body, "id": str(ident)}, sorted(body))]
+    if op == "merge_tags":  # the destination's id; the merged-away tags only in the input
+        destination = int(args["destination"])
+        body = {"source": [str(s) for s in args["sources"]], "destination": str(destination)}
+        return [("Tag.Merge.Post", destination, body, [])]
     return []
 
 

@@ -25,6 +25,7 @@ from stashplex.web import json_errors
 from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
+from stashplex.web.checkup import Checkup, RunCheckup, StatusCheckupForm
 from stashplex.web.context import Context
 from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
@@ -118,6 +119,7 @@ def create_app(
     plex_status: Callable[[], PlexArtwork | None] | None = None,
     queue_changes: QueueChanges | None = None,
     run_sync: RunSync | None = None,
+    run_checkup: RunCheckup | None = None,
 ) -> ProviderApp:
     """The provider app over `db`.
 
@@ -128,7 +130,8 @@ def create_app(
     routes (default: one of the app's own, closed with it); `on_metadata` hears of
     every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
     status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
-    (both: the scheduler's; None: this app runs no syncs).
+    (both: the scheduler's; None: this app runs no syncs); `run_checkup()` builds the doctor's
+    report for the status page's checkup button (None: no checkup here).
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
     middleware: list[AllowedNetworks | BodyLimit] = []
@@ -171,6 +174,7 @@ def create_app(
     health = HealthResource(connections, liveness, sync_status=sync_status)
     app.add_route("/health", health)
     form_token = FormToken()
+    checkup = Checkup(run_checkup) if run_checkup is not None else None
     app.add_route(
         "/status",
         StatusResource(
@@ -181,9 +185,12 @@ def create_app(
             stash_version=stash_version,
             form_token=form_token if run_sync is not None else None,
             plex_status=plex_status,
+            checkup=checkup,
+            checkup_token=form_token,
         ),
     )
     app.add_route("/status/sync", StatusSyncForm(run_sync, form_token))
+    app.add_route("/status/checkup", StatusCheckupForm(checkup, form_token))
     app.add_route("/api/sync", SyncApiResource(run_sync))
     app.add_route("/sync/events", SyncEventsResource(settings.sync.webhook_token, queue_changes))
     return app

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import falcon
 from falcon.routing import BaseConverter
 
-from stashplex.flight import Busy, ExpiringSet, Gate, SingleFlight
+from stashplex.flight import Busy, ExpiringSet, SingleFlight
 from stashplex.mirror.lookups import ImageKind, MirrorLookups
 from stashplex.plex.identity import MAX_ID
 from stashplex.posters.render import sniff_image
@@ -41,7 +41,6 @@ from stashplex.stash.errors import (
 )
 from stashplex.stash.version import probe
 from stashplex.trouble import Trouble
-from stashplex.web.fallback import waiting_share
 from stashplex.web.imagecache import (
     CacheKind,
     HeldImage,
@@ -131,11 +130,7 @@ class ImageSource:
         *,
         workers: int = 3,
         down_for: float = DOWN_SECONDS,
-        waiting: int | None = None,
     ) -> None:
-        """`waiting`: how many request threads may wait on Stash for images at once (default:
-        a quarter of `num_workers`); past it an image not cached is a 503 (or its stale copy)
-        at once, so that metadata never queues behind Stash."""
         self.lookups = lookups
         self.cache = cache
         self.posters = posters
@@ -143,8 +138,6 @@ class ImageSource:
         self.timeout = settings.stash.timeout
         self.absent = ExpiringSet(settings.stash.cache_ttl)
         self.flights: SingleFlight[Image | None] = SingleFlight(workers, 64, "images")
-        share = waiting_share(settings.server.num_workers)
-        self.waiting = Gate(share if waiting is None else waiting, "image requests")
         # Stash failing is said once per outage, not once per image a scan asks for; for a
         # few seconds after a failure, images not cached are refused without asking again.
         self.trouble = Trouble(log, "Stash sends images again")
@@ -161,12 +154,7 @@ class ImageSource:
         except Busy:
             raise StashUnavailable("too many images being fetched") from None
         try:
-            if future.done():
-                return future.result()
-            with self.waiting.inside():
-                return future.result(self.timeout)
-        except Busy as exc:  # the fetch goes on; this request does not wait for it
-            raise StashUnavailable(str(exc)) from None
+            return future.result(self.timeout)
         except concurrent.futures.TimeoutError:
             raise StashUnavailable("Stash did not send the image in time") from None
 

@@ -177,7 +177,7 @@ def test_edit_in_stash_reaches_plex(served, fake_pms: FakePMS) -> None:
     ]
     wait_until(lambda: daemon.title(scene) == "Edited in Stash", timeout=30)
     wait_until(lambda: fake_pms.requests("PUT", f"/library/metadata/{key}/refresh"), timeout=30)
-    assert daemon.http.get("/library/metadata/scene-11").status_code == 404
+    wait_until(lambda: daemon.http.get("/library/metadata/scene-11").status_code == 404)
     assert "changes sync" in daemon.log()
 
 
@@ -224,3 +224,50 @@ def test_sync_controls_on_a_running_service(served) -> None:
     )
     assert accepted.status_code == 303 and accepted.headers["Location"] == "/status"
     wait_until(lambda: daemon.title(6) == "Only a full pass brings this in", timeout=30)
+
+
+RECORDER = """
+import json, sys
+payload = json.load(sys.stdin)
+with open({log!r}, "a") as fh:
+    fh.write(json.dumps(payload) + "\\n")
+sys.stderr.write("\\x01i\\x02recorded\\n")
+print(json.dumps({{"output": "ok"}}))
+"""
+
+
+@pytest.mark.parametrize("version", ["v0.30.1", "v0.26.0"])
+def test_the_sample_stash_runs_hooks_as_stash_does(
+    sample_stash_factory, tmp_path: Path, version: str
+) -> None:
+    folder = tmp_path / "recorder"
+    folder.mkdir()
+    log = tmp_path / "hooks.jsonl"
+    (folder / "recorder.py").write_text(RECORDER.format(log=str(log)))
+    triggers = ["Scene.Update.Post", "Group.Update.Post", "Movie.Update.Post", "Tag.Merge.Post"]
+    (folder / "recorder.yml").write_text(
+        "name: recorder\nexec:\n  - python\n  - '{pluginDir}/recorder.py'\ninterface: raw\n"
+        "hooks:\n  - name: all\n    triggeredBy:\n" + "".join(f"      - {t}\n" for t in triggers)
+    )
+    stash = sample_stash_factory(scenes=10, stash_version=version)
+    hooks = stash.install_plugin(folder, {"anything": "x"})
+    stash.control("edit_scenes", {"ids": [3, 1, 2], "title": "bulk"})
+    stash.control("rename_group", {"id": 1, "name": "Renamed"})
+    stash.control("rename_performer", {"id": 1, "name": "Not hooked"})  # not in triggeredBy
+    stash.control("merge_tags", {"sources": [2, 3], "destination": 1})
+    assert hooks.drain(60)
+    seen = [json.loads(line) for line in log.read_text().splitlines()]
+    contexts = [(p["args"]["hookContext"]["type"], p["args"]["hookContext"]["id"]) for p in seen]
+    groups = [("Group.Update.Post", 1), ("Movie.Update.Post", 1)] if version >= "v0.27" else []
+    assert contexts == [
+        ("Scene.Update.Post", 3),
+        ("Scene.Update.Post", 1),
+        ("Scene.Update.Post", 2),
+        *(groups or [("Movie.Update.Post", 1)]),
+        ("Tag.Merge.Post", 1),
+    ]
+    assert seen[0]["args"]["hookContext"]["input"] == {"ids": ["3", "1", "2"], "title": "bulk"}
+    assert seen[-1]["args"]["hookContext"]["input"] == {"source": ["2", "3"], "destination": "1"}
+    connection = seen[0]["server_connection"]
+    assert (connection["Host"], connection["Port"]) == (stash.host, stash.port)
+    assert all(run.returncode == 0 and run.log == [("i", "recorded")] for run in hooks.runs)

@@ -1,11 +1,13 @@
 """A fake Plex Media Server on 127.0.0.1: the few endpoints stashplex uses, recording requests.
 
-- ``GET /library/sections``: a movie section "1", a TV section "2" and a second, empty movie
-  section "3";
+- ``GET /identity`` (no token needed, as on PMS): the server's ``version``;
+- ``GET /library/sections``: a movie section "1" and a TV section "2" on stashplex's agents, and
+  a second, empty movie section "3" on Plex Movie (``agents`` changes them);
 - ``GET /library/sections/<key>/all?type=N&guid=…|title=…``: items of that type (1 movie,
   2 show, 3 season, 4 episode), exact guid filter (unless ``ignore_guid_filter``: then the whole
   section, as a PMS that does not know the filter would), case-insensitive title substring,
-  paged by ``X-Plex-Container-Start``/``-Size`` with ``totalSize``;
+  paged by ``X-Plex-Container-Start``/``-Size`` with ``totalSize``; an item with a ``file``
+  carries it as ``Media[0].Part[0].file`` (``add_file``);
 - ``POST /library/metadata/<key>/posters`` and ``…/arts`` (the body is the image) and
   ``PUT /library/metadata/<key>/refresh``: 404 for unknown keys;
 - every route wants ``X-Plex-Token``; items can become visible only after a delay (a new item
@@ -27,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from stashplex.plex.identity import scene_guid
+from stashplex.plex.identity import MOVIE_PROVIDER_ID, TV_PROVIDER_ID, scene_guid
 
 from .net import LOOPBACK
 
@@ -42,6 +44,7 @@ class Item:
     section: str = "1"
     visible_at: float = 0.0  # time.monotonic() from which searches find it
     type: int = 1  # 1 movie, 2 show, 3 season, 4 episode
+    file: str | None = None  # the path of its first media part
 
 
 @dataclass
@@ -68,6 +71,14 @@ class FakePMS:
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     tls: tuple[str, str] | None = None  # (certificate PEM file, key PEM file): serve HTTPS
+    version: str = "1.43.1.10611-1e34174b1"
+    agents: dict[str, str] = field(
+        default_factory=lambda: {
+            "1": MOVIE_PROVIDER_ID,
+            "2": TV_PROVIDER_ID,
+            "3": "tv.plex.agents.movie",
+        }
+    )
     _next_key: int = 1000
 
     @property
@@ -100,6 +111,16 @@ class FakePMS:
             key = str(self._next_key)
             self.items[key] = Item(key, guid, title, section, time.monotonic() + after, type)
             return key
+
+    def add_file(self, path: str, *, section: str = "1", title: str = "") -> str:
+        """A file Plex scanned but has not matched to us (a movie, or an episode in "2")."""
+        kind = 4 if section == "2" else 1
+        key = self.add_item(
+            f"local://{len(self.items) + 1}", type=kind, title=title, section=section
+        )
+        with self.lock:
+            self.items[key].file = path
+        return key
 
     def requests(self, method: str | None = None, contains: str = "") -> list[Seen]:
         with self.lock:
@@ -170,11 +191,14 @@ class FakePMS:
             failure = self.failures.pop(0) if self.failures else None
             if self.fail_from is not None and len(self.seen) > self.fail_from:
                 failure = 503
+        segments = [s for s in parts.path.split("/") if s]
+        if method == "GET" and segments == ["identity"] and failure is None:
+            identity = {"size": 0, "machineIdentifier": "fake-pms", "version": self.version}
+            return 200, {"MediaContainer": identity}
         if headers.get("X-Plex-Token") != self.token:
             return 401, None
         if failure is not None:
             return failure, {"error": "injected"}
-        segments = [s for s in parts.path.split("/") if s]
         if method == "GET" and segments == ["library", "sections"]:
             return 200, {"MediaContainer": {"size": 3, "Directory": self._sections()}}
         if method == "GET" and segments[:2] == ["library", "sections"] and segments[3:] == ["all"]:
@@ -194,9 +218,9 @@ class FakePMS:
 
     def _sections(self) -> list[dict]:
         return [
-            {"key": "1", "type": "movie", "title": "Scenes", "agent": "tv.plex.agents.custom"},
-            {"key": "2", "type": "show", "title": "Studios", "agent": "tv.plex.agents.custom"},
-            {"key": "3", "type": "movie", "title": "More", "agent": "tv.plex.agents.movie"},
+            {"key": "1", "type": "movie", "title": "Scenes", "agent": self.agents["1"]},
+            {"key": "2", "type": "show", "title": "Studios", "agent": self.agents["2"]},
+            {"key": "3", "type": "movie", "title": "More", "agent": self.agents["3"]},
         ]
 
     def _search(self, section: str, query: dict[str, list[str]]) -> tuple[int, object]:
@@ -221,7 +245,8 @@ class FakePMS:
         kind = {1: "movie", 2: "show", 3: "season", 4: "episode"}[wanted_type]
         metadata = [
             {"ratingKey": i.key, "key": f"/library/metadata/{i.key}", "guid": i.guid,
-             "title": i.title, "type": kind}
+             "title": i.title, "type": kind,
+             **({"Media": [{"id": 1, "Part": [{"id": 1, "file": i.file}]}]} if i.file else {})}
             for i in found[start : start + size]
         ]  # fmt: skip
         container = {"size": len(metadata), "totalSize": len(found), "offset": start}

@@ -255,3 +255,16 @@ def test_head_answers_like_get_without_a_body(provider: Provider, path: str) -> 
     assert head.headers.get("content-type") == got.headers.get("content-type")
     if got.status_code == 200 and path not in ("/health", "/status"):  # those change by the second
         assert head.headers["content-length"] == str(len(got.content))
+
+
+def test_status_and_health_render_bytes_that_are_not_utf8(provider: Provider) -> None:
+    with provider.db.writer.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO sync_runs (kind, started_at, finished_at, ok, added, updated, unchanged,"
+            " removed, error) VALUES (CAST(X'66756c6cff' AS TEXT), 1, 2, 0, 0, 0, 0, 0,"
+            " CAST(X'6261642dfffe3c623e' AS TEXT))"
+        )
+    page = provider.client.simulate_get("/status")
+    assert page.status_code == 200 and "bad-\ufffd\ufffd&lt;b&gt;" in page.text
+    health = provider.client.simulate_get("/health")
+    assert health.status_code == 200 and health.json["status"] == "degraded"

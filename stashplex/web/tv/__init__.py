@@ -29,11 +29,16 @@ PREFIX = "/tv"
 TV_TYPES = (2, 3, 4)
 
 
-def add_tv_routes(app: falcon.App, context: Context, connections: ReadConnections) -> TvItems:
-    """Route the TV provider under PREFIX, sharing the movie app's mirror reads and fallback."""
+def tv_items(context: Context, connections: ReadConnections) -> TvItems:
+    """The TV provider's reads over the movie provider's context and mirror connections."""
     # Its own identifier; no metadata hook: the poster uploader looks for movies.
     tv_context = dataclasses.replace(context, identifier=TV_PROVIDER_ID, on_metadata=None)
-    items = TvItems(tv_context, TvLookups(connections))
+    return TvItems(tv_context, TvLookups(connections))
+
+
+def add_tv_routes(app: falcon.App, context: Context, connections: ReadConnections) -> TvItems:
+    """Route the TV provider under PREFIX, sharing the movie app's mirror reads and fallback."""
+    items = tv_items(context, connections)
     base = f"{PREFIX}/library/metadata"
     app.add_route(PREFIX, ProviderResource(TV_PROVIDER_ID, TV_TYPES))
     app.add_route(f"{base}/matches", TvMatchesResource(items))

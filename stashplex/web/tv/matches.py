@@ -12,10 +12,10 @@ from stashplex.plex.tv_mapping import tv_candidate, with_children
 from stashplex.plex.tv_matching import (
     EPISODE,
     KIND_NAMES,
+    FileTier,
     TvMatchRequest,
     TvMatchResult,
     exact_tv_tiers,
-    hidden_file,
     rank_tv,
     title_tv_tiers,
 )
@@ -85,7 +85,8 @@ class TvMatchesResource:
         ctx, tv = self.items.context, self.items.tv
         exact = exact_tv_tiers(request, tv, ctx.lookups, self.path_map)
         result = rank_tv(request, exact)
-        if not result.found and hidden_file(request, ctx.lookups, self.path_map):
+        file_tier = exact[0]
+        if not result.found and isinstance(file_tier, FileTier) and file_tier.hidden:
             return TvMatchResult("file")
         fallback = ctx.fallback
         if not result.found and fallback is not None and fallback.match(request.file_request()):
