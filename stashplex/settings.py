@@ -27,7 +27,15 @@ POSTER_STYLES = ("letterbox", "blur")
 SHOW_BY = ("studio", "parent_studio", "group")
 RATING_AS = ("audience", "user", "off")
 CAST_ORDERS = ("stash", "name", "female_first", "male_first")
-COLLECTION_SOURCES = ("group", "studio", "parent_studio", "network", "performer", "organized")
+COLLECTION_SOURCES = (
+    "group",
+    "studio",
+    "parent_studio",
+    "network",
+    "performer",
+    "organized",
+    "tags",
+)
 
 
 class SettingsError(Exception):
@@ -460,6 +468,7 @@ class MetadataSettings(Section):
     cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
     require_organized: bool = setting("false", _bool, "offer Plex only scenes marked organized")
     require_stash_id: bool = setting("false", _bool, "offer Plex only scenes with a stash-box id")
+    require_url: bool = setting("false", _bool, "offer Plex only scenes with a URL")
     collections: tuple[CollectionSource, ...] = setting(
         "group", _collections, "collections a scene is filed in (sources, optional prefixes)"
     )

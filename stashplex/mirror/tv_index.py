@@ -42,7 +42,8 @@ _UPSERT_SHOW = (
 # What placing a scene needs, for every scene at once (the primary file is position 0).
 _REBUILD_SOURCE = (
     "SELECT s.id, s.updated_at, s.title, s.code, s.date, s.created_at, s.studio_id,"
-    " s.organized, s.stash_ids IS NOT NULL, f.path, f.basename FROM scenes AS s"
+    " s.organized, s.stash_ids IS NOT NULL, s.urls IS NOT NULL, f.path, f.basename"
+    " FROM scenes AS s"
     " LEFT JOIN files AS f ON f.scene_id = s.id AND f.position = 0"
 )
 
@@ -215,7 +216,7 @@ class TvIndex:
         placed: list[tuple[int, Placement]] = []
         for row in connection.exec_driver_sql(_REBUILD_SOURCE):
             (scene_id, updated_at, title, code, date, created_at) = row[:6]
-            studio_id, organized, has_ids, path, basename = row[6:]
+            studio_id, organized, has_ids, has_urls, path, basename = row[6:]
             files = (VideoFile(0, path, basename),) if path is not None else ()
             scene = Scene(
                 id=scene_id,
@@ -228,7 +229,9 @@ class TvIndex:
                 studio_id=studio_id,
                 groups=tuple(groups.get(scene_id, ())),
                 organized=bool(organized),
-                stash_ids=_SOME_STASH_ID if has_ids else (),  # the gates only ask whether any
+                # The gates only ask whether there are any stash ids and URLs.
+                stash_ids=_SOME_STASH_ID if has_ids else (),
+                urls=("",) if has_urls else (),
                 performer_ids=tuple(performers.get(scene_id, ())),
             )
             target = self._placement(scene, show_by, cache)

@@ -10,6 +10,7 @@ from stashplex import __version__
 from stashplex.mirror.facts import recent_runs
 from stashplex.mirror.poster_states import PosterStates
 from stashplex.mirror.scene_reader import gate_counts
+from stashplex.plex.mapping import GATES
 from stashplex.scheduler import SyncStatus
 from stashplex.web.checkup import Checkup
 from stashplex.web.context import Context
@@ -76,13 +77,10 @@ class StatusResource:
         problems = self.health.problems(facts, {"reachable": reachable})
         base = ctx.base(req).rstrip("/")
         last_success = facts["sync"].get("last_success_epoch")
-        gates = ctx.settings.metadata
+        metadata = ctx.settings.metadata
+        gates = [gate for gate in GATES if getattr(metadata, f"require_{gate}")]
         with ctx.db.reader.connect() as connection:
-            hidden = gate_counts(
-                connection,
-                require_organized=gates.require_organized,
-                require_stash_id=gates.require_stash_id,
-            )
+            hidden = gate_counts(connection, gates)
         return StatusView(
             version=__version__,
             register_url=base,

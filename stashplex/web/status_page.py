@@ -298,6 +298,7 @@ def render(view: StatusView) -> str:
     gate_names = {
         "organized": "not organized (<code>require_organized</code>)",
         "stash_id": "without a stash-box id (<code>require_stash_id</code>)",
+        "url": "without a URL (<code>require_url</code>)",
     }
     hidden_line = (
         "<p>Hidden from Plex: "
