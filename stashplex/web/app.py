@@ -30,7 +30,14 @@ from stashplex.web.context import Context
 from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.imagecache import ImageCache
-from stashplex.web.images import ROUTES, ImageResource, ImageSource
+from stashplex.web.images import (
+    ROUTES,
+    ImageResource,
+    ImageSource,
+    StashIdConverter,
+    bad_id,
+    route_template,
+)
 from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
@@ -133,9 +140,11 @@ def create_app(
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
     app = ProviderApp(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
+    app.router_options.converters["stash_id"] = StashIdConverter
     app.set_error_serializer(json_errors.serialize)
     app.add_error_handler(Exception, json_errors.unexpected)
     app.add_error_handler(LookupsBusy, _busy)
+    app.add_error_handler(falcon.HTTPRouteNotFound, bad_id)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:
@@ -159,7 +168,7 @@ def create_app(
     app.add_route("/library/metadata/{rating_key}/images", ImagesResource(context))
     app.add_route("/library/metadata/{rating_key}/extras", ExtrasResource(context))
     for (segment, name), kind in ROUTES.items():
-        app.add_route(f"/stash/{segment}/{{entity_id}}/{name}", ImageResource(images, kind))
+        app.add_route(route_template(segment, name), ImageResource(images, kind))
     add_tv_routes(app, context, connections)
     liveness = StashLiveness(stash) if stash is not None else None
     health = HealthResource(connections, liveness, sync_status=sync_status)

@@ -312,6 +312,28 @@ def test_plex_unreachable_or_too_old(mirrored: Mirrored, fake_pms: FakePMS) -> N
     assert "[plex] url" in one(plex_section(gone), FAIL, "cannot reach Plex").fix
 
 
+def test_plex_over_https_needs_verify_tls_for_a_self_signed_certificate(
+    mirrored: Mirrored, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    https = FakePMS(tls=(str(cert), str(key))).start()
+    try:
+        assert https.url.startswith("https://")
+        refused = one(plex_section(configured(mirrored, fake=https)), FAIL, "certificate")
+        assert "[plex] verify_tls = false" in refused.fix
+        trusting = plex_section(configured(mirrored, fake=https, verify_tls=False))
+        one(trusting, OK, "Plex accepts the token")
+        assert not lines(trusting, FAIL)
+    finally:
+        https.stop()
+
+
 def test_libraries_on_another_agent(mirrored: Mirrored, fake_pms: FakePMS) -> None:
     fake_pms.agents.update({"1": "tv.plex.agents.movie", "2": "tv.plex.agents.series"})
     settings = configured(mirrored, fake=fake_pms)
