@@ -11,6 +11,8 @@ What runs when:
 - `reconciler`: with `[plex] url` and `token` and `reconcile_hours` above 0, in the service only:
   the scheduled walk over PMS's libraries that uploads what is missing.
 - `refresher`: only with `[plex] url`, `token` and `refresh_on_change = true`.
+- `prefetcher`: with `[images] prefetch = true`: after each sync pass, downloads into the image
+  cache what it lacks, so images outlive Stash.
 
 Everything here is fed through three callables that never block: `after_page` (the syncer's
 hooks), `after_pass(report)` (after each sync pass) and `on_metadata(scene_id)` (from the
@@ -37,6 +39,7 @@ from stashplex.pms.sender import ArtworkSender, PictureUnavailable
 from stashplex.pms.uploader import RETRY_DELAYS, ArtworkUploader
 from stashplex.posters.pipeline import PAUSE_SECONDS, PosterPipeline
 from stashplex.posters.service import PosterService
+from stashplex.prefetch import ImagePrefetcher
 from stashplex.settings import Settings
 from stashplex.stash.client import StashClient
 from stashplex.web.app import image_source
@@ -73,6 +76,7 @@ class Artwork:
     uploader: ArtworkUploader | None = None
     reconciler: Reconciler | None = None
     refresher: PlexRefresher | None = None
+    prefetcher: ImagePrefetcher | None = None
     owned_client: StashClient | None = None
     after_page: list[Callable[[PageResult], None]] = field(default_factory=list)
 
@@ -83,20 +87,26 @@ class Artwork:
         db: Database,
         client: StashClient | None = None,
         *,
+        image_client: StashClient | None = None,
         posters: bool = True,
         plex: bool = True,
+        prefetch: bool = True,
         one_shot: bool = False,
     ) -> Artwork:
         """`client`: a Stash client to share (else one of our own is made and closed by
-        `close`); `posters=False` disables pre-rendering, `plex=False` the Plex side;
-        `one_shot` (commands that must end) drops work that fails instead of retrying later."""
+        `close`); `image_client`: the one the image routes fetch with (the responder's; default
+        `client`); `posters=False` disables pre-rendering, `plex=False` the Plex side,
+        `prefetch=False` the image prefetch; `one_shot` (commands that must end) drops work
+        that fails instead of retrying later."""
         owned = None
         if client is None:
             client = owned = poster_client(settings)
         service = PosterService.from_settings(settings, db, client)
         connections = ReadConnections(db.path)
-        images = image_source(settings, connections, service, client)
+        images = image_source(settings, connections, service, image_client or client)
         artwork = cls(settings, service, images, connections, owned_client=owned)
+        if prefetch and settings.images.prefetch:
+            artwork.prefetcher = ImagePrefetcher(db, images.cache, client)
         if posters and settings.server.poster_mode:
             artwork.pipeline = PosterPipeline(
                 service, pause_seconds=0 if one_shot else PAUSE_SECONDS
@@ -164,6 +174,8 @@ class Artwork:
     def after_pass(self, report: SyncReport) -> None:
         if self.pipeline is not None:
             self.pipeline.after_pass(report)
+        if self.prefetcher is not None:
+            self.prefetcher.after_pass(report)
         if self.uploader is not None:
             self.uploader.after_pass(report)
         if self.refresher is not None:
@@ -173,6 +185,11 @@ class Artwork:
         """PMS asked for a scene's metadata (call after answering; it only queues)."""
         if self.uploader is not None:
             self.uploader.on_metadata(scene_id)
+
+    def on_item(self, guid: str) -> None:
+        """PMS asked for a TV item's metadata (call after answering; it only queues)."""
+        if self.uploader is not None:
+            self.uploader.on_item(guid)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -189,6 +206,8 @@ class Artwork:
             self.uploader.start()
         if self.reconciler is not None:
             self.reconciler.start()
+        if self.prefetcher is not None:
+            self.prefetcher.start()
         if self.refresher is not None:
             self.refresher.start()
         return self
@@ -207,10 +226,20 @@ class Artwork:
         if self.refresher is not None:
             self.refresher.drain(timeout)
             lines.append(f"plex: {self.refresher.sent} items refreshed")
+        if self.prefetcher is not None:
+            self.prefetcher.drain(timeout)
+            if self.prefetcher.last is not None:
+                lines.append(self.prefetcher.last.summary())
         return lines
 
     def close(self) -> None:
-        for part in (self.reconciler, self.refresher, self.uploader, self.pipeline):
+        for part in (
+            self.prefetcher,
+            self.reconciler,
+            self.refresher,
+            self.uploader,
+            self.pipeline,
+        ):
             if part is not None:
                 part.close()
         if self.pms is not None:

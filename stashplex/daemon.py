@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
 
-from stashplex import __version__, lan, logs, reloader
+from stashplex import __version__, doctor, lan, logs, reloader
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import Syncer, SyncReport
@@ -141,14 +141,20 @@ class Service:
             opened.callback(client.close)
             syncing = sync_client(settings)
             opened.callback(syncing.close)
-            artwork = Artwork.build(settings, db)  # its own Stash client: 2 in flight
+            # Its own Stash client (2 in flight) for posters and the image prefetch; the image
+            # routes fetch with the responder's.
+            artwork = Artwork.build(settings, db, image_client=client)
             opened.callback(artwork.close)
             syncer = Syncer(syncing, db, settings, after_page=artwork.after_page)
             scheduler = SyncScheduler(
                 syncer,
                 interval_minutes=settings.sync.interval_minutes,
                 sweep_hours=settings.sync.sweep_hours,
-                after_pass=[artwork.after_pass, _speak_like(syncing, client)],
+                after_pass=[
+                    artwork.after_pass,
+                    _speak_like(syncing, client),
+                    *([_speak_like(syncing, artwork.owned_client)] if artwork.owned_client else []),
+                ],
                 on_stop=syncing.stop,
                 **({} if retry_first is None else {"retry_first": retry_first}),
             )
@@ -160,10 +166,12 @@ class Service:
                 images=artwork.images,
                 plex_status=artwork.plex_status,
                 on_metadata=artwork.on_metadata,
+                on_item=artwork.on_item,
                 sync_status=lambda: scheduler.status,
                 stash_version=lambda: syncer.info.version if syncer.info else None,
                 queue_changes=scheduler.queue_changes,
                 run_sync=scheduler.run_now,
+                run_checkup=lambda: doctor.examine(settings),
             )
             opened.callback(app.close)
             server = create_server(app, settings, host=host, port=port)

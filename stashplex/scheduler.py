@@ -47,6 +47,7 @@ class SyncStatus:
     failing_since: float | None = None
     progress: tuple[str, int, int | None] | None = None  # of the running pass
     queued: list[SyncKind] = field(default_factory=list)  # passes asked for, not started yet
+    events_received: int = 0  # from Stash's plugin, since the service started
 
 
 class SyncScheduler:
@@ -135,6 +136,7 @@ class SyncScheduler:
     def queue_changes(self, changes: Changes, events: int = 1) -> None:
         """Stash's events (from the webhook): a targeted pass follows within a second or so."""
         self.changes.add(changes, events)
+        self.status.events_received += events
 
     def _submit_changes(self) -> None:
         # A job id of its own each time: the one before may still be running.

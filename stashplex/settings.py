@@ -27,7 +27,15 @@ POSTER_STYLES = ("letterbox", "blur")
 SHOW_BY = ("studio", "parent_studio", "group")
 RATING_AS = ("audience", "user", "off")
 CAST_ORDERS = ("stash", "name", "female_first", "male_first")
-COLLECTION_SOURCES = ("group", "studio", "parent_studio", "network", "performer", "organized")
+COLLECTION_SOURCES = (
+    "group",
+    "studio",
+    "parent_studio",
+    "network",
+    "performer",
+    "organized",
+    "tags",
+)
 
 
 class SettingsError(Exception):
@@ -307,7 +315,7 @@ class Section:
 class ServerSettings(Section):
     SECTION: ClassVar[str] = "plexagentserver"
 
-    host: str = setting("0.0.0.0", _host, "address to listen on")
+    host: str = setting("0.0.0.0", _host, "address to listen on (:: for IPv6 and IPv4)")
     port: int = setting("7979", _int_range(1, 65535), "port to listen on")
     # 16: a thread waiting on Stash for an image must not leave metadata queued behind it
     # (scripts/bench_storm.py: p99 of matches 170 ms-1 s with 8 threads, 21 ms with 16).
@@ -406,6 +414,9 @@ class ImagesSettings(Section):
     cache_mb: int = setting(
         "2048", _int_range(16, 1024 * 1024), "megabytes of Stash images kept on disk"
     )
+    prefetch: bool = setting(
+        "true", _bool, "after every sync, download the images Plex will ask for into the cache"
+    )
 
     @property
     def cache_bytes(self) -> int:
@@ -457,6 +468,7 @@ class MetadataSettings(Section):
     cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
     require_organized: bool = setting("false", _bool, "offer Plex only scenes marked organized")
     require_stash_id: bool = setting("false", _bool, "offer Plex only scenes with a stash-box id")
+    require_url: bool = setting("false", _bool, "offer Plex only scenes with a URL")
     collections: tuple[CollectionSource, ...] = setting(
         "group", _collections, "collections a scene is filed in (sources, optional prefixes)"
     )

@@ -41,6 +41,7 @@ def mapping_options(settings: Settings) -> MappingOptions:
         cast_order=settings.metadata.cast_order,
         require_organized=settings.metadata.require_organized,
         require_stash_id=settings.metadata.require_stash_id,
+        require_url=settings.metadata.require_url,
         collections=settings.metadata.collections,
         allow_tags=frozenset(settings.metadata.allow_tags),
         deny_tags=frozenset(settings.metadata.deny_tags),

@@ -138,6 +138,9 @@ class Syncer:
         # kernel drops the lock if that process dies.
         self._file_lock = filelock.FileLock(f"{db.path}.sync-lock", timeout=0, thread_local=False)
         self._writer: MirrorWriter | None = None
+        # Documents a failed pass changed (a settings re-render before Stash was found down):
+        # nobody was told, so the next pass reports them with its own.
+        self._unreported: list[int] = []
 
     # --- entry points ------------------------------------------------------------------------
 
@@ -163,6 +166,8 @@ class Syncer:
             kind = self.effective_kind(kind)
             writer = self._writer = MirrorWriter(self.db, self.options)
             report = SyncReport(kind)
+            report.changed_docs.extend(self._unreported)
+            self._unreported = []
             run_id = writer.start_run(kind)
             if changes:
                 self.hold(changes)  # kept until applied, whatever happens to this pass
@@ -189,6 +194,8 @@ class Syncer:
                 writer.finish_run(run_id, _as_page(report), redact_optional(error))
                 if error is None:
                     writer.set_state({"last_success": str(time.time()), "last_kind": kind})
+                else:
+                    self._unreported = list(dict.fromkeys(report.changed_docs))
             return report
 
     def effective_kind(self, kind: SyncKind) -> SyncKind:

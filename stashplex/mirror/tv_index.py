@@ -43,7 +43,8 @@ _UPSERT_SHOW = (
 # What placing a scene needs, for every scene at once (the primary file is position 0).
 _REBUILD_SOURCE = (
     "SELECT s.id, s.updated_at, s.title, s.code, s.date, s.created_at, s.studio_id,"
-    " s.organized, s.stash_ids IS NOT NULL, f.path, f.basename FROM scenes AS s"
+    " s.organized, s.stash_ids IS NOT NULL, s.urls IS NOT NULL, f.path, f.basename"
+    " FROM scenes AS s"
     " LEFT JOIN files AS f ON f.scene_id = s.id AND f.position = 0 ORDER BY s.id"
 )
 
@@ -241,7 +242,7 @@ class TvIndex:
         performers = _SceneLinks(dbapi, _SCENE_PERFORMERS if with_performers else None)
         for row in dbapi.execute(_REBUILD_SOURCE):
             (scene_id, updated_at, title, code, date, created_at) = row[:6]
-            studio_id, organized, has_ids, path, basename = row[6:]
+            studio_id, organized, has_ids, has_urls, path, basename = row[6:]
             scene = Scene(
                 id=scene_id,
                 updated_at=updated_at,
@@ -253,7 +254,9 @@ class TvIndex:
                 studio_id=studio_id,
                 groups=tuple(SceneGroup(g) for g in groups.take(scene_id)),
                 organized=bool(organized),
-                stash_ids=_SOME_STASH_ID if has_ids else (),  # the gates only ask whether any
+                # The gates only ask whether there are any stash ids and URLs.
+                stash_ids=_SOME_STASH_ID if has_ids else (),
+                urls=("",) if has_urls else (),
                 performer_ids=tuple(performers.take(scene_id)),
             )
             p = self._placement(scene, show_by, cache)

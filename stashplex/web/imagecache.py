@@ -7,8 +7,10 @@ Layout (every name built from numeric ids and Stash's version strings, never fro
 The version tag is Stash's `t` value for the image (when it is short and alphanumeric, else a
 hash of it), so a changed cover is a new file and the old one is removed when the new one lands.
 Writes are atomic (`diskio`): a reader sees the old file or the new one, never half of one.
-The cache is bounded: past `max_bytes` the files fetched longest ago are removed until it is
-back under 80% of the limit.
+The cache is bounded: past `max_bytes` the files used longest ago are removed until it is back
+under 80% of the limit. "Used" is the file's access time, which `get` sets itself (at most once
+an hour per file, and whatever the mount's atime options): serving a file never changes its
+modification time, so its ETag and Last-Modified stay put.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 CacheKind = ImageKind | Literal["card", "cardposter"]
 CACHE_KINDS: tuple[CacheKind, ...] = (*IMAGE_KINDS, "card", "cardposter")
 DEFAULT_MAX_BYTES = 2 * 1024**3
+TOUCH_SECONDS = 3600  # a file's last use is recorded at most this often
+PRUNE_TO = 0.8  # of max_bytes, after going over it
+FILL_TO = 0.9  # of max_bytes: where prefetching stops, so it never evicts what Plex uses
 _PLAIN_VERSION = re.compile(r"[0-9A-Za-z]{1,40}")
 
 
@@ -138,7 +143,28 @@ class ImageCache:
         return self.root / kind / shard(entity_id) / name
 
     def get(self, kind: CacheKind, entity_id: int, version: str | None) -> CachedFile | None:
-        return stat(self.path(kind, entity_id, version))
+        path = self.path(kind, entity_id, version)
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        if info.st_size == 0:  # an interrupted write on a crashed machine: treat as absent
+            return None
+        if time.time() - info.st_atime > TOUCH_SECONDS:  # recently used: evicted last
+            with contextlib.suppress(OSError):
+                os.utime(path, ns=(time.time_ns(), info.st_mtime_ns))
+        return CachedFile(path, info.st_size, info.st_mtime_ns)
+
+    def size(self) -> int:
+        """Bytes stored now (measured once, then kept up to date by writes)."""
+        with self._lock:
+            if self._size is None:
+                self._size = self._measure()
+            return self._size
+
+    def has_room(self) -> bool:
+        """Below the prefetch's share of the budget (always true without a budget)."""
+        return self.max_bytes is None or self.size() < self.max_bytes * FILL_TO
 
     def latest(self, kind: CacheKind, entity_id: int) -> StaleFile | None:
         """The newest stored version of an image, whatever its version (for stale answers)."""
@@ -151,9 +177,11 @@ class ImageCache:
 
     def put(self, kind: CacheKind, entity_id: int, version: str | None, data: bytes) -> CachedFile:
         path = self.path(kind, entity_id, version)
-        stored = write(path, data)
-        removed = self._remove_other_versions(path, entity_id)
+        # One write at a time, its accounting with it: a prune scanning the folder meanwhile
+        # would otherwise count a new file twice, or one it removed as still there.
         with self._lock:
+            stored = write(path, data)
+            removed = self._remove_other_versions(path, entity_id)
             if self._size is None:
                 self._size = self._measure()
             else:
@@ -177,11 +205,12 @@ class ImageCache:
         """At start-up, before this process writes anything: remove what interrupted writes
         left (see `diskio.stale_temp`) and measure the cache; its size in bytes."""
         with self._lock:
-            self._size = sum(size for _mtime, size, _path in self._files(at_start=True))
+            self._size = sum(size for _used, size, _path in self._files(at_start=True))
             return self._size
 
     def _files(self, at_start: bool = False) -> list[tuple[int, int, str]]:
-        """(mtime_ns, size, path) of every cached file; stale temporary files are removed."""
+        """(last use in ns, size, path) of every cached file; stale temporary files are
+        removed."""
         found = []
         for folder, _dirs, names in os.walk(self.root):
             for name in names:
@@ -195,22 +224,23 @@ class ImageCache:
                         with contextlib.suppress(OSError):
                             os.unlink(path)
                     continue
-                found.append((info.st_mtime_ns, info.st_size, path))
+                found.append((max(info.st_atime_ns, info.st_mtime_ns), info.st_size, path))
         return found
 
     def _measure(self) -> int:
-        return sum(size for _mtime, size, _path in self._files())
+        return sum(size for _used, size, _path in self._files())
 
     def prune(self) -> int:
-        """Remove the oldest files until under 80% of the limit; returns the bytes freed."""
+        """Remove the files used longest ago until under 80% of the limit; returns the bytes
+        freed."""
         if self.max_bytes is None:
             return 0
         with self._lock:
             files = sorted(self._files())
-            total = sum(size for _mtime, size, _path in files)
-            target = int(self.max_bytes * 0.8)
+            total = sum(size for _used, size, _path in files)
+            target = int(self.max_bytes * PRUNE_TO)
             freed = 0
-            for _mtime, size, path in files:
+            for _used, size, path in files:
                 if total - freed <= target:
                     break
                 with contextlib.suppress(OSError):

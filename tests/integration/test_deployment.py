@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,6 +83,37 @@ def test_systemd_unit_commands_exist() -> None:
             cli_accepts(argv[1:])
 
 
+def test_systemd_unit_writes_only_to_the_data_folder_the_steps_create() -> None:
+    unit = (ROOT / "scripts" / "stashplex.service").read_text()
+    assert "ProtectSystem=strict" in unit
+    # "-": a missing folder must not fail the start with 226/NAMESPACE.
+    assert "ReadWritePaths=-/opt/stashplex/data" in unit
+    steps = [line.lstrip("# ").strip() for line in unit.splitlines() if line.startswith("#   sudo")]
+    assert any("scripts/run db upgrade" in step for step in steps)  # makes .venv and data/
+    assert any(
+        step.startswith("sudo chown -R stashplex:stashplex /opt/stashplex") for step in steps
+    )
+    # The README lists exactly these steps.
+    readme = (ROOT / "README.md").read_text()
+    for step in steps:
+        assert step.split("  #")[0].strip() in readme, step
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_systemd_analyze_verify_is_clean(tmp_path: Path) -> None:
+    # The unit as installed, with the checkout and the virtualenv running these tests standing
+    # for /opt/stashplex and its .venv (verify checks that the commands exist).
+    unit = (ROOT / "scripts" / "stashplex.service").read_text()
+    unit = unit.replace("/opt/stashplex/.venv", sys.prefix).replace("/opt/stashplex", str(ROOT))
+    path = tmp_path / "stashplex.service"
+    path.write_text(unit)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=120
+    )
+    complaints = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert result.returncode == 0 and not complaints, complaints
+
+
 def test_compose_builds_this_dockerfile_and_mounts_settings() -> None:
     compose = (ROOT / "docker-compose.yml").read_text()
     assert "build: ." in compose
@@ -86,6 +121,25 @@ def test_compose_builds_this_dockerfile_and_mounts_settings() -> None:
     assert '"7979:7979"' in compose
     for name in re.findall(r"- ([A-Z_]+)=", compose):
         assert name in {e for k in KEYS for e in k.env}, name
+    # Read-only, and both ways to reach Stash from a container are shown.
+    assert "read_only: true" in compose
+    assert '"host.docker.internal:host-gateway"' in compose
+    assert "- STASH_HOST=http://host.docker.internal:9999" in compose
+    assert "http://stash:9999" in compose
+
+
+def test_the_image_writes_only_to_data() -> None:
+    instructions = dockerfile_instructions()
+    runtime = instructions[max(i for i, (w, _) in enumerate(instructions) if w == "FROM") :]
+    env = dict(item.split("=", 1) for item in shlex.split(dict(runtime)["ENV"]))
+    assert env["TMPDIR"].startswith("/data/")
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1"
+    assert env["STASHPLEX_MIRROR_DATABASE"].startswith("/data/")
+    assert env["STASHPLEX_MIRROR_POSTER_DIR"].startswith("/data/")
+    assert [rest for word, rest in runtime if word == "WORKDIR"][-1] == "/data"
+    # glibc keeps the poster renderer's buffers for reuse (what posters/heap.py used to set).
+    assert env["MALLOC_MMAP_THRESHOLD_"] == str(8 * 1024 * 1024)
+    assert env["MALLOC_TRIM_THRESHOLD_"] == str(32 * 1024 * 1024)
 
 
 def test_health_command_reports_a_service_that_does_not_answer(capsys) -> None:
@@ -100,3 +154,28 @@ def test_health_command_reports_a_service_that_does_not_answer(capsys) -> None:
     assert f"no answer from http://127.0.0.1:{port}/health" in capsys.readouterr().err
     v6 = load(environ={"STASHPLEX_PLEXAGENTSERVER_HOST": "::"}, search=False)
     assert healthcheck.health_url(v6) == "http://[::1]:7979/health"
+
+
+def test_health_command_counts_a_refusing_service_as_up(synced_provider, capsys) -> None:
+    """With loopback left out of allowed_networks, /health answers 403: the service is up, and
+    a container restarted for it would only be refused again."""
+    from stashplex import healthcheck
+    from stashplex.settings import load
+    from tests.plugins.webkit import serving
+
+    provider = synced_provider(env={"STASHPLEX_PLEXAGENTSERVER_ALLOWED_NETWORKS": "10.0.0.0/8"})
+    with serving(provider.app, provider.settings) as url:
+        port = url.rsplit(":", 1)[1]
+        settings = load(environ={"STASHPLEX_PLEXAGENTSERVER_PORT": port}, search=False)
+        assert healthcheck.run(settings, timeout=30) == 0
+    assert "403" in capsys.readouterr().out
+
+
+def test_docker_smoke_says_plainly_that_it_checked_nothing_without_docker(tmp_path: Path) -> None:
+    script = ROOT / "scripts" / "docker-smoke"
+    assert (ROOT / "tests" / "plugins" / "smoke.py").is_file()  # the checks it runs
+    # No Docker client at all (never a daemon, wherever DOCKER_HOST points).
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DOCKER": str(tmp_path / "none")}
+    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 77  # "skipped", not a pass
+    assert "skipped, no Docker daemon" in result.stderr

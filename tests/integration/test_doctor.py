@@ -6,14 +6,17 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from stashplex import cli, doctor
+from stashplex import cli, doctor, redaction
 from stashplex.checklist import FAIL, OK, WARN, Check, Report, Section
 from stashplex.doctor import Options, examine
 from stashplex.mirror.db import Database
@@ -241,8 +244,6 @@ def test_mirror_missing_unmigrated_and_never_synced(tmp_path: Path) -> None:
     one(out, OK, "schema up to date; 0 scenes")
     assert "stashplex-sync" in one(out, FAIL, "no sync has succeeded yet").fix
 
-    import sqlite3
-
     with sqlite3.connect(settings.mirror.database) as connection:
         connection.execute("UPDATE alembic_version SET version_num = 'abc123'")
     out = Section("Mirror")
@@ -309,6 +310,28 @@ def test_plex_unreachable_or_too_old(mirrored: Mirrored, fake_pms: FakePMS) -> N
         settings, plex=dataclasses.replace(settings.plex, url=f"http://{LOOPBACK}:{free_port()}")
     )
     assert "[plex] url" in one(plex_section(gone), FAIL, "cannot reach Plex").fix
+
+
+def test_plex_over_https_needs_verify_tls_for_a_self_signed_certificate(
+    mirrored: Mirrored, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    https = FakePMS(tls=(str(cert), str(key))).start()
+    try:
+        assert https.url.startswith("https://")
+        refused = one(plex_section(configured(mirrored, fake=https)), FAIL, "certificate")
+        assert "[plex] verify_tls = false" in refused.fix
+        trusting = plex_section(configured(mirrored, fake=https, verify_tls=False))
+        one(trusting, OK, "Plex accepts the token")
+        assert not lines(trusting, FAIL)
+    finally:
+        https.stop()
 
 
 def test_libraries_on_another_agent(mirrored: Mirrored, fake_pms: FakePMS) -> None:
@@ -382,10 +405,56 @@ def test_report_via_stream_is_redacted(served: tuple[Mirrored, str], fake_pms: F
     fake_pms.token = "another-token"
     stream = io.StringIO()
     settings = configured(m, url, fake_pms)
-    from stashplex import redaction
-
     redaction.register(settings.secrets)
     args = cli.build_parser().parse_args(["doctor"])
     assert doctor.run(args, settings, stream=stream) == 1
     assert TOKEN not in stream.getvalue()
     assert "refused the token" in stream.getvalue()
+
+
+# --- the checkup on a running service's status page ------------------------------------------
+
+
+def test_status_page_runs_the_checkup_of_the_running_service(
+    sample_stash: SampleStash, fake_pms: FakePMS, daemon_factory: Callable[..., object]
+) -> None:
+    paths = [f["path"] for i in (31, 32, 33) for f in sample_stash.library.scene(i)["files"]]
+    for path in paths:
+        fake_pms.add_file(path)
+    service = daemon_factory(
+        sample_stash.url,
+        PLEX_URL=fake_pms.url,
+        PLEX_TOKEN=TOKEN,
+        STASHPLEX_PLEX_RECONCILE_HOURS="0",
+    )
+    deadline = time.monotonic() + 60
+    while service.scenes() == 0:  # the first sync
+        assert time.monotonic() < deadline, service.log()
+        time.sleep(0.1)
+    page = service.http.get("/status").text
+    assert "Run the checkup</button>" in page and "Last run finished" not in page
+    token = re.search(
+        r'action="/status/checkup"><input type="hidden" name="token" value="([0-9a-f]+)"', page
+    )[1]
+    response = service.http.post(
+        "/status/checkup",
+        content=f"token={token}",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Sec-Fetch-Site": "same-origin",
+        },
+    )
+    assert response.status_code == 303
+    while "Last run finished" not in (page := service.http.get("/status").text):
+        assert time.monotonic() < deadline, page
+        time.sleep(0.1)
+    assert f"{service.url} answers as stashplex" in page
+    assert "Plex accepts the token" in page
+    assert "3 of 3 files would match (by path 3)" in page
+    assert TOKEN not in page
+    cross = service.http.post(
+        "/status/checkup",
+        content=f"token={token}",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Origin": "http://evil"},
+    )
+    assert cross.status_code == 403

@@ -9,12 +9,14 @@ dev virtualenv's site-packages through a path file (a plain path line: the dev v
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ import httpx
 import pytest
 
 from stashplex import __version__
-from tests.plugins.daemon import wait_until
+from tests.plugins.daemon import mounts_available
 from tests.plugins.net import LOOPBACK, free_port, wait_for_port
 
 pytestmark = pytest.mark.integration
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 # Source folders and the package each installs as.
 SOURCES = {"stashplex": "stashplex", "migrations": "stashplex_migrations"}
+SMOKE = ROOT / "tests" / "plugins" / "smoke.py"
 
 
 def build_stage_copies() -> list[str]:
@@ -47,6 +50,19 @@ def build_stage_copies() -> list[str]:
         elif word.upper() == "COPY" and in_build:
             copies.extend(shlex.split(rest)[:-1])
     return copies
+
+
+def image_environment() -> dict[str, str]:
+    """The ENV of the Dockerfile's last stage."""
+    found: dict[str, str] = {}
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    for line in text.splitlines():
+        word, _, rest = line.strip().partition(" ")
+        if word.upper() == "FROM":
+            found = {}
+        elif word.upper() == "ENV":
+            found.update(item.split("=", 1) for item in shlex.split(rest))
+    return found
 
 
 def source_files() -> set[str]:
@@ -229,29 +245,21 @@ def test_the_installed_commands_sync_and_serve(
     assert synced.startswith("full sync:") and f"{lib.live_count()} added" in synced, synced
 
 
-def test_the_installed_service_answers_plex(installed: Path, sample_stash, served) -> None:
+def test_the_installed_service_answers_plex(
+    installed: Path, sample_stash, served, tmp_path: Path
+) -> None:
     http, served_env = served
-    lib = sample_stash.library
-    wait_until(
-        lambda: http.get("/health").json()["mirror"]["scenes"] == lib.live_count(),
-        timeout=60,
-        what="the first sync",
+    # The HTTP checks scripts/docker-smoke runs in the image, run the same way here.
+    url = str(http.base_url).rstrip("/")
+    checked = subprocess.run(
+        [str(installed / "python"), str(SMOKE), url, sample_stash.url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
     )
-    # The first pass of an empty mirror is a full one, and /health says so.
-    assert http.get("/health").json()["sync"]["last_run"]["kind"] == "full"
-    scene = lib.scene(7)
-    response = http.post(
-        "/library/metadata/matches", json={"type": 1, "filename": scene["files"][0]["path"]}
-    )
-    assert response.status_code == 200, response.text
-    (hit,) = response.json()["MediaContainer"]["Metadata"]
-    assert hit["ratingKey"] == "scene-7"
-    response = http.get("/library/metadata/scene-7")
-    assert response.status_code == 200, response.text
-    (item,) = response.json()["MediaContainer"]["Metadata"]
-    assert item["guid"] == "tv.plex.agents.custom.stashplex://movie/scene-7"
-    if scene.get("title"):
-        assert item["title"] == scene["title"]
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.startswith(f"smoke: {url} mirrors and answers"), checked.stdout
     # The image's health check: the installed command finds the port in the settings.
     checked = subprocess.run(
         [str(installed / "stashplex"), "health"],
@@ -263,7 +271,95 @@ def test_the_installed_service_answers_plex(installed: Path, sample_stash, serve
     assert checked.returncode == 0, checked.stderr
     port = served_env["STASHPLEX_PLEXAGENTSERVER_PORT"]
     assert checked.stdout.startswith(f"http://127.0.0.1:{port}/health: ok"), checked.stdout
-    # The TV provider and the status page come from the wheel too.
-    assert http.get("/tv").json()["MediaProvider"]["identifier"].endswith(".tv")
-    status = http.get("/status", headers={"Accept": "text/html"})
-    assert status.status_code == 200 and "<html" in status.text.lower()
+
+
+def unshare() -> list[str]:
+    # As root a mount namespace is enough; otherwise a user namespace maps us to root in it.
+    command = ["unshare", "--mount", "--propagation", "private"]
+    return command if os.geteuid() == 0 else [*command, "--user", "--map-root-user"]
+
+
+def read_only_root(writable: Path) -> str:
+    """Shell commands (in a private mount namespace) that leave only `writable` writable."""
+    target = shlex.quote(str(writable))
+    return f"mount --bind {target} {target} && mount -o remount,bind,ro /"
+
+
+@functools.cache
+def read_only_roots_available() -> bool:
+    if not mounts_available():
+        return False
+    with tempfile.TemporaryDirectory() as outside:
+        inside = Path(outside, "data")
+        inside.mkdir()
+        here, there = shlex.quote(str(inside / "ok")), shlex.quote(str(Path(outside, "ok")))
+        probe = f"{read_only_root(inside)} && touch {here} && ! touch {there} 2>/dev/null"
+        result = subprocess.run(
+            [*unshare(), "sh", "-c", probe], capture_output=True, text=True, timeout=30
+        )
+        return result.returncode == 0 and (inside / "ok").exists()
+
+
+@pytest.mark.skipif(not read_only_roots_available(), reason="no read-only root namespace here")
+def test_the_image_environment_on_a_read_only_root(
+    installed: Path, sample_stash, tmp_path: Path
+) -> None:
+    """As the container runs (`docker run --read-only`, compose's read_only): the image's
+    environment and settings file, a root filesystem that refuses every write, and one
+    writable folder standing for the /data volume. Posters on, so images are written too."""
+    data, config = tmp_path / "data", tmp_path / "config"
+    (data / "tmp").mkdir(parents=True)  # the image makes /data/tmp
+    config.mkdir()
+    shutil.copy(ROOT / "settings.ini", config / "settings.ini")  # the image's sample
+    env = {
+        name: value.replace("/data", str(data)).replace("/config", str(config))
+        for name, value in image_environment().items()
+    }
+    assert env["TMPDIR"].startswith(str(data)) and env["MALLOC_MMAP_THRESHOLD_"]
+    port = free_port()
+    env |= {
+        "PATH": f"{installed}:/usr/bin:/bin",
+        "HOME": str(data),  # the image's user has /data as home
+        "STASH_HOST": sample_stash.url,
+        "POSTER_MODE": "true",
+        "STASHPLEX_PLEXAGENTSERVER_HOST": LOOPBACK,
+        "STASHPLEX_PLEXAGENTSERVER_PORT": str(port),
+    }
+    command = ["stashplex", "serve"]
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*unshare(), "sh", "-c", f"{read_only_root(data)} && exec {shlex.join(command)}"],
+            env=env,
+            cwd=data,  # the image's WORKDIR
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        try:
+            wait_for_port(port, timeout=60)
+        except TimeoutError:
+            pytest.fail(f"stashplex serve did not start read-only:\n{log_path.read_text()}")
+        url = f"http://{LOOPBACK}:{port}"
+        checked = subprocess.run(
+            [str(installed / "python"), str(SMOKE), url, sample_stash.url],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            cwd=tmp_path,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr + log_path.read_text()
+        with httpx.Client(base_url=url, timeout=30) as http:
+            for path in ("/stash/scene/7/poster", "/stash/performer/1/image"):
+                assert http.get(path).status_code in (200, 404), path
+        health = subprocess.run(
+            [str(installed / "stashplex"), "health"], env=env, capture_output=True, timeout=60
+        )
+        assert health.returncode == 0, health.stderr
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    log_text = log_path.read_text()
+    assert "Read-only file system" not in log_text and "Traceback" not in log_text, log_text
+    assert process.returncode == 0, log_text
+    assert (data / "stashplex.db").exists() and any((data / "posters").rglob("*.jpg"))

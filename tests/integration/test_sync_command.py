@@ -46,9 +46,12 @@ def test_summary_and_exit_code(tmp_path: Path, sample_stash) -> None:
     result = run_sync(tmp_path, env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1
+    assert len(lines) == 2
     assert lines[0].startswith(f"full sync: {sample_stash.library.live_count()} added, 0 updated")
     assert lines[0].endswith("s") and "unchanged in" in lines[0]
+    # The image cache filled by the sync (images outlive Stash).
+    assert lines[1].startswith("images: ") and " fetched " in lines[1]
+    assert any((tmp_path / "images" / "scene").rglob("*.*"))
     # No progress bar when stderr is not a terminal.
     assert "\r" not in result.stderr
     sample_stash.library.advance(600)
@@ -59,6 +62,7 @@ def test_summary_and_exit_code(tmp_path: Path, sample_stash) -> None:
     assert one.stdout.startswith("scenes sync: 0 added, 0 updated, 0 removed, 2 unchanged")
     full = run_sync(tmp_path, env, "--full")
     assert full.stdout.startswith("full sync: 0 added")
+    assert "images: 0 fetched" in full.stdout  # all cached already
 
 
 def test_stash_unreachable_is_one_line_and_nonzero(tmp_path: Path) -> None:

@@ -206,8 +206,12 @@ def test_without_a_scheduler_there_are_no_buttons_and_the_api_says_so(wired) -> 
 def test_the_page_shows_a_running_pass_and_reloads_often_meanwhile(wired) -> None:
     idle = wired().client.simulate_get("/status").text
     assert 'content="30"' in idle
-    busy = SyncStatus(running="full", progress=("scenes", 500, 2000), queued=["sweep"])
-    page = wired(status=busy).client.simulate_get("/status").text
+    busy = SyncStatus(
+        running="full", progress=("scenes", 500, 2000), queued=["sweep"], events_received=1234
+    )
+    w = wired(status=busy, STASHPLEX_SYNC_WEBHOOK_TOKEN=TOKEN)
+    page = w.client.simulate_get("/status").text
+    assert "webhook: 1,234 events since stashplex started" in page
     assert "running now (full: scenes 500 of 2,000 (25%))" in page
     assert "Queued: sweep." in page
     assert 'content="3"' in page
