@@ -315,7 +315,7 @@ class Section:
 class ServerSettings(Section):
     SECTION: ClassVar[str] = "plexagentserver"
 
-    host: str = setting("0.0.0.0", _host, "address to listen on")
+    host: str = setting("0.0.0.0", _host, "address to listen on (:: for IPv6 and IPv4)")
     port: int = setting("7979", _int_range(1, 65535), "port to listen on")
     # 16: a thread waiting on Stash for an image must not leave metadata queued behind it
     # (scripts/bench_storm.py: p99 of matches 170 ms-1 s with 8 threads, 21 ms with 16).

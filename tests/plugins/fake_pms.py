@@ -56,6 +56,7 @@ class Seen:
     at: float
     body_hash: str | None = None
     body_size: int = 0
+    content_type: str | None = None
 
 
 @dataclass
@@ -186,6 +187,7 @@ class FakePMS:
         if body:
             seen.body_hash = hashlib.sha256(body).hexdigest()
             seen.body_size = len(body)
+            seen.content_type = headers.get("Content-Type")
         with self.lock:
             self.seen.append(seen)
             failure = self.failures.pop(0) if self.failures else None
