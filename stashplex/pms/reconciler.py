@@ -219,7 +219,8 @@ class Reconciler:
                 self._item(item.key, item.guid)
             start += len(items)
             self._save(Position(started_at, section.key, plex_type, start))
-            if not items or start >= total:
+            # Without a total from PMS, a short page is the last one.
+            if len(items) < self.page_size or (total is not None and start >= total):
                 return True
             self._sleep(self.page_pause)
         return False

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from stashplex.mirror.plex_uploads import PlexUploads
 from stashplex.pms.api import PmsClient
 from stashplex.pms.pictures import Pictures
+from stashplex.posters.render import sniff_image
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class ArtworkSender:
                 result.unchanged += 1
                 continue
             self.limit.wait()
-            self.pms.upload(plex_key, kind, data)
+            self.pms.upload(plex_key, kind, data, sniff_image(data) or "image/jpeg")
             self.uploads.record(plex_key, kind, guid, source, hashed)
             result.uploaded += 1
             with self._count_lock:
