@@ -558,6 +558,15 @@ def _dry_run(
     if not mirror_ok:
         out.add(FAIL, "no dry run without a mirror", "see the Mirror lines above")
         return
+    try:
+        _run_dry(settings, options, sections, out)
+    except sqlite3.Error as exc:  # the mirror changed under us (replaced, locked, broken)
+        out.add(FAIL, f"the dry run could not read the mirror: {exc}", "run doctor again")
+
+
+def _run_dry(
+    settings: Settings, options: Options, sections: list[PlexSection] | None, out: Section
+) -> None:
     db = Database.open(settings.mirror.database, migrate=False, readers=1)
     runner = DryRunner(settings, db)
     try:

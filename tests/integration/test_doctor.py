@@ -8,6 +8,7 @@ import io
 import ipaddress
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -250,6 +251,42 @@ def test_mirror_missing_unmigrated_and_never_synced(tmp_path: Path) -> None:
     out = Section("Mirror")
     assert doctor.check_mirror(settings, out) is False
     assert "stashplex db upgrade" in one(out, FAIL, "schema at abc123").fix
+
+
+def test_last_sync_failed_or_running(mirrored: Mirrored) -> None:
+    settings = mirrored.settings
+    with sqlite3.connect(settings.mirror.database) as connection:
+        connection.execute(
+            "INSERT INTO sync_runs (kind, started_at, finished_at, ok, added, updated, removed,"
+            " unchanged, error) VALUES ('incremental', ?, ?, 0, 0, 0, 0, 0, 'Stash went away')",
+            (time.time() - 600, time.time() - 590),
+        )
+    out = Section("Mirror")
+    doctor.check_mirror(settings, out)
+    failed = one(out, WARN, "the last sync (incremental, 10 min ago) failed: Stash went away")
+    assert "the last good one was" in failed.text and "stashplex-sync" in failed.fix
+    with sqlite3.connect(settings.mirror.database) as connection:
+        connection.execute(
+            "INSERT INTO sync_runs (kind, started_at, added, updated, removed, unchanged)"
+            " VALUES ('sweep', ?, 0, 0, 0, 0)",
+            (time.time() - 5,),
+        )
+    out = Section("Mirror")
+    doctor.check_mirror(settings, out)
+    one(out, OK, "a sweep sync is running")
+
+
+def test_low_disk_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings(tmp_path, f"http://{LOOPBACK}:{free_port()}")
+    usage = shutil.disk_usage(tmp_path)
+    for free, state in ((50 * 1024 * 1024, FAIL), (1024**3, WARN)):
+        monkeypatch.setattr(
+            doctor.shutil, "disk_usage", lambda path, free=free: usage._replace(free=free)
+        )
+        out = Section("Posters")
+        doctor.check_posters(settings, out)
+        low = one(out, state, "free at")
+        assert low.fix
 
 
 def test_poster_folder_not_writable(tmp_path: Path) -> None:
