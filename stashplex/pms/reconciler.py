@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.plex_uploads import PlexUploads
@@ -49,9 +50,13 @@ class Position:
     start: int = 0
 
 
+# Between walks, walking, waiting after a failure, not configured.
+WalkState = Literal["idle", "running", "paused", "off"]
+
+
 @dataclass
 class ReconcileStatus:
-    state: str = "idle"  # idle, running, paused, off
+    state: WalkState = "idle"
     section: str | None = None  # the title of the section being walked
     done: int = 0  # items looked at in this walk
     total: int | None = None  # items of the current section and type
