@@ -4,9 +4,9 @@ requests they authenticate.
 Every code path runs with a known key and token (and a wrong key, itself a secret): syncs of
 every kind, serving, live lookups, images, posters, uploads and refreshes to a fake PMS, Stash
 and Plex refusing them, error answers, the status page and its checkup, /health, and the
-command line (the doctor included). Then
-neither value may appear in any log line, any answer (body or header), any command output, or
-any stored file: the mirror (and its WAL), the image cache, the posters.
+command line (the doctor included). Then neither value may appear in any log line, any answer
+(body or header), any command output, or any stored file: the mirror (and its WAL), the image
+cache, the posters.
 """
 
 from __future__ import annotations
