@@ -114,6 +114,7 @@ def create_app(
     posters: PosterService | None = None,
     images: ImageSource | None = None,
     on_metadata: Callable[[int], None] | None = None,
+    on_item: Callable[[str], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
     plex_status: Callable[[], PlexArtwork | None] | None = None,
@@ -127,11 +128,12 @@ def create_app(
     with `retries=0`: a Plex request never waits for retries. `listen_url` is the base URL used
     when a request's Host header is unusable (default: from the settings' host and port).
     `posters` renders and stores posters (default: one over `stash`); `images` serves the image
-    routes (default: one of the app's own, closed with it); `on_metadata` hears of
-    every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
-    status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
-    (both: the scheduler's; None: this app runs no syncs); `run_checkup()` builds the doctor's
-    report for the status page's checkup button (None: no checkup here).
+    routes (default: one of the app's own, closed with it); `on_metadata` hears of every movie
+    metadata answer and `on_item` the guid of every TV one (the artwork uploader);
+    `sync_status` and `stash_version` feed the status page; `queue_changes` takes the
+    webhook's events and `run_sync(kind)` starts a pass (both: the scheduler's; None: this app
+    runs no syncs); `run_checkup()` builds the doctor's report for the status page's checkup
+    button (None: no checkup here).
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
     middleware: list[AllowedNetworks | BodyLimit] = []
@@ -155,6 +157,7 @@ def create_app(
     )
     context = Context(settings, db, MirrorLookups(connections), base_url, fallback)
     context.on_metadata = on_metadata
+    context.on_item = on_item
     if posters is None:
         posters = PosterService.from_settings(settings, db, stash)
     app.owns_images = images is None
