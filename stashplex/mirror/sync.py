@@ -39,7 +39,7 @@ from stashplex.redaction import redact_optional, register
 from stashplex.settings import Settings
 from stashplex.stash import parse
 from stashplex.stash.client import StashClient
-from stashplex.stash.errors import StashDataError, StashError
+from stashplex.stash.errors import StashBadResponse, StashDataError, StashError
 from stashplex.stash.version import StashInfo, probe
 
 log = logging.getLogger(__name__)
@@ -627,7 +627,7 @@ def _sweep_item(item: Any) -> dict[str, Any]:
             ],
         }
     except (AttributeError, KeyError, TypeError):
-        raise parse.StashBadResponse("Stash sent an unusable sweep item") from None
+        raise StashBadResponse("Stash sent an unusable sweep item") from None
 
 
 def _as_page(report: SyncReport) -> PageResult:
