@@ -71,9 +71,11 @@ class MirrorWriter:
         scenes: Sequence[Scene],
         *,
         prune: tuple[int, int] | None = None,
+        state: dict[str, str | None] | None = None,
     ) -> PageResult:
         """Upsert these scenes; with `prune=(low, high)`, also delete mirrored scenes with
-        low < id <= high that are not among them (a keyset page proves they are gone)."""
+        low < id <= high that are not among them (a keyset page proves they are gone); `state`
+        is written to sync_state in the same transaction."""
         result = PageResult()
         now = time.time()
         values = {scene.id: rows.scene_values(scene) for scene in scenes}
@@ -109,6 +111,8 @@ class MirrorWriter:
                 self._delete(connection, gone, result)
             if changed:
                 generation.bump(connection)
+            if state:
+                set_state(connection, state)
         return result
 
     def _write_scenes(

@@ -161,8 +161,14 @@ class ImageSource:
     def image(self, kind: ImageKind, entity_id: int) -> Image | None:
         """The cached file of an entity's current image, fetching it if needed; None if none.
 
-        A mirrored scene without a cover gets its 16:9 title card instead."""
-        found = self._image(kind, entity_id)
+        A mirrored scene without a cover gets its 16:9 title card instead, also while Stash
+        cannot be asked when the poster records say it has none."""
+        try:
+            found = self._image(kind, entity_id)
+        except StashUnavailable:
+            if kind == "scene" and self.posters.cached(entity_id) == (True, None):
+                return self.card(entity_id, poster=False)
+            raise
         if found is None and kind == "scene":
             return self.card(entity_id, poster=False)
         return found
