@@ -42,7 +42,7 @@ from stashplex.pms.api import (
     PmsClient,
 )
 from stashplex.redaction import redact
-from stashplex.settings import Settings
+from stashplex.settings import Settings, ShowBy
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
     StashAuthError,
@@ -619,7 +619,7 @@ def files(count: int, word: str = "file") -> str:
 
 
 def _describe(
-    result: DryRun, folders: FolderIndex | None, out: Section, show_by: str = "studio"
+    result: DryRun, folders: FolderIndex | None, out: Section, show_by: ShowBy = "studio"
 ) -> None:
     if result.total == 0:
         out.add(
