@@ -238,11 +238,13 @@ def writable_folder(folder: Path) -> str | None:
 
 
 def _size(count: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+    if count < 1024:
+        return f"{count:,.0f} bytes"
+    for unit in ("KB", "MB"):
         count /= 1024
-    return f"{count:,.1f} TB"  # pragma: no cover - the loop returns at GB
+        if count < 1024:
+            return f"{count:,.1f} {unit}"
+    return f"{count / 1024:,.1f} GB"
 
 
 def check_posters(settings: Settings, out: Section) -> None:
@@ -291,11 +293,8 @@ def check_posters(settings: Settings, out: Section) -> None:
 def check_provider(settings: Settings, out: Section) -> None:
     configured = settings.server.agent_base_url
     url = configured or listening_base_url(settings.server.host, settings.server.port)
-    setting = (
-        "[plexagentserver] agent_base_url"
-        if configured
-        else "[plexagentserver] host and port (agent_base_url is empty)"
-    )
+    key = "[plexagentserver] agent_base_url" if configured else "[plexagentserver] host and port"
+    source = key if configured else f"{key} (agent_base_url is empty)"
     # The user's own address, tried as configured even when it is not loopback.
     with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
         answers: dict[str, str] = {}
@@ -305,9 +304,9 @@ def check_provider(settings: Settings, out: Section) -> None:
             except httpx.HTTPError as exc:
                 out.add(
                     FAIL,
-                    f"nothing answers at {url} ({type(exc).__name__}), from {setting}",
-                    "start stashplex serve on this machine; if it runs, fix "
-                    f"{setting.split(' (')[0]}: the address Plex reaches stashplex at",
+                    f"nothing answers at {url} ({type(exc).__name__}), from {source}",
+                    f"start stashplex serve on this machine; if it runs, fix {key}: the address "
+                    "Plex reaches stashplex at",
                 )
                 return
             answers[path] = _identifier(response)
@@ -323,8 +322,8 @@ def check_provider(settings: Settings, out: Section) -> None:
                     FAIL,
                     f"{url}{path} answers, but not as stashplex "
                     f"(HTTP {response.status_code}, {answers[path] or 'no provider identifier'})",
-                    f"{setting.split(' (')[0]} must be stashplex's own address and port "
-                    "(7979 by default), without a path",
+                    f"{key} must be stashplex's own address and port (7979 by default), "
+                    "without a path",
                 )
                 return
     out.add(OK, f"{url} answers as stashplex (movies at /, TV at /tv)")
