@@ -166,6 +166,7 @@ class Service:
                 images=artwork.images,
                 plex_status=artwork.plex_status,
                 on_metadata=artwork.on_metadata,
+                on_item=artwork.on_item,
                 sync_status=lambda: scheduler.status,
                 stash_version=lambda: syncer.info.version if syncer.info else None,
                 queue_changes=scheduler.queue_changes,

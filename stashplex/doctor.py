@@ -11,8 +11,10 @@ page runs it on demand.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import shutil
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -20,10 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 import httpx
 
-from stashplex import __version__, logs
+from stashplex import __version__, lan, logs
 from stashplex.checklist import FAIL, OK, WARN, Report, Section, can_encode, render_text
 from stashplex.dry_run import UNMATCHED_SHOWN, DryRun, DryRunner, read_paths
 from stashplex.mirror import diagnosis
@@ -39,7 +42,7 @@ from stashplex.pms.api import (
     PmsClient,
 )
 from stashplex.redaction import redact
-from stashplex.settings import Settings
+from stashplex.settings import Settings, ShowBy
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
     StashAuthError,
@@ -49,6 +52,7 @@ from stashplex.stash.errors import (
     StashUnreachable,
 )
 from stashplex.stash.version import probe
+from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import listening_base_url
 
 EXIT_OK = 0
@@ -128,8 +132,10 @@ def check_stash(settings: Settings, out: Section) -> None:
             )
             return
     out.add(OK, f"Stash answers at {url}")
-    supported = "from its schema" if info.numbers is None else "v0.24.0 or newer is supported"
-    out.add(OK, f"Stash {info.version} ({supported})")
+    if info.numbers is None:
+        out.add(OK, f"Stash {info.version}: what its API has is read from its schema")
+    else:
+        out.add(OK, f"Stash {info.version} is supported (v0.24.0 or newer)")
     out.add(OK, key_text)
     out.add(OK, "Stash's status is OK (set up, no migration pending)")
 
@@ -232,11 +238,13 @@ def writable_folder(folder: Path) -> str | None:
 
 
 def _size(count: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+    if count < 1024:
+        return f"{count:,.0f} bytes"
+    for unit in ("KB", "MB"):
         count /= 1024
-    return f"{count:,.1f} TB"  # pragma: no cover - the loop returns at GB
+        if count < 1024:
+            return f"{count:,.1f} {unit}"
+    return f"{count / 1024:,.1f} GB"
 
 
 def check_posters(settings: Settings, out: Section) -> None:
@@ -285,11 +293,8 @@ def check_posters(settings: Settings, out: Section) -> None:
 def check_provider(settings: Settings, out: Section) -> None:
     configured = settings.server.agent_base_url
     url = configured or listening_base_url(settings.server.host, settings.server.port)
-    setting = (
-        "[plexagentserver] agent_base_url"
-        if configured
-        else "[plexagentserver] host and port (agent_base_url is empty)"
-    )
+    key = "[plexagentserver] agent_base_url" if configured else "[plexagentserver] host and port"
+    source = key if configured else f"{key} (agent_base_url is empty)"
     # The user's own address, tried as configured even when it is not loopback.
     with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
         answers: dict[str, str] = {}
@@ -299,9 +304,9 @@ def check_provider(settings: Settings, out: Section) -> None:
             except httpx.HTTPError as exc:
                 out.add(
                     FAIL,
-                    f"nothing answers at {url} ({type(exc).__name__}), from {setting}",
-                    "start stashplex serve on this machine; if it runs, fix "
-                    f"{setting.split(' (')[0]}: the address Plex reaches stashplex at",
+                    f"nothing answers at {url} ({type(exc).__name__}), from {source}",
+                    f"start stashplex serve on this machine; if it runs, fix {key}: the address "
+                    "Plex reaches stashplex at",
                 )
                 return
             answers[path] = _identifier(response)
@@ -317,19 +322,79 @@ def check_provider(settings: Settings, out: Section) -> None:
                     FAIL,
                     f"{url}{path} answers, but not as stashplex "
                     f"(HTTP {response.status_code}, {answers[path] or 'no provider identifier'})",
-                    f"{setting.split(' (')[0]} must be stashplex's own address and port "
-                    "(7979 by default), without a path",
+                    f"{key} must be stashplex's own address and port (7979 by default), "
+                    "without a path",
                 )
                 return
     out.add(OK, f"{url} answers as stashplex (movies at /, TV at /tv)")
+    example = f"http://{_lan_address()}:{settings.server.port}"
     if not configured:
         out.add(
             WARN,
             "[plexagentserver] agent_base_url is empty: image links follow the address each "
             "request of Plex uses",
-            f"set it to the URL Plex reaches stashplex at, e.g. http://<this machine's LAN "
-            f"address>:{settings.server.port}",
+            f"set it to the URL Plex reaches stashplex at, e.g. {example}",
         )
+    elif _is_loopback(urlsplit(url).hostname) and not _is_loopback(
+        urlsplit(settings.plex.url or "").hostname
+    ):
+        out.add(
+            WARN,
+            f"{url} is this machine's loopback address: only a Plex on this same machine "
+            "reaches it",
+            f"unless Plex runs here, set [plexagentserver] agent_base_url to e.g. {example}",
+        )
+
+
+def _lan_address() -> str:
+    found = lan.addresses()
+    return found[0] if found else "<this machine's LAN address>"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _addresses(host: str) -> list[str]:
+    """The IP addresses of a host name (the user's own Plex URL), or of an IP literal."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return []
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _plex_allowed(settings: Settings, out: Section) -> None:
+    """Plex's requests come from its own address: it must be in allowed_networks."""
+    networks = settings.server.allowed_networks
+    host = urlsplit(settings.plex.url or "").hostname
+    if not networks or not host:  # `any`: no check
+        return
+    addresses = _addresses(host)
+    if not addresses:
+        return
+    check = AllowedNetworks(networks)
+    refused = [a for a in addresses if not check.allows(a)]
+    if refused:
+        out.add(
+            WARN,
+            f"Plex's address {', '.join(refused)} is not in [plexagentserver] "
+            "allowed_networks: its requests to the provider would be refused (403)",
+            "add Plex's network to allowed_networks (e.g. 192.168.1.0/24)",
+        )
+    else:
+        out.add(OK, f"Plex's address {', '.join(addresses)} may use the provider")
 
 
 def _identifier(response: httpx.Response) -> str:
@@ -416,6 +481,7 @@ def check_plex(settings: Settings, options: Options, out: Section) -> list[PlexS
             out.add(FAIL, f"cannot list Plex's libraries: {exc}")
             return None
     out.add(OK, "Plex accepts the token")
+    _plex_allowed(settings, out)
     return _libraries(libraries, options, out)
 
 
@@ -491,6 +557,15 @@ def _dry_run(
     if not mirror_ok:
         out.add(FAIL, "no dry run without a mirror", "see the Mirror lines above")
         return
+    try:
+        _run_dry(settings, options, sections, out)
+    except sqlite3.Error as exc:  # the mirror changed under us (replaced, locked, broken)
+        out.add(FAIL, f"the dry run could not read the mirror: {exc}", "run doctor again")
+
+
+def _run_dry(
+    settings: Settings, options: Options, sections: list[PlexSection] | None, out: Section
+) -> None:
     db = Database.open(settings.mirror.database, migrate=False, readers=1)
     runner = DryRunner(settings, db)
     try:
@@ -538,8 +613,12 @@ def _from_plex(
     return True
 
 
+def files(count: int, word: str = "file") -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
 def _describe(
-    result: DryRun, folders: FolderIndex | None, out: Section, show_by: str = "studio"
+    result: DryRun, folders: FolderIndex | None, out: Section, show_by: ShowBy = "studio"
 ) -> None:
     if result.total == 0:
         out.add(
@@ -553,7 +632,7 @@ def _describe(
     matched = result.matched
     out.add(
         OK if matched else FAIL,
-        f"{matched:,} of {result.total:,} files would match" + (f" (by {tiers})" if tiers else ""),
+        f"{matched:,} of {files(result.total)} would match" + (f" (by {tiers})" if tiers else ""),
         None if matched else "see below",
     )
     hint = result.exact_hint()
@@ -570,8 +649,8 @@ def _describe(
     if result.hidden:
         out.add(
             WARN,
-            f"{result.hidden:,} files are scenes hidden from Plex by [metadata] "
-            "require_organized or require_stash_id",
+            "scenes hidden from Plex by [metadata] require_organized or require_stash_id: "
+            f"{files(result.hidden)}",
         )
     if result.no_show:
         count = len(result.no_show)
@@ -579,13 +658,13 @@ def _describe(
         more = (f"… and {count - len(shown):,} more",) if count > len(shown) else ()
         out.add(
             WARN,
-            f"{count:,} files of a TV library are scenes without a show "
-            f"([tv] show_by = {show_by}): they stay unmatched there",
+            f"scenes without a show ([tv] show_by = {show_by}), which stay unmatched in a TV "
+            f"library: {files(count)}",
             "give the scenes a studio (or group) in Stash, or keep these files in a Movies library",
             shown + more,
         )
     if result.no_file:
-        out.add(WARN, f"{result.no_file:,} items have no file path in Plex")
+        out.add(WARN, f"{files(result.no_file, 'item')} without a file path in Plex")
     if result.unmatched:
         count = len(result.unmatched)
         shown = tuple(result.unmatched[:UNMATCHED_SHOWN])
@@ -606,7 +685,8 @@ def _describe(
             extra = ()
         out.add(
             FAIL,
-            f"{count:,} files would not match (first {len(shown)} below)",
+            f"{files(count)} would not match"
+            + (f" (the first {len(shown)} below)" if count > len(shown) else ""),
             fix,
             shown + more + extra,
         )

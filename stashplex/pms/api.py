@@ -200,8 +200,9 @@ class PmsClient:
 
     def items(
         self, section: PlexSection, plex_type: int, start: int, size: int
-    ) -> tuple[int, list[PlexItem]]:
-        """One page of a section's items of a type: (the section's total, the page)."""
+    ) -> tuple[int | None, list[PlexItem]]:
+        """One page of a section's items of a type: (the section's total, None when PMS does
+        not say, and the page)."""
         path = f"/library/sections/{section.key}/all"
         params = {
             "type": str(plex_type),
@@ -214,7 +215,7 @@ class PmsClient:
         total = body.get("totalSize")
         if not isinstance(total, int) or isinstance(total, bool):
             header = response.headers.get("X-Plex-Container-Total-Size", "")
-            total = int(header) if header.isdigit() else start + len(entries)
+            total = int(header) if header.isdigit() else None
         found = []
         for entry in entries:
             key, guid = entry.get("ratingKey"), entry.get("guid")

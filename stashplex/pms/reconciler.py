@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.plex_uploads import PlexUploads
@@ -49,9 +50,13 @@ class Position:
     start: int = 0
 
 
+# Between walks, walking, waiting after a failure, not configured.
+WalkState = Literal["idle", "running", "paused", "off"]
+
+
 @dataclass
 class ReconcileStatus:
-    state: str = "idle"  # idle, running, paused, off
+    state: WalkState = "idle"
     section: str | None = None  # the title of the section being walked
     done: int = 0  # items looked at in this walk
     total: int | None = None  # items of the current section and type
@@ -218,7 +223,8 @@ class Reconciler:
                 self._item(item.key, item.guid)
             start += len(items)
             self._save(Position(started_at, section.key, plex_type, start))
-            if not items or start >= total:
+            # Without a total from PMS, a short page is the last one.
+            if len(items) < self.page_size or (total is not None and start >= total):
                 return True
             self._sleep(self.page_pause)
         return False

@@ -13,6 +13,7 @@ from datetime import datetime
 from html import escape
 
 from stashplex.checklist import FAIL, OK, SYMBOLS, Report
+from stashplex.pms.reconciler import WalkState
 from stashplex.redaction import redact
 
 
@@ -41,7 +42,7 @@ class PlexArtwork:
 
     url: str
     uploaded: int  # images recorded as uploaded, ever
-    walk_state: str  # idle, running, paused, off
+    walk_state: WalkState
     section: str | None = None
     done: int = 0
     total: int | None = None

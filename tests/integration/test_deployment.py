@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -168,3 +169,13 @@ def test_health_command_counts_a_refusing_service_as_up(synced_provider, capsys)
         settings = load(environ={"STASHPLEX_PLEXAGENTSERVER_PORT": port}, search=False)
         assert healthcheck.run(settings, timeout=30) == 0
     assert "403" in capsys.readouterr().out
+
+
+def test_docker_smoke_says_plainly_that_it_checked_nothing_without_docker(tmp_path: Path) -> None:
+    script = ROOT / "scripts" / "docker-smoke"
+    assert (ROOT / "tests" / "plugins" / "smoke.py").is_file()  # the checks it runs
+    # No Docker client at all (never a daemon, wherever DOCKER_HOST points).
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DOCKER": str(tmp_path / "none")}
+    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 77  # "skipped", not a pass
+    assert "skipped, no Docker daemon" in result.stderr

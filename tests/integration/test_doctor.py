@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import ipaddress
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -92,7 +94,7 @@ def test_all_checks_pass_and_the_dry_run_counts_tiers(
     report = examine(configured(m, url, fake_pms))
     assert report.passed, [(c.state, c.text, c.fix) for c in lines(report)]
     one(report, OK, "Stash answers at")
-    one(report, OK, "Stash v0.30.1")
+    one(report, OK, "Stash v0.30.1 is supported")
     one(report, OK, "Stash needs no API key")
     one(report, OK, "schema up to date")
     one(report, OK, "last sync: full")
@@ -104,7 +106,7 @@ def test_all_checks_pass_and_the_dry_run_counts_tiers(
     assert "Scenes (movies" in agents.text and "Studios (TV" in agents.text
     one(report, WARN, "not on stashplex's agent: More")
     dry = one(report, OK, "files would match")
-    assert dry.text.startswith("9 of 9 files would match (by path 6, file 3)"), dry.text
+    assert dry.text.startswith("9 of 9 files would match (by path 6, TV file 3)"), dry.text
     assert not [c for c in lines(report) if "path ending" in c.text]
 
 
@@ -128,7 +130,7 @@ def test_dry_run_pages_through_plex_and_reports_unmatched_with_a_path_map_line(
     one(report, OK, "3 of 15 files would match (by suffix 3)")
     inexact = one(report, WARN, "3 of them only by their path ending")
     assert f"path_map = {plex_root} = {STASH_ROOT}" in inexact.fix
-    unmatched = one(report, FAIL, "12 files would not match (first 10 below)")
+    unmatched = one(report, FAIL, "12 files would not match (the first 10 below)")
     assert unmatched.details[:10] == tuple(new[:10])
     assert unmatched.details[10] == "… and 2 more"
     assert unmatched.details[11] == f"path_map = {plex_root} = {STASH_ROOT}"
@@ -144,8 +146,8 @@ def test_tv_files_of_scenes_without_a_show(served: tuple[Mirrored, str], fake_pm
     assert studio_less
     fake_pms.add_file(studio_less[0], section="2")
     report = examine(configured(m, url, fake_pms), Options(library="Studios"))
-    one(report, FAIL, "0 of 1 files would match")
-    no_show = one(report, WARN, "1 files of a TV library are scenes without a show")
+    one(report, FAIL, "0 of 1 file would match")
+    no_show = one(report, WARN, "which stay unmatched in a TV library: 1 file")
     assert no_show.details == (studio_less[0],)
     assert "[tv] show_by = studio" in no_show.text
     assert not [c for c in lines(report, FAIL) if "would not match" in c.text]
@@ -161,7 +163,7 @@ def test_dry_run_without_plex_reads_a_list_or_walks_a_folder(
     report = examine(configured(m, url), Options(paths=listed))
     one(report, WARN, "[plex] url and token are not set")
     one(report, OK, "2 of 3 files would match (by path 2)")
-    unmatched = one(report, FAIL, "1 files would not match")
+    unmatched = one(report, FAIL, "1 file would not match")
     assert unmatched.details == ("/elsewhere/unknown.mp4",)
     assert "Stash has no file by these names" in unmatched.fix
 
@@ -171,7 +173,7 @@ def test_dry_run_without_plex_reads_a_list_or_walks_a_folder(
     (folder / "Sample Traps" / "cover.jpg").write_bytes(b"")
     (folder / "Sample Traps" / ".hidden.mp4").write_bytes(b"")
     report = examine(configured(m, url), Options(paths=folder))
-    one(report, OK, "1 of 1 files would match (by suffix 1)")
+    one(report, OK, "1 of 1 file would match (by suffix 1)")
 
 
 def test_no_dry_run_source_is_a_warning(served: tuple[Mirrored, str]) -> None:
@@ -250,6 +252,47 @@ def test_mirror_missing_unmigrated_and_never_synced(tmp_path: Path) -> None:
     assert doctor.check_mirror(settings, out) is False
     assert "stashplex db upgrade" in one(out, FAIL, "schema at abc123").fix
 
+    settings.mirror.database.write_bytes(b"not a database, just bytes" * 100)
+    out = Section("Mirror")
+    assert doctor.check_mirror(settings, out) is False
+    assert "rebuild" in one(out, FAIL, "cannot be read as a mirror").fix
+
+
+def test_last_sync_failed_or_running(mirrored: Mirrored) -> None:
+    settings = mirrored.settings
+    with sqlite3.connect(settings.mirror.database) as connection:
+        connection.execute(
+            "INSERT INTO sync_runs (kind, started_at, finished_at, ok, added, updated, removed,"
+            " unchanged, error) VALUES ('incremental', ?, ?, 0, 0, 0, 0, 0, 'Stash went away')",
+            (time.time() - 600, time.time() - 590),
+        )
+    out = Section("Mirror")
+    doctor.check_mirror(settings, out)
+    failed = one(out, WARN, "the last sync (incremental, 10 min ago) failed: Stash went away")
+    assert "the last good one was" in failed.text and "stashplex-sync" in failed.fix
+    with sqlite3.connect(settings.mirror.database) as connection:
+        connection.execute(
+            "INSERT INTO sync_runs (kind, started_at, added, updated, removed, unchanged)"
+            " VALUES ('sweep', ?, 0, 0, 0, 0)",
+            (time.time() - 5,),
+        )
+    out = Section("Mirror")
+    doctor.check_mirror(settings, out)
+    one(out, OK, "a sweep sync is running")
+
+
+def test_low_disk_space(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings(tmp_path, f"http://{LOOPBACK}:{free_port()}")
+    usage = shutil.disk_usage(tmp_path)
+    for free, state in ((50 * 1024 * 1024, FAIL), (1024**3, WARN)):
+        monkeypatch.setattr(
+            doctor.shutil, "disk_usage", lambda path, free=free: usage._replace(free=free)
+        )
+        out = Section("Posters")
+        doctor.check_posters(settings, out)
+        low = one(out, state, "free at")
+        assert low.fix
+
 
 def test_poster_folder_not_writable(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
@@ -312,6 +355,62 @@ def test_plex_unreachable_or_too_old(mirrored: Mirrored, fake_pms: FakePMS) -> N
     assert "[plex] url" in one(plex_section(gone), FAIL, "cannot reach Plex").fix
 
 
+def test_plex_over_https_needs_verify_tls_for_a_self_signed_certificate(
+    mirrored: Mirrored, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    https = FakePMS(tls=(str(cert), str(key))).start()
+    try:
+        assert https.url.startswith("https://")
+        refused = one(plex_section(configured(mirrored, fake=https)), FAIL, "certificate")
+        assert "[plex] verify_tls = false" in refused.fix
+        trusting = plex_section(configured(mirrored, fake=https, verify_tls=False))
+        one(trusting, OK, "Plex accepts the token")
+        assert not lines(trusting, FAIL)
+    finally:
+        https.stop()
+
+
+def test_plex_outside_allowed_networks(mirrored: Mirrored, fake_pms: FakePMS) -> None:
+    settings = configured(mirrored, fake=fake_pms)
+    one(plex_section(settings), OK, "Plex's address 127.0.0.1 may use the provider")
+    lan_only = dataclasses.replace(
+        settings,
+        server=dataclasses.replace(
+            settings.server, allowed_networks=(ipaddress.ip_network("10.0.0.0/8"),)
+        ),
+    )
+    refused = one(plex_section(lan_only), WARN, "127.0.0.1 is not in [plexagentserver]")
+    assert "allowed_networks" in refused.fix
+
+
+def test_loopback_agent_base_url_with_plex_elsewhere(served: tuple[Mirrored, str]) -> None:
+    m, url = served
+    settings = configured(m, url)
+    elsewhere = dataclasses.replace(
+        settings, plex=dataclasses.replace(settings.plex, url="http://192.0.2.10:32400")
+    )
+    out = Section("Provider")
+    doctor.check_provider(elsewhere, out)
+    one(out, OK, "answers as stashplex")
+    assert "agent_base_url" in one(out, WARN, "only a Plex on this same machine").fix
+    out = Section("Provider")
+    doctor.check_provider(settings, out)  # no [plex] url: Plex may be anywhere
+    one(out, WARN, "only a Plex on this same machine")
+    out = Section("Provider")
+    here = dataclasses.replace(
+        settings, plex=dataclasses.replace(settings.plex, url=f"http://{LOOPBACK}:32400")
+    )
+    doctor.check_provider(here, out)
+    assert not lines(out, WARN)  # Plex on this machine too: loopback is right
+
+
 def test_libraries_on_another_agent(mirrored: Mirrored, fake_pms: FakePMS) -> None:
     fake_pms.agents.update({"1": "tv.plex.agents.movie", "2": "tv.plex.agents.series"})
     settings = configured(mirrored, fake=fake_pms)
@@ -355,7 +454,7 @@ def test_command_prints_the_checklist_and_exits_by_the_result(
     listed.write_text("/nowhere/x.mp4\n")
     assert cli.main(["doctor", "--settings", str(ini), "--paths", str(listed)]) == 1
     out = capsys.readouterr().out
-    assert "  ✗ 1 files would not match" in out
+    assert "  ✗ 1 file would not match" in out
     assert "fix the lines marked ✗" in out
     assert cli.main(["doctor", "--settings", str(ini), "--paths", str(tmp_path / "no")]) == 2
 

@@ -451,11 +451,13 @@ def test_changed_options_rerender_from_the_mirror_in_pages(mirrored_factory, mon
         studio = studios.get(scenes[scene_id].studio_id)
         prefix = f"{studio.name} - " if studio is not None else ""
         assert after[scene_id] == prefix + before[scene_id]
-    # The fingerprint is stored: the next pass renders nothing again.
+    # The fingerprint is stored: the next pass renders nothing again, and reports the documents
+    # the failed pass changed (Plex refreshes them).
     m.stash.faults.up()
     pages.clear()
-    syncer.run("incremental")
+    report = syncer.run("incremental")
     assert pages == []
+    assert set(report.changed_docs) == set(scenes)
     # Back to the old settings: every document as it was.
     m.syncer.run("incremental")
     assert stored_titles(m) == before
@@ -578,7 +580,9 @@ def test_a_hidden_file_in_a_tv_library_is_not_matched_to_another_episode(provide
         return [m["ratingKey"] for m in response.json["MediaContainer"]["Metadata"]]
 
     assert matched(provider()) == ["scene-3"]
-    assert matched(provider(**env(require_organized="true"))) == []
+    p = provider(**env(require_organized="true"))
+    assert matched(p) == []
+    assert p.app.context.misses.recent() == []  # known, so not listed as unmatched
 
 
 def test_every_genre_tag_as_a_collection(provider) -> None:

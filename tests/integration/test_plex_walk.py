@@ -81,6 +81,16 @@ def test_the_walk_uploads_the_whole_library_once_and_learns_keys(
     assert view is not None and view.uploaded == len(fake_pms.uploads)
 
 
+def test_a_walk_without_totals_pages_to_the_end(
+    mirrored: Mirrored, fake_pms: FakePMS, plex_side
+) -> None:
+    artwork = plex_side(mirrored)
+    keys = library(mirrored, fake_pms, artwork, movies=5)
+    fake_pms.no_totals = True
+    walker(artwork, page_size=2).walk()
+    assert {k for k, _kind, _data in fake_pms.uploads} == set(keys.values())
+
+
 def test_an_interrupted_walk_resumes_where_it_stopped(
     mirrored: Mirrored, fake_pms: FakePMS, plex_side
 ) -> None:

@@ -56,6 +56,7 @@ class Seen:
     at: float
     body_hash: str | None = None
     body_size: int = 0
+    content_type: str | None = None
 
 
 @dataclass
@@ -68,6 +69,7 @@ class FakePMS:
     uploads: list[tuple[str, str, bytes]] = field(default_factory=list)  # (key, kind, bytes)
     failures: list[int] = field(default_factory=list)  # statuses for the next requests
     fail_from: int | None = None  # every request from the n-th on (counting all) answers 503
+    no_totals: bool = False  # pages without totalSize, as some PMS answers come
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     tls: tuple[str, str] | None = None  # (certificate PEM file, key PEM file): serve HTTPS
@@ -186,6 +188,7 @@ class FakePMS:
         if body:
             seen.body_hash = hashlib.sha256(body).hexdigest()
             seen.body_size = len(body)
+            seen.content_type = headers.get("Content-Type")
         with self.lock:
             self.seen.append(seen)
             failure = self.failures.pop(0) if self.failures else None
@@ -249,7 +252,9 @@ class FakePMS:
              **({"Media": [{"id": 1, "Part": [{"id": 1, "file": i.file}]}]} if i.file else {})}
             for i in found[start : start + size]
         ]  # fmt: skip
-        container = {"size": len(metadata), "totalSize": len(found), "offset": start}
+        container = {"size": len(metadata), "offset": start}
+        if not self.no_totals:
+            container["totalSize"] = len(found)
         return 200, {"MediaContainer": {**container, "Metadata": metadata}}
 
 
