@@ -252,6 +252,11 @@ def test_mirror_missing_unmigrated_and_never_synced(tmp_path: Path) -> None:
     assert doctor.check_mirror(settings, out) is False
     assert "stashplex db upgrade" in one(out, FAIL, "schema at abc123").fix
 
+    settings.mirror.database.write_bytes(b"not a database, just bytes" * 100)
+    out = Section("Mirror")
+    assert doctor.check_mirror(settings, out) is False
+    assert "rebuild" in one(out, FAIL, "cannot be read as a mirror").fix
+
 
 def test_last_sync_failed_or_running(mirrored: Mirrored) -> None:
     settings = mirrored.settings
