@@ -124,14 +124,17 @@ def test_pms_refusing_the_token_pauses_the_walk_with_one_line(
     artwork = plex_side(mirrored)
     library(mirrored, fake_pms, artwork, movies=2)
     fake_pms.token = "rotated"  # the token expired
+    asked = len(fake_pms.requests("GET", "/library/sections"))  # by the set-up, before the walk
     walk = walker(artwork, retry_minutes=0.001, auth_retry_minutes=0.001).start()
     try:
         deadline = time.monotonic() + 10
-        while len(fake_pms.requests("GET", "/library/sections")) < 4:
+        while len(fake_pms.requests("GET", "/library/sections")) < asked + 3:
             assert time.monotonic() < deadline, "the walk did not retry"
             time.sleep(0.02)
-        status = walk.status()
-        assert status.state == "paused" and "refused the token" in (status.last_error or "")
+        while (status := walk.status()).state != "paused":  # not caught mid-try
+            assert time.monotonic() < deadline, status
+            time.sleep(0.01)
+        assert "refused the token" in (status.last_error or "")
         warnings = [r for r in caplog.records if r.name.endswith("reconciler")]
         assert [r.levelno for r in warnings].count(logging.WARNING) == 1
         assert TOKEN not in caplog.text
