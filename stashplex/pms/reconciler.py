@@ -182,7 +182,9 @@ class Reconciler:
         position = self._position()
         libraries = self.pms.libraries(fresh=True)
         self.trouble.recovered()
-        self._set(state="running", last_error=None, next_at=None)
+        # The counters start over with a new walk (not while PMS still fails: the status
+        # keeps saying "paused" and why until it answers).
+        self._set(fresh=position.section is None, state="running", last_error=None, next_at=None)
         order = [(s, t) for s in libraries for t in SECTION_TYPES[s.type]]
         skip = position.section is not None and any(
             s.key == position.section and t == position.plex_type for s, t in order
@@ -273,7 +275,6 @@ class Reconciler:
             and isinstance(started, (int, float))
         ):
             return Position(started, section, plex_type, max(0, start))
-        self._set(fresh=True)
         return Position(self.clock())
 
     def _save(self, position: Position) -> None:
