@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, get_args
 from urllib.parse import urlsplit
 
 from stashplex.redaction import hide_url_password, redact, url_password
@@ -24,7 +24,19 @@ from stashplex.titleformat import TitleFormat, compile_format
 
 DEFAULT_FILES = ("settings.ini", "stashplexagent.config")
 POSTER_STYLES = ("letterbox", "blur")
-SHOW_BY = ("studio", "parent_studio", "group")
+# What a TV show is: a studio, a studio's top parent (its network), a group.
+ShowBy = Literal["studio", "parent_studio", "group"]
+SHOW_BY: tuple[ShowBy, ...] = get_args(ShowBy)
+
+
+def show_by_of(text: str | None) -> ShowBy | None:
+    """`text` as a `ShowBy`, if it is one."""
+    for known in SHOW_BY:
+        if text == known:
+            return known
+    return None
+
+
 RATING_AS = ("audience", "user", "off")
 CAST_ORDERS = ("stash", "name", "female_first", "male_first")
 COLLECTION_SOURCES = (
@@ -492,7 +504,7 @@ class MetadataSettings(Section):
 class TvSettings(Section):
     SECTION: ClassVar[str] = "tv"
 
-    show_by: str = setting("studio", _choice(SHOW_BY), "what a TV show is")
+    show_by: ShowBy = setting("studio", _choice(SHOW_BY), "what a TV show is")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from stashplex.plex.identity import SPECIALS, ShowKind, show_rating_key
 from stashplex.plex.mapping import MappingOptions, hidden_by, scene_title
 from stashplex.plex.tv_shape import Placement
 from stashplex.records import Group, Scene, SceneGroup, StashId, Studio, VideoFile
+from stashplex.settings import SHOW_BY, ShowBy, show_by_of
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +53,21 @@ _REBUILD_SOURCE = (
 _SOME_STASH_ID = (StashId("", ""),)
 
 
-def layout(show_by: str) -> str:
+def layout(show_by: ShowBy) -> str:
     return f"{LAYOUT_REVISION}:{show_by}"
 
 
-def _show_by_of(value: str | None) -> str | None:
+def _show_by_of(value: str | None) -> ShowBy | None:
     if not value:
         return None
     revision, _, show_by = value.partition(":")
-    if revision != str(LAYOUT_REVISION) or show_by not in tv_shape.SHOW_BY:
-        return None
-    return show_by
+    return show_by_of(show_by) if revision == str(LAYOUT_REVISION) else None
 
 
 class TvIndex:
     """The TV placement of one writer; `show_by` is None while no layout is live."""
 
-    def __init__(self, show_by: str | None, options: MappingOptions | None = None) -> None:
+    def __init__(self, show_by: ShowBy | None, options: MappingOptions | None = None) -> None:
         self.show_by = show_by
         # The movie options also shape the TV library: a scene that fails a gate is no episode,
         # and an episode's title follows `title_format`.
@@ -81,7 +80,7 @@ class TvIndex:
         ).scalar_one_or_none()
         return cls(_show_by_of(value), options)
 
-    def _placement(self, scene: Scene, show_by: str, cache: EntityCache) -> Placement | None:
+    def _placement(self, scene: Scene, show_by: ShowBy, cache: EntityCache) -> Placement | None:
         if hidden_by(scene, self.options):
             return None
         title = scene_title(cache.bundle(scene), self.options)
@@ -91,7 +90,7 @@ class TvIndex:
     def live(self) -> bool:
         return self.show_by is not None
 
-    def is_layout(self, show_by: str) -> bool:
+    def is_layout(self, show_by: ShowBy) -> bool:
         return self.show_by == show_by
 
     # --- incremental ------------------------------------------------------------------------
@@ -194,13 +193,13 @@ class TvIndex:
 
     # --- whole layout -----------------------------------------------------------------------
 
-    def rebuild(self, connection: Connection, cache: EntityCache, show_by: str) -> int:
+    def rebuild(self, connection: Connection, cache: EntityCache, show_by: ShowBy) -> int:
         """Place every mirrored scene afresh for `show_by`; returns the number of episodes.
 
         Streamed in constant memory whatever the library's size: the placements go into a
         scratch table keyed in episode order (in the mirror file, not in memory: temp_store
         is MEMORY), and are read back in that order to number them."""
-        if show_by not in tv_shape.SHOW_BY:
+        if show_by not in SHOW_BY:
             raise ValueError(f"unknown show_by: {show_by!r}")
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None
@@ -232,7 +231,7 @@ class TvIndex:
         return count
 
     def _placements(
-        self, dbapi: Any, cache: EntityCache, show_by: str, shows: dict[str, str]
+        self, dbapi: Any, cache: EntityCache, show_by: ShowBy, shows: dict[str, str]
     ) -> Iterator[tuple]:
         """Rows of the scratch table for every mirrored scene with a show, streamed in id
         order; `shows` collects each show's title."""
@@ -320,7 +319,7 @@ def _upsert_shows(connection: Connection, shows: dict[str, str]) -> None:
         )
 
 
-def _set_layout(connection: Connection, show_by: str) -> None:
+def _set_layout(connection: Connection, show_by: ShowBy) -> None:
     connection.exec_driver_sql(
         "INSERT INTO sync_state (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

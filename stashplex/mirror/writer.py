@@ -20,6 +20,7 @@ from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scen
 from stashplex.mirror.tv_index import TvIndex
 from stashplex.plex.mapping import MappingOptions
 from stashplex.records import Scene
+from stashplex.settings import ShowBy
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], upsert_key: str | None = None) -> str:
@@ -277,7 +278,7 @@ class MirrorWriter:
                     )
         return changed
 
-    def rebuild_tv(self, show_by: str) -> int:
+    def rebuild_tv(self, show_by: ShowBy) -> int:
         """Lay the TV library out afresh for `show_by` (see `mirror.tv_index`)."""
         with self.db.writer.begin() as connection:
             generation.bump(connection)

@@ -81,10 +81,17 @@ class ArtworkSender:
         self.limit = RateLimit(per_second)
         self.sent = 0  # uploads made, for status pages and the CLI
         self._count_lock = threading.Lock()
+        self._locks = [threading.Lock() for _ in range(64)]
 
     def send(self, plex_key: str, guid: str) -> SendResult:
         """Upload what the item lacks. Raises PictureUnavailable (nothing lost: the rows say
         what is still missing) and the client's PlexError."""
+        # One sender per item at a time: the uploader and the walk may meet on one item, and
+        # each must see what the other recorded, so nothing goes up twice.
+        with self._locks[hash(plex_key) % len(self._locks)]:
+            return self._send(plex_key, guid)
+
+    def _send(self, plex_key: str, guid: str) -> SendResult:
         result = SendResult()
         wanted = self.pictures.wanted(guid)
         if not wanted:

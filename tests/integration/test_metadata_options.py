@@ -580,7 +580,9 @@ def test_a_hidden_file_in_a_tv_library_is_not_matched_to_another_episode(provide
         return [m["ratingKey"] for m in response.json["MediaContainer"]["Metadata"]]
 
     assert matched(provider()) == ["scene-3"]
-    assert matched(provider(**env(require_organized="true"))) == []
+    p = provider(**env(require_organized="true"))
+    assert matched(p) == []
+    assert p.app.context.misses.recent() == []  # known, so not listed as unmatched
 
 
 def test_every_genre_tag_as_a_collection(provider) -> None:

@@ -15,7 +15,7 @@ from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.plex_uploads import PlexUploads
 from stashplex.mirror.sync import Syncer, SyncReport
 from stashplex.mirror.tv_lookups import TvLookups
-from stashplex.plex.identity import tv_guid
+from stashplex.plex.identity import scene_guid, tv_guid
 from stashplex.pms.api import (
     EPISODE,
     SEASON,
@@ -455,3 +455,20 @@ def test_uploads_name_their_image_type(mirrored: Mirrored, fake_pms: FakePMS, pl
     assert artwork.uploader.drain(10)
     assert fake_pms.uploads_to(key) == [png]
     assert {s.content_type for s in fake_pms.requests("POST")} == {"image/png"}
+
+
+def test_the_walk_and_the_uploader_never_send_one_item_twice(
+    mirrored: Mirrored, fake_pms: FakePMS, plex_side
+) -> None:
+    (a,) = covered(mirrored, 1)
+    key = fake_pms.add_scene(a)
+    artwork = plex_side(mirrored)
+    fake_pms.delay = 0.2  # both callers are inside the item's upload at once
+    callers = [
+        threading.Thread(target=artwork.sender.send, args=(key, scene_guid(a))) for _ in range(2)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(30)
+    assert len(fake_pms.uploads_to(key)) == len(fake_pms.uploads_to(key, "art")) == 1
