@@ -76,8 +76,8 @@ def examine(settings: Settings, options: Options | None = None) -> Report:
     """Every check, in order; never raises for what it finds (a check fails instead)."""
     options = options or Options()
     report = Report()
-    check_stash(settings, report.section("Stash"))
-    mirror_ok = check_mirror(settings, report.section("Mirror"))
+    stash_scenes = check_stash(settings, report.section("Stash"))
+    mirror_ok = check_mirror(settings, report.section("Mirror"), stash_scenes)
     check_posters(settings, report.section("Posters and disk"))
     check_provider(settings, report.section("Provider"))
     sections = check_plex(settings, options, report.section("Plex Media Server"))
@@ -89,7 +89,8 @@ def examine(settings: Settings, options: Options | None = None) -> Report:
 # --- Stash -----------------------------------------------------------------------------------
 
 
-def check_stash(settings: Settings, out: Section) -> None:
+def check_stash(settings: Settings, out: Section) -> int | None:
+    """The Stash checks; how many scenes Stash has (None when it cannot say)."""
     url = settings.stash.url
     has_key = bool(settings.stash.api_key)
     key_text = "Stash accepts the API key" if has_key else "Stash needs no API key"
@@ -103,7 +104,7 @@ def check_stash(settings: Settings, out: Section) -> None:
                 "check [stash] url (or ip and port) from this machine, e.g. "
                 f"curl {url}/healthz; is Stash running?",
             )
-            return
+            return None
         except StashAuthError as exc:
             out.add(OK, f"Stash answers at {url}")
             fix = (
@@ -114,23 +115,27 @@ def check_stash(settings: Settings, out: Section) -> None:
                 "Settings › Security › API Key"
             )
             out.add(FAIL, str(exc), fix)
-            return
+            return None
         except StashTooOld as exc:
             out.add(OK, f"Stash answers at {url}")
             out.add(FAIL, str(exc), "upgrade Stash to v0.24.0 or newer")
-            return
+            return None
         except StashNotReady as exc:
             out.add(OK, f"Stash answers at {url}")
             out.add(OK, key_text)
             out.add(FAIL, str(exc), "finish it in Stash's web interface, then run doctor again")
-            return
+            return None
         except StashError as exc:
             out.add(
                 FAIL,
                 f"Stash at {url} does not answer usefully: {exc}",
                 "check that [stash] url points at Stash itself (not a proxy's login page)",
             )
-            return
+            return None
+        try:
+            count = client.execute("CountScenes", {}).get("findScenes", {}).get("count")
+        except StashError:
+            count = None
     out.add(OK, f"Stash answers at {url}")
     if info.numbers is None:
         out.add(OK, f"Stash {info.version}: what its API has is read from its schema")
@@ -138,6 +143,7 @@ def check_stash(settings: Settings, out: Section) -> None:
         out.add(OK, f"Stash {info.version} is supported (v0.24.0 or newer)")
     out.add(OK, key_text)
     out.add(OK, "Stash's status is OK (set up, no migration pending)")
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 # --- mirror ----------------------------------------------------------------------------------
@@ -154,8 +160,9 @@ def ago(stamp: float, now: float | None = None) -> str:
     return f"{seconds / 86400:.0f} days ago"
 
 
-def check_mirror(settings: Settings, out: Section) -> bool:
-    """The mirror's checks; True when a dry run can read it."""
+def check_mirror(settings: Settings, out: Section, stash_scenes: int | None = None) -> bool:
+    """The mirror's checks (`stash_scenes`: how many Stash has, to tell a mirror that is
+    behind); True when a dry run can read it."""
     path = settings.mirror.database
     if not path.is_file():
         out.add(
@@ -204,12 +211,24 @@ def check_mirror(settings: Settings, out: Section) -> bool:
     else:
         kind = f"{run.kind} " if run is not None else ""
         out.add(OK, f"last sync: {kind}{ago(facts.last_success)}, ok")
-    if facts.last_success is not None and facts.scenes == 0:
+    if facts.last_success is not None and stash_scenes == 0:
+        out.add(WARN, "Stash has no scenes", "scan your library in Stash first")
+    elif stash_scenes is not None and facts.scenes < stash_scenes:
         out.add(
             WARN,
-            "the mirror has no scenes",
-            "scan your library in Stash first, then run stashplex-sync",
+            f"the mirror has {facts.scenes:,} of Stash's {stash_scenes:,} scenes",
+            "run stashplex-sync (or wait for the next sync): a scan looks the missing ones up "
+            "in Stash live, the dry run below does not",
         )
+    elif stash_scenes is not None and facts.scenes > stash_scenes:
+        out.add(
+            WARN,
+            f"the mirror has {facts.scenes - stash_scenes:,} scenes more than Stash's "
+            f"{stash_scenes:,}: deleted in Stash since the last sweep",
+            "run stashplex-sync --sweep (the daily sweep removes them too)",
+        )
+    elif stash_scenes is not None:
+        out.add(OK, f"the mirror has all of Stash's {stash_scenes:,} scenes")
     return True
 
 
@@ -693,21 +712,6 @@ def _describe(
 
 
 # --- the command -----------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--library",
-        metavar="NAME|ID",
-        help="dry-run this Plex library (default: those on stashplex's agent, else all)",
-    )
-    parser.add_argument(
-        "--paths",
-        metavar="FILE|FOLDER",
-        type=Path,
-        help="dry-run these paths instead of Plex's: a file with one path per line, or a "
-        "folder walked for video files",
-    )
 
 
 def run(args: argparse.Namespace, settings: Settings, *, stream: TextIO | None = None) -> int:

@@ -98,6 +98,7 @@ def test_all_checks_pass_and_the_dry_run_counts_tiers(
     one(report, OK, "Stash needs no API key")
     one(report, OK, "schema up to date")
     one(report, OK, "last sync: full")
+    one(report, OK, "the mirror has all of Stash's 60 scenes")
     one(report, OK, "is writable")
     one(report, OK, "answers as stashplex")
     one(report, OK, "Plex Media Server 1.43.1")
@@ -256,6 +257,24 @@ def test_mirror_missing_unmigrated_and_never_synced(tmp_path: Path) -> None:
     out = Section("Mirror")
     assert doctor.check_mirror(settings, out) is False
     assert "rebuild" in one(out, FAIL, "cannot be read as a mirror").fix
+
+
+def test_a_mirror_behind_stash(mirrored: Mirrored) -> None:
+    mirrored.stash.library.add_scenes(3)
+    stash = Section("Stash")
+    count = doctor.check_stash(mirrored.settings, stash)
+    assert count == 63
+    out = Section("Mirror")
+    doctor.check_mirror(mirrored.settings, out, count)
+    assert "stashplex-sync" in one(out, WARN, "the mirror has 60 of Stash's 63 scenes").fix
+    mirrored.syncer.run("full")
+    for scene_id in (1, 2, 3, 4):
+        mirrored.stash.library.delete_scene(scene_id)
+    count = doctor.check_stash(mirrored.settings, Section("Stash"))
+    assert count == 59
+    out = Section("Mirror")
+    doctor.check_mirror(mirrored.settings, out, count)
+    assert "--sweep" in one(out, WARN, "the mirror has 4 scenes more than Stash's 59").fix
 
 
 def test_last_sync_failed_or_running(mirrored: Mirrored) -> None:

@@ -9,8 +9,11 @@ dev virtualenv's site-packages through a path file (a plain path line: the dev v
 
 from __future__ import annotations
 
+import ast
 import functools
+import importlib.metadata
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -168,6 +171,43 @@ def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
     metadata = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
     assert "License-Expression: MIT" in metadata
     assert {name.split("/")[0] for name in names} == {*SOURCES.values(), info}
+
+
+def imported_distributions() -> set[str]:
+    """The distributions (normalized names) of every third-party module the package imports."""
+    modules = set()
+    for folder in SOURCES:
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules.add(node.module.split(".")[0])
+    ours = {"__future__", *SOURCES.values()}
+    third_party = {m for m in modules if m not in sys.stdlib_module_names and m not in ours}
+    found = importlib.metadata.packages_distributions()
+    missing = sorted(m for m in third_party if m not in found)
+    assert not missing, f"imported but installed by no distribution: {missing}"
+    return {normalized(name) for m in third_party for name in found[m]}
+
+
+def normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_library_the_code_imports_is_a_dependency_of_the_wheel(wheel: Path) -> None:
+    """The wheel is installed without its dependencies here: this is what catches a library
+    the code imports that a user's `pip install` would not bring."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(f"stashplex-{__version__}.dist-info/METADATA").decode()
+    required = {
+        normalized(re.split(r"[ ;<>=!~\[(]", line.split(":", 1)[1].strip())[0])
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    }
+    assert "httpx" in required
+    undeclared = imported_distributions() - required
+    assert not undeclared, f"imported but not in [project] dependencies: {sorted(undeclared)}"
 
 
 def test_the_source_file_list_sees_a_new_package(tmp_path: Path) -> None:
