@@ -714,21 +714,6 @@ def _describe(
 # --- the command -----------------------------------------------------------------------------
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--library",
-        metavar="NAME|ID",
-        help="dry-run this Plex library (default: those on stashplex's agent, else all)",
-    )
-    parser.add_argument(
-        "--paths",
-        metavar="FILE|FOLDER",
-        type=Path,
-        help="dry-run these paths instead of Plex's: a file with one path per line, or a "
-        "folder walked for video files",
-    )
-
-
 def run(args: argparse.Namespace, settings: Settings, *, stream: TextIO | None = None) -> int:
     logs.setup(settings.stash.debug, settings.secrets, quiet=True)
     out = stream if stream is not None else sys.stdout
