@@ -5,8 +5,8 @@
 # Everything it writes goes to /data (the mirror, posters, temporary files), so the root
 # filesystem may be read-only. scripts/docker-smoke builds this image and checks it answers.
 
-# The wheel, built from exactly the files tests/test_packaging.py builds it from, then
-# installed non-editable like any user's `pip install`.
+# The wheel, built from exactly the files tests/integration/test_packaging.py builds it from,
+# then installed non-editable like any user's `pip install`.
 FROM python:3.12-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src

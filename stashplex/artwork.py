@@ -186,6 +186,11 @@ class Artwork:
         if self.uploader is not None:
             self.uploader.on_metadata(scene_id)
 
+    def on_item(self, guid: str) -> None:
+        """PMS asked for a TV item's metadata (call after answering; it only queues)."""
+        if self.uploader is not None:
+            self.uploader.on_item(guid)
+
     # --- lifecycle ---------------------------------------------------------------------------
 
     def start(self, *, backfill: bool = True) -> Artwork:

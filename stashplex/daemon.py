@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
 
-from stashplex import __version__, lan, logs, reloader
+from stashplex import __version__, doctor, lan, logs, reloader
 from stashplex.artwork import Artwork
 from stashplex.mirror.db import Database
 from stashplex.mirror.sync import Syncer, SyncReport
@@ -166,10 +166,12 @@ class Service:
                 images=artwork.images,
                 plex_status=artwork.plex_status,
                 on_metadata=artwork.on_metadata,
+                on_item=artwork.on_item,
                 sync_status=lambda: scheduler.status,
                 stash_version=lambda: syncer.info.version if syncer.info else None,
                 queue_changes=scheduler.queue_changes,
                 run_sync=scheduler.run_now,
+                run_checkup=lambda: doctor.examine(settings),
             )
             opened.callback(app.close)
             server = create_server(app, settings, host=host, port=port)

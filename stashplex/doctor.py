@@ -11,8 +11,10 @@ page runs it on demand.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import shutil
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -20,10 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 import httpx
 
-from stashplex import __version__, logs
+from stashplex import __version__, lan, logs
 from stashplex.checklist import FAIL, OK, WARN, Report, Section, can_encode, render_text
 from stashplex.dry_run import UNMATCHED_SHOWN, DryRun, DryRunner, read_paths
 from stashplex.mirror import diagnosis
@@ -33,13 +36,14 @@ from stashplex.plex.path_hints import FolderIndex
 from stashplex.pms.api import (
     PlexAuthError,
     PlexError,
+    PlexProvider,
     PlexSection,
     PlexTlsError,
     PlexUnreachable,
     PmsClient,
 )
 from stashplex.redaction import redact
-from stashplex.settings import Settings
+from stashplex.settings import Settings, ShowBy
 from stashplex.stash.client import StashClient
 from stashplex.stash.errors import (
     StashAuthError,
@@ -49,6 +53,7 @@ from stashplex.stash.errors import (
     StashUnreachable,
 )
 from stashplex.stash.version import probe
+from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import listening_base_url
 
 EXIT_OK = 0
@@ -72,8 +77,8 @@ def examine(settings: Settings, options: Options | None = None) -> Report:
     """Every check, in order; never raises for what it finds (a check fails instead)."""
     options = options or Options()
     report = Report()
-    check_stash(settings, report.section("Stash"))
-    mirror_ok = check_mirror(settings, report.section("Mirror"))
+    stash_scenes = check_stash(settings, report.section("Stash"))
+    mirror_ok = check_mirror(settings, report.section("Mirror"), stash_scenes)
     check_posters(settings, report.section("Posters and disk"))
     check_provider(settings, report.section("Provider"))
     sections = check_plex(settings, options, report.section("Plex Media Server"))
@@ -85,7 +90,8 @@ def examine(settings: Settings, options: Options | None = None) -> Report:
 # --- Stash -----------------------------------------------------------------------------------
 
 
-def check_stash(settings: Settings, out: Section) -> None:
+def check_stash(settings: Settings, out: Section) -> int | None:
+    """The Stash checks; how many scenes Stash has (None when it cannot say)."""
     url = settings.stash.url
     has_key = bool(settings.stash.api_key)
     key_text = "Stash accepts the API key" if has_key else "Stash needs no API key"
@@ -99,7 +105,7 @@ def check_stash(settings: Settings, out: Section) -> None:
                 "check [stash] url (or ip and port) from this machine, e.g. "
                 f"curl {url}/healthz; is Stash running?",
             )
-            return
+            return None
         except StashAuthError as exc:
             out.add(OK, f"Stash answers at {url}")
             fix = (
@@ -110,28 +116,35 @@ def check_stash(settings: Settings, out: Section) -> None:
                 "Settings › Security › API Key"
             )
             out.add(FAIL, str(exc), fix)
-            return
+            return None
         except StashTooOld as exc:
             out.add(OK, f"Stash answers at {url}")
             out.add(FAIL, str(exc), "upgrade Stash to v0.24.0 or newer")
-            return
+            return None
         except StashNotReady as exc:
             out.add(OK, f"Stash answers at {url}")
             out.add(OK, key_text)
             out.add(FAIL, str(exc), "finish it in Stash's web interface, then run doctor again")
-            return
+            return None
         except StashError as exc:
             out.add(
                 FAIL,
                 f"Stash at {url} does not answer usefully: {exc}",
                 "check that [stash] url points at Stash itself (not a proxy's login page)",
             )
-            return
+            return None
+        try:
+            count = client.execute("CountScenes", {}).get("findScenes", {}).get("count")
+        except StashError:
+            count = None
     out.add(OK, f"Stash answers at {url}")
-    supported = "from its schema" if info.numbers is None else "v0.24.0 or newer is supported"
-    out.add(OK, f"Stash {info.version} ({supported})")
+    if info.numbers is None:
+        out.add(OK, f"Stash {info.version}: what its API has is read from its schema")
+    else:
+        out.add(OK, f"Stash {info.version} is supported (v0.24.0 or newer)")
     out.add(OK, key_text)
     out.add(OK, "Stash's status is OK (set up, no migration pending)")
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 # --- mirror ----------------------------------------------------------------------------------
@@ -148,8 +161,9 @@ def ago(stamp: float, now: float | None = None) -> str:
     return f"{seconds / 86400:.0f} days ago"
 
 
-def check_mirror(settings: Settings, out: Section) -> bool:
-    """The mirror's checks; True when a dry run can read it."""
+def check_mirror(settings: Settings, out: Section, stash_scenes: int | None = None) -> bool:
+    """The mirror's checks (`stash_scenes`: how many Stash has, to tell a mirror that is
+    behind); True when a dry run can read it."""
     path = settings.mirror.database
     if not path.is_file():
         out.add(
@@ -198,12 +212,24 @@ def check_mirror(settings: Settings, out: Section) -> bool:
     else:
         kind = f"{run.kind} " if run is not None else ""
         out.add(OK, f"last sync: {kind}{ago(facts.last_success)}, ok")
-    if facts.last_success is not None and facts.scenes == 0:
+    if facts.last_success is not None and stash_scenes == 0:
+        out.add(WARN, "Stash has no scenes", "scan your library in Stash first")
+    elif stash_scenes is not None and facts.scenes < stash_scenes:
         out.add(
             WARN,
-            "the mirror has no scenes",
-            "scan your library in Stash first, then run stashplex-sync",
+            f"the mirror has {facts.scenes:,} of Stash's {stash_scenes:,} scenes",
+            "run stashplex-sync (or wait for the next sync): a scan looks the missing ones up "
+            "in Stash live, the dry run below does not",
         )
+    elif stash_scenes is not None and facts.scenes > stash_scenes:
+        out.add(
+            WARN,
+            f"the mirror has {facts.scenes - stash_scenes:,} scenes more than Stash's "
+            f"{stash_scenes:,}: deleted in Stash since the last sweep",
+            "run stashplex-sync --sweep (the daily sweep removes them too)",
+        )
+    elif stash_scenes is not None:
+        out.add(OK, f"the mirror has all of Stash's {stash_scenes:,} scenes")
     return True
 
 
@@ -232,11 +258,13 @@ def writable_folder(folder: Path) -> str | None:
 
 
 def _size(count: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+    if count < 1024:
+        return f"{count:,.0f} bytes"
+    for unit in ("KB", "MB"):
         count /= 1024
-    return f"{count:,.1f} TB"  # pragma: no cover - the loop returns at GB
+        if count < 1024:
+            return f"{count:,.1f} {unit}"
+    return f"{count / 1024:,.1f} GB"
 
 
 def check_posters(settings: Settings, out: Section) -> None:
@@ -285,11 +313,8 @@ def check_posters(settings: Settings, out: Section) -> None:
 def check_provider(settings: Settings, out: Section) -> None:
     configured = settings.server.agent_base_url
     url = configured or listening_base_url(settings.server.host, settings.server.port)
-    setting = (
-        "[plexagentserver] agent_base_url"
-        if configured
-        else "[plexagentserver] host and port (agent_base_url is empty)"
-    )
+    key = "[plexagentserver] agent_base_url" if configured else "[plexagentserver] host and port"
+    source = key if configured else f"{key} (agent_base_url is empty)"
     # The user's own address, tried as configured even when it is not loopback.
     with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as http:
         answers: dict[str, str] = {}
@@ -299,9 +324,9 @@ def check_provider(settings: Settings, out: Section) -> None:
             except httpx.HTTPError as exc:
                 out.add(
                     FAIL,
-                    f"nothing answers at {url} ({type(exc).__name__}), from {setting}",
-                    "start stashplex serve on this machine; if it runs, fix "
-                    f"{setting.split(' (')[0]}: the address Plex reaches stashplex at",
+                    f"nothing answers at {url} ({type(exc).__name__}), from {source}",
+                    f"start stashplex serve on this machine; if it runs, fix {key}: the address "
+                    "Plex reaches stashplex at",
                 )
                 return
             answers[path] = _identifier(response)
@@ -317,19 +342,79 @@ def check_provider(settings: Settings, out: Section) -> None:
                     FAIL,
                     f"{url}{path} answers, but not as stashplex "
                     f"(HTTP {response.status_code}, {answers[path] or 'no provider identifier'})",
-                    f"{setting.split(' (')[0]} must be stashplex's own address and port "
-                    "(7979 by default), without a path",
+                    f"{key} must be stashplex's own address and port (7979 by default), "
+                    "without a path",
                 )
                 return
     out.add(OK, f"{url} answers as stashplex (movies at /, TV at /tv)")
+    example = f"http://{_lan_address()}:{settings.server.port}"
     if not configured:
         out.add(
             WARN,
             "[plexagentserver] agent_base_url is empty: image links follow the address each "
             "request of Plex uses",
-            f"set it to the URL Plex reaches stashplex at, e.g. http://<this machine's LAN "
-            f"address>:{settings.server.port}",
+            f"set it to the URL Plex reaches stashplex at, e.g. {example}",
         )
+    elif _is_loopback(urlsplit(url).hostname) and not _is_loopback(
+        urlsplit(settings.plex.url or "").hostname
+    ):
+        out.add(
+            WARN,
+            f"{url} is this machine's loopback address: only a Plex on this same machine "
+            "reaches it",
+            f"unless Plex runs here, set [plexagentserver] agent_base_url to e.g. {example}",
+        )
+
+
+def _lan_address() -> str:
+    found = lan.addresses()
+    return found[0] if found else "<this machine's LAN address>"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _addresses(host: str) -> list[str]:
+    """The IP addresses of a host name (the user's own Plex URL), or of an IP literal."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return []
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _plex_allowed(settings: Settings, out: Section) -> None:
+    """Plex's requests come from its own address: it must be in allowed_networks."""
+    networks = settings.server.allowed_networks
+    host = urlsplit(settings.plex.url or "").hostname
+    if not networks or not host:  # `any`: no check
+        return
+    addresses = _addresses(host)
+    if not addresses:
+        return
+    check = AllowedNetworks(networks)
+    refused = [a for a in addresses if not check.allows(a)]
+    if refused:
+        out.add(
+            WARN,
+            f"Plex's address {', '.join(refused)} is not in [plexagentserver] "
+            "allowed_networks: its requests to the provider would be refused (403)",
+            "add Plex's network to allowed_networks (e.g. 192.168.1.0/24)",
+        )
+    else:
+        out.add(OK, f"Plex's address {', '.join(addresses)} may use the provider")
 
 
 def _identifier(response: httpx.Response) -> str:
@@ -415,8 +500,51 @@ def check_plex(settings: Settings, options: Options, out: Section) -> list[PlexS
         except PlexError as exc:
             out.add(FAIL, f"cannot list Plex's libraries: {exc}")
             return None
-    out.add(OK, "Plex accepts the token")
+        out.add(OK, "Plex accepts the token")
+        _plex_allowed(settings, out)
+        try:
+            providers = client.providers()
+        except PlexError as exc:
+            out.add(WARN, f"cannot list Plex's metadata providers: {exc}")
+        else:
+            _registered(settings, providers, out)
     return _libraries(libraries, options, out)
+
+
+def _registered(settings: Settings, providers: list[PlexProvider] | None, out: Section) -> None:
+    """Whether stashplex's providers are added in Plex, and at which address."""
+    if providers is None:
+        out.add(WARN, "Plex did not list its metadata providers (Settings › Metadata Agents)")
+        return
+    url = settings.server.agent_base_url or listening_base_url(
+        settings.server.host, settings.server.port
+    )
+    for identifier, suffix, what in (
+        (MOVIE_PROVIDER_ID, "", "movie"),
+        (TV_PROVIDER_ID, "/tv", "TV"),
+    ):
+        found = [p for p in providers if p.identifier == identifier]
+        if not found:
+            out.add(
+                FAIL if identifier == MOVIE_PROVIDER_ID else WARN,
+                f"stashplex's {what} provider is not added in Plex"
+                + (
+                    "" if identifier == MOVIE_PROVIDER_ID else " (only a TV Shows library needs it)"
+                ),
+                f"in Plex: Settings › Metadata Agents › Add Provider: {url}{suffix} (the "
+                "address Plex reaches stashplex at)",
+            )
+            continue
+        uri = found[0].uri.rstrip("/")
+        out.add(OK, f"stashplex's {what} provider is added in Plex at {uri}")
+        expected = url.rstrip("/") + suffix
+        if settings.server.agent_base_url and uri != expected:
+            out.add(
+                WARN,
+                f"Plex reaches the {what} provider at {uri}, but [plexagentserver] "
+                f"agent_base_url says {settings.server.agent_base_url}",
+                "make them the same address: image links are built from agent_base_url",
+            )
 
 
 def _libraries(
@@ -491,6 +619,15 @@ def _dry_run(
     if not mirror_ok:
         out.add(FAIL, "no dry run without a mirror", "see the Mirror lines above")
         return
+    try:
+        _run_dry(settings, options, sections, out)
+    except sqlite3.Error as exc:  # the mirror changed under us (replaced, locked, broken)
+        out.add(FAIL, f"the dry run could not read the mirror: {exc}", "run doctor again")
+
+
+def _run_dry(
+    settings: Settings, options: Options, sections: list[PlexSection] | None, out: Section
+) -> None:
     db = Database.open(settings.mirror.database, migrate=False, readers=1)
     runner = DryRunner(settings, db)
     try:
@@ -538,8 +675,12 @@ def _from_plex(
     return True
 
 
+def files(count: int, word: str = "file") -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
 def _describe(
-    result: DryRun, folders: FolderIndex | None, out: Section, show_by: str = "studio"
+    result: DryRun, folders: FolderIndex | None, out: Section, show_by: ShowBy = "studio"
 ) -> None:
     if result.total == 0:
         out.add(
@@ -553,7 +694,7 @@ def _describe(
     matched = result.matched
     out.add(
         OK if matched else FAIL,
-        f"{matched:,} of {result.total:,} files would match" + (f" (by {tiers})" if tiers else ""),
+        f"{matched:,} of {files(result.total)} would match" + (f" (by {tiers})" if tiers else ""),
         None if matched else "see below",
     )
     hint = result.exact_hint()
@@ -570,8 +711,8 @@ def _describe(
     if result.hidden:
         out.add(
             WARN,
-            f"{result.hidden:,} files are scenes hidden from Plex by [metadata] "
-            "require_organized or require_stash_id",
+            "scenes hidden from Plex by [metadata] require_organized or require_stash_id: "
+            f"{files(result.hidden)}",
         )
     if result.no_show:
         count = len(result.no_show)
@@ -579,13 +720,13 @@ def _describe(
         more = (f"… and {count - len(shown):,} more",) if count > len(shown) else ()
         out.add(
             WARN,
-            f"{count:,} files of a TV library are scenes without a show "
-            f"([tv] show_by = {show_by}): they stay unmatched there",
+            f"scenes without a show ([tv] show_by = {show_by}), which stay unmatched in a TV "
+            f"library: {files(count)}",
             "give the scenes a studio (or group) in Stash, or keep these files in a Movies library",
             shown + more,
         )
     if result.no_file:
-        out.add(WARN, f"{result.no_file:,} items have no file path in Plex")
+        out.add(WARN, f"{files(result.no_file, 'item')} without a file path in Plex")
     if result.unmatched:
         count = len(result.unmatched)
         shown = tuple(result.unmatched[:UNMATCHED_SHOWN])
@@ -606,28 +747,14 @@ def _describe(
             extra = ()
         out.add(
             FAIL,
-            f"{count:,} files would not match (first {len(shown)} below)",
+            f"{files(count)} would not match"
+            + (f" (the first {len(shown)} below)" if count > len(shown) else ""),
             fix,
             shown + more + extra,
         )
 
 
 # --- the command -----------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--library",
-        metavar="NAME|ID",
-        help="dry-run this Plex library (default: those on stashplex's agent, else all)",
-    )
-    parser.add_argument(
-        "--paths",
-        metavar="FILE|FOLDER",
-        type=Path,
-        help="dry-run these paths instead of Plex's: a file with one path per line, or a "
-        "folder walked for video files",
-    )
 
 
 def run(args: argparse.Namespace, settings: Settings, *, stream: TextIO | None = None) -> int:

@@ -103,7 +103,7 @@ class DryRunner:
                 if not hidden:
                     result.unmatched.append(path)
             else:
-                result.tiers[tier] += 1
+                result.tiers[f"TV {tier}" if tv else tier] += 1
                 found.append((path, scene_id))
         self._compare_paths(found, result)
         return result

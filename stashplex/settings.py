@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple, get_args
 from urllib.parse import urlsplit
 
 from stashplex.redaction import hide_url_password, redact, url_password
@@ -24,10 +24,30 @@ from stashplex.titleformat import TitleFormat, compile_format
 
 DEFAULT_FILES = ("settings.ini", "stashplexagent.config")
 POSTER_STYLES = ("letterbox", "blur")
-SHOW_BY = ("studio", "parent_studio", "group")
+# What a TV show is: a studio, a studio's top parent (its network), a group.
+ShowBy = Literal["studio", "parent_studio", "group"]
+SHOW_BY: tuple[ShowBy, ...] = get_args(ShowBy)
+
+
+def show_by_of(text: str | None) -> ShowBy | None:
+    """`text` as a `ShowBy`, if it is one."""
+    for known in SHOW_BY:
+        if text == known:
+            return known
+    return None
+
+
 RATING_AS = ("audience", "user", "off")
 CAST_ORDERS = ("stash", "name", "female_first", "male_first")
-COLLECTION_SOURCES = ("group", "studio", "parent_studio", "network", "performer", "organized")
+COLLECTION_SOURCES = (
+    "group",
+    "studio",
+    "parent_studio",
+    "network",
+    "performer",
+    "organized",
+    "tags",
+)
 
 
 class SettingsError(Exception):
@@ -307,7 +327,7 @@ class Section:
 class ServerSettings(Section):
     SECTION: ClassVar[str] = "plexagentserver"
 
-    host: str = setting("0.0.0.0", _host, "address to listen on")
+    host: str = setting("0.0.0.0", _host, "address to listen on (:: for IPv6 and IPv4)")
     port: int = setting("7979", _int_range(1, 65535), "port to listen on")
     # 16: a thread waiting on Stash for an image must not leave metadata queued behind it
     # (scripts/bench_storm.py: p99 of matches 170 ms-1 s with 8 threads, 21 ms with 16).
@@ -460,6 +480,7 @@ class MetadataSettings(Section):
     cast_order: str = setting("stash", _choice(CAST_ORDERS), "order of the cast")
     require_organized: bool = setting("false", _bool, "offer Plex only scenes marked organized")
     require_stash_id: bool = setting("false", _bool, "offer Plex only scenes with a stash-box id")
+    require_url: bool = setting("false", _bool, "offer Plex only scenes with a URL")
     collections: tuple[CollectionSource, ...] = setting(
         "group", _collections, "collections a scene is filed in (sources, optional prefixes)"
     )
@@ -483,7 +504,7 @@ class MetadataSettings(Section):
 class TvSettings(Section):
     SECTION: ClassVar[str] = "tv"
 
-    show_by: str = setting("studio", _choice(SHOW_BY), "what a TV show is")
+    show_by: ShowBy = setting("studio", _choice(SHOW_BY), "what a TV show is")
 
 
 @dataclass(frozen=True)

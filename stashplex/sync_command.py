@@ -10,7 +10,7 @@ from typing import TextIO
 
 from stashplex import logs
 from stashplex.artwork import Artwork
-from stashplex.mirror.db import Database
+from stashplex.mirror.db import Database, MirrorMoved
 from stashplex.mirror.sync import SyncBusy, SyncCancelled, Syncer, SyncKind
 from stashplex.redaction import redact
 from stashplex.settings import Settings
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if bar:
             bar.close()
         extra = artwork.finish(report)
-    except (StashError, SyncBusy) as exc:
+    except (StashError, SyncBusy, MirrorMoved) as exc:
         if bar:
             bar.close()
         print(f"stashplex-sync: {redact(str(exc))}", file=sys.stderr)

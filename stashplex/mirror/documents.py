@@ -15,11 +15,14 @@ import hashlib
 import json
 from typing import Any
 
+import msgspec
+
 from stashplex.plex.mapping import MappingOptions, hidden_by, scene_metadata
 from stashplex.records import SceneBundle
 from stashplex.settings import Settings
 
 BASE_TOKEN = "\x00"
+_encode = msgspec.json.Encoder().encode
 _TOKEN_JSON = json.dumps(BASE_TOKEN)[:-1]  # a quote and the 6 characters \u0000
 # Bump when the mapping changes what it produces: stored documents are then rendered again.
 MAPPING_REVISION = 1
@@ -38,6 +41,7 @@ def mapping_options(settings: Settings) -> MappingOptions:
         cast_order=settings.metadata.cast_order,
         require_organized=settings.metadata.require_organized,
         require_stash_id=settings.metadata.require_stash_id,
+        require_url=settings.metadata.require_url,
         collections=settings.metadata.collections,
         allow_tags=frozenset(settings.metadata.allow_tags),
         deny_tags=frozenset(settings.metadata.deny_tags),
@@ -74,8 +78,10 @@ def render(bundle: SceneBundle, options: MappingOptions) -> tuple[str | None, by
     """
     if hidden_by(bundle.scene, options):
         return None, None
-    doc = json.dumps(scene_metadata(bundle, options), ensure_ascii=False, separators=(",", ":"))
-    return doc, hashlib.blake2b(doc.encode("utf-8"), digest_size=16).digest()
+    # msgspec writes the same bytes as json.dumps(..., ensure_ascii=False, separators=(",", ":"))
+    # for what a document holds (text, ints, booleans, one-decimal ratings), several times faster.
+    encoded = _encode(scene_metadata(bundle, options))
+    return encoded.decode("utf-8"), hashlib.blake2b(encoded, digest_size=16).digest()
 
 
 def absolute(doc: str, base_url: str) -> str:

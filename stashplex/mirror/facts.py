@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Literal
 
 COUNTED = ("scenes", "files", "performers", "studios", "tags", "groups")
 _COUNTS = "SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in COUNTED)
@@ -18,6 +19,10 @@ _RUNS = (
     "SELECT CAST(kind AS BLOB), started_at, finished_at, ok, added, updated, removed,"
     " CAST(error AS BLOB) FROM sync_runs ORDER BY id DESC LIMIT ?"
 )
+
+
+# A run not finished is running (or was cut short by a crash: the next pass starts anew).
+RunResult = Literal["running", "ok", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,12 @@ class SyncRunRow:
     updated: int
     removed: int
     error: str | None
+
+    @property
+    def result(self) -> RunResult:
+        if self.finished_at is None:
+            return "running"
+        return "ok" if self.ok else "failed"
 
 
 def counts(connection: sqlite3.Connection) -> dict[str, int]:

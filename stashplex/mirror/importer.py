@@ -42,6 +42,7 @@ def import_scenes(
     scenes: Sequence[Scene],
     *,
     prune: tuple[int, int] | None = None,
+    state: dict[str, str | None] | None = None,
 ) -> PageResult:
     fetch_missing_entities(client, writer, scenes)
-    return writer.apply_scenes(scenes, prune=prune)
+    return writer.apply_scenes(scenes, prune=prune, state=state)

@@ -1,13 +1,13 @@
 """What stashplex knows of Plex Media Server's items (`plex_items` table).
 
-One row per scene that PMS holds: its key there (PMS's ratingKey), and the poster version last
-uploaded to it. Stored in the mirror so a restart neither searches PMS again nor uploads a poster
-it already has, and so a sync knows which changed scenes to ask PMS to refresh.
+One row per scene that PMS holds: its key there (PMS's ratingKey). Stored in the mirror so a
+restart does not search PMS again, and so a sync knows which changed scenes to ask PMS to
+refresh. What was uploaded to each PMS item is in `plex_uploads` (`mirror.plex_uploads`); this
+table's `uploaded_version` and `uploaded_at` columns are from before it and no longer written.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -59,20 +59,6 @@ class PlexLinks:
                 )
         return found
 
-    def title(self, scene_id: int) -> str | None:
-        """The title Plex shows for the scene (from its stored document), for PMS searches."""
-        with self.db.reader.connect() as connection:
-            doc = connection.exec_driver_sql(
-                "SELECT doc FROM scenes WHERE id = ?", (scene_id,)
-            ).scalar()
-        if not doc:
-            return None
-        try:
-            title = json.loads(doc).get("title")
-        except (ValueError, AttributeError):
-            return None
-        return title if isinstance(title, str) and title.strip() else None
-
     def found(self, scene_id: int, plex_key: str) -> None:
         """PMS holds the scene under `plex_key`; an upload made to another key no longer counts."""
         self._write(
@@ -83,16 +69,6 @@ class PlexLinks:
             "uploaded_at = CASE WHEN plex_key = excluded.plex_key THEN uploaded_at END, "
             "plex_key = excluded.plex_key, found_at = excluded.found_at",
             (scene_id, plex_key, self.clock()),
-        )
-
-    def uploaded(self, scene_id: int, plex_key: str, version: str) -> None:
-        now = self.clock()
-        self._write(
-            "INSERT INTO plex_items (scene_id, plex_key, uploaded_version, found_at, uploaded_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (scene_id) DO UPDATE SET "
-            "plex_key = excluded.plex_key, uploaded_version = excluded.uploaded_version, "
-            "uploaded_at = excluded.uploaded_at",
-            (scene_id, plex_key, version, now, now),
         )
 
     def refreshed(self, scene_ids: Iterable[int]) -> None:

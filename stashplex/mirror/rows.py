@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from typing import Any, TypeVar
 
+import msgspec
+
 from stashplex.plex import pathkeys
 from stashplex.records import (
     Fingerprint,
@@ -30,12 +32,17 @@ RowLike = Mapping[Any, Any]
 
 
 def content_hash(scene: Scene) -> bytes:
-    # The repr of frozen dataclasses of tuples is deterministic and covers every field.
-    return hashlib.blake2b(repr(scene).encode("utf-8"), digest_size=16).digest()
+    # msgpack of the record: deterministic, covers every field, and written in C.
+    return hashlib.blake2b(_msgpack(scene), digest_size=16).digest()
+
+
+_msgpack = msgspec.msgpack.Encoder().encode
+_json = msgspec.json.Encoder().encode
 
 
 def _dumps(value: Any) -> str | None:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else None
+    # The same text as json.dumps(value, ensure_ascii=False, separators=(",", ":")).
+    return _json(value).decode("utf-8") if value else None
 
 
 # Column orders of the tuples below; the writer builds its SQL from them.

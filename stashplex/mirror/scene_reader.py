@@ -225,20 +225,18 @@ def scenes_linked_to(connection: Connection, kind_name: str, entity_ids: Iterabl
     return found
 
 
-def gate_counts(
-    connection: Connection, *, require_organized: bool, require_stash_id: bool
-) -> dict[str, int]:
-    """How many mirrored scenes each enabled gate hides from Plex (a scene failing both
-    counts under both); a scan of the scenes, for the status page."""
+def gate_counts(connection: Connection, gates: Iterable[str]) -> dict[str, int]:
+    """How many mirrored scenes each of these gates (`plex.mapping.GATES`) hides from Plex (a
+    scene failing two counts under both); a scan of the scenes, for the status page."""
     scenes = models.scenes
-    where = {
-        "organized": (require_organized, scenes.c.organized.is_not(True)),
-        "stash_id": (require_stash_id, scenes.c.stash_ids.is_(None)),
+    fails = {
+        "organized": scenes.c.organized.is_not(True),
+        "stash_id": scenes.c.stash_ids.is_(None),
+        "url": scenes.c.urls.is_(None),
     }
     return {
         gate: connection.execute(
-            select(func.count()).select_from(scenes).where(condition)
+            select(func.count()).select_from(scenes).where(fails[gate])
         ).scalar_one()
-        for gate, (enabled, condition) in where.items()
-        if enabled
+        for gate in gates
     }

@@ -12,6 +12,8 @@ entity does not touch the scene. So:
 - entity changes re-render the stored documents of the scenes that show them.
 Every page is its own transaction and every write is an idempotent upsert, so a pass killed at
 any point leaves a consistent mirror and the next pass completes it (a full pass resumes).
+Scene pages are fetched one ahead by a thread (`prefetched`), so Stash answers the next page
+while the mirror writes the last one.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import filelock
 
@@ -52,6 +56,7 @@ RENDER_STATE = "render_fingerprint"
 PENDING = "pending_changes"  # sync_state key: Stash's events a targeted pass has yet to apply
 
 Progress = Callable[[str, int, int | None], None]  # phase, done, total
+T = TypeVar("T")
 # The passes `Syncer.run` makes: everything, what changed since the cursor, every id (to find
 # deletions), the scenes asked for, the events Stash's plugin sent.
 SyncKind = Literal["full", "incremental", "sweep", "scenes", "changes"]
@@ -74,8 +79,10 @@ class SyncReport:
     removed: int = 0
     unchanged: int = 0
     seconds: float = 0.0
-    changed_docs: list[int] = field(default_factory=list)
-    removed_ids: list[int] = field(default_factory=list)
+    # Scene ids as packed 64-bit ints: a first sync of a million scenes changes them all, and
+    # a list of Python ints would hold 36 bytes for each instead of 8.
+    changed_docs: array[int] = field(default_factory=lambda: array("q"))
+    removed_ids: array[int] = field(default_factory=lambda: array("q"))
     stash_version: str | None = None
 
     def add(self, page: PageResult) -> None:
@@ -134,6 +141,9 @@ class Syncer:
         # kernel drops the lock if that process dies.
         self._file_lock = filelock.FileLock(f"{db.path}.sync-lock", timeout=0, thread_local=False)
         self._writer: MirrorWriter | None = None
+        # Documents a failed pass changed (a settings re-render before Stash was found down):
+        # nobody was told, so the next pass reports them with its own.
+        self._unreported: array[int] = array("q")
 
     # --- entry points ------------------------------------------------------------------------
 
@@ -159,6 +169,8 @@ class Syncer:
             kind = self.effective_kind(kind)
             writer = self._writer = MirrorWriter(self.db, self.options)
             report = SyncReport(kind)
+            report.changed_docs.extend(self._unreported)
+            self._unreported = array("q")
             run_id = writer.start_run(kind)
             if changes:
                 self.hold(changes)  # kept until applied, whatever happens to this pass
@@ -185,6 +197,8 @@ class Syncer:
                 writer.finish_run(run_id, _as_page(report), redact_optional(error))
                 if error is None:
                     writer.set_state({"last_success": str(time.time()), "last_kind": kind})
+                else:
+                    self._unreported = array("q", dict.fromkeys(report.changed_docs))
             return report
 
     def effective_kind(self, kind: SyncKind) -> SyncKind:
@@ -233,11 +247,14 @@ class Syncer:
         total = self._count_scenes()
         done = 0
         last = after
-        for page, low, high in self._scene_pages("FindScenesPage", after, None):
-            self._apply_page(report, page, prune=(low, high))
+        for page, low, high in prefetched(self._scene_pages("FindScenesPage", after, None)):
+            # The resume point is written with the page: a kill never skips nor repeats one.
+            resume_at: dict[str, str | None] = {
+                "full_resume": json.dumps({"after": high, "marks": marks})
+            }
+            self._apply_page(report, page, prune=(low, high), state=resume_at)
             done += len(page)
             last = high
-            self.writer.set_state({"full_resume": json.dumps({"after": high, "marks": marks})})
             self.progress("scenes", done, total)
         report.add(self.writer.delete_scenes_above(last))
         now = str(time.time())
@@ -255,7 +272,7 @@ class Syncer:
             else None
         )
         done = 0
-        for page, _low, _high in self._scene_pages("FindScenesPage", 0, scene_filter):
+        for page, _low, _high in prefetched(self._scene_pages("FindScenesPage", 0, scene_filter)):
             self._apply_page(report, page, prune=None)
             done += len(page)
             self.progress("changed scenes", done, None)
@@ -266,7 +283,7 @@ class Syncer:
         done = 0
         total = self._count_scenes()
         last = 0
-        for page, low, high in self._sweep_pages(0):
+        for page, low, high in prefetched(self._sweep_pages(0)):
             stale.extend(self._compare_sweep_page(page, low, high, report))
             done += len(page)
             last = high
@@ -345,15 +362,15 @@ class Syncer:
             criteria = {"id": {"value": last, "modifier": "GREATER_THAN"}}
             if scene_filter:
                 criteria.update(scene_filter)
-            data = self.client.execute(
+            data = self.client.execute_typed(
                 operation,
                 {
                     "filter": {"per_page": self.page_size, "sort": "id", "direction": "ASC"},
                     "scene_filter": criteria,
                 },
+                parse.ScenesData,
             )
-            items = parse.listing(data, "findScenes", "scenes")
-            scenes = [parse.scene(item) for item in items]
+            scenes = [parse.scene_from(item) for item in data.findScenes.scenes]
             if not scenes:
                 return
             high = max(scene.id for scene in scenes)
@@ -364,23 +381,24 @@ class Syncer:
             if len(scenes) < self.page_size:
                 return
 
-    def _sweep_pages(self, after: int) -> Iterator[tuple[list[dict[str, Any]], int, int]]:
+    def _sweep_pages(self, after: int) -> Iterator[tuple[list[SweepItem], int, int]]:
         last = after
         size = max(self.page_size, SWEEP_PAGE)
         while True:
             self._check_stop()
-            data = self.client.execute(
+            data = self.client.execute_typed(
                 "SweepScenes",
                 {
                     "filter": {"per_page": size, "sort": "id", "direction": "ASC"},
                     "scene_filter": {"id": {"value": last, "modifier": "GREATER_THAN"}},
                 },
+                parse.SweepData,
             )
-            items = parse.listing(data, "findScenes", "scenes")
+            items = data.findScenes.scenes
             if not items:
                 return
-            page = [_sweep_item(item) for item in items]
-            high = max(item["id"] for item in page)
+            page = [parse.sweep_item(item) for item in items]
+            high = max(item[0] for item in page)
             if high <= last:
                 raise StashDataError("Stash returned scenes out of id order; paging stopped")
             yield page, last, high
@@ -389,7 +407,7 @@ class Syncer:
                 return
 
     def _compare_sweep_page(
-        self, page: list[dict[str, Any]], low: int, high: int, report: SyncReport
+        self, page: list[SweepItem], low: int, high: int, report: SyncReport
     ) -> list[int]:
         from sqlalchemy import select
 
@@ -412,11 +430,11 @@ class Syncer:
                     mirrored[scene_id][1].append((file_id, path))
         stale = []
         seen = set()
-        for item in page:
-            seen.add(item["id"])
-            known = mirrored.get(item["id"])
-            if known is None or known[0] != item["updated_at"] or known[1] != item["files"]:
-                stale.append(item["id"])
+        for scene_id, updated_at, files in page:
+            seen.add(scene_id)
+            known = mirrored.get(scene_id)
+            if known is None or known[0] != updated_at or known[1] != files:
+                stale.append(scene_id)
             else:
                 report.unchanged += 1
         gone = [scene_id for scene_id in mirrored if scene_id not in seen]
@@ -448,9 +466,13 @@ class Syncer:
             self.progress("scenes", done, len(ids))
 
     def _apply_page(
-        self, report: SyncReport, scenes: list[Scene], prune: tuple[int, int] | None
+        self,
+        report: SyncReport,
+        scenes: list[Scene],
+        prune: tuple[int, int] | None,
+        state: dict[str, str | None] | None = None,
     ) -> None:
-        result = import_scenes(self.client, self.writer, scenes, prune=prune)
+        result = import_scenes(self.client, self.writer, scenes, prune=prune, state=state)
         report.add(result)
         for hook in self.after_page:
             hook(result)
@@ -609,18 +631,53 @@ class Syncer:
         log.info("TV library laid out by %s: %d episodes", show_by, episodes)
 
 
-def _sweep_item(item: Any) -> dict[str, Any]:
+SweepItem = tuple[int, str, list[tuple[int, str]]]  # id, updated_at, [(file id, path)]
+
+
+def prefetched(pages: Iterator[T]) -> Iterator[T]:
+    """`pages`, produced one ahead by a thread: while the caller works on a page, the next one
+    is being fetched and decoded. At most one finished page waits (constant memory); an error
+    of the producer is raised to the caller in order, and a caller that stops early stops it."""
+    slot: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    closed = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not closed.is_set():
+            try:
+                slot.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                if not put(("page", page)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the caller, who raises it
+            put(("error", exc))
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    thread.start()
     try:
-        return {
-            "id": parse.ident(item["id"], "scene id"),
-            "updated_at": parse.required_text(item.get("updated_at"), "updated_at"),
-            "files": [
-                (parse.ident(f["id"], "file id"), parse.exact_text(f["path"], "path"))
-                for f in item.get("files") or ()
-            ],
-        }
-    except (AttributeError, KeyError, TypeError):
-        raise parse.StashBadResponse("Stash sent an unusable sweep item") from None
+        while True:
+            kind, value = slot.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        closed.set()
+        # A producer still inside a request finishes it on its own (the client's timeout
+        # bounds it) and then sees `closed`; waiting for it here would delay a shutdown.
+        thread.join(timeout=1.0)
 
 
 def _as_page(report: SyncReport) -> PageResult:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -25,6 +26,7 @@ from stashplex.plex.identity import SPECIALS, ShowKind, show_rating_key
 from stashplex.plex.mapping import MappingOptions, hidden_by, scene_title
 from stashplex.plex.tv_shape import Placement
 from stashplex.records import Group, Scene, SceneGroup, StashId, Studio, VideoFile
+from stashplex.settings import SHOW_BY, ShowBy, show_by_of
 
 log = logging.getLogger(__name__)
 
@@ -42,31 +44,30 @@ _UPSERT_SHOW = (
 # What placing a scene needs, for every scene at once (the primary file is position 0).
 _REBUILD_SOURCE = (
     "SELECT s.id, s.updated_at, s.title, s.code, s.date, s.created_at, s.studio_id,"
-    " s.organized, s.stash_ids IS NOT NULL, f.path, f.basename FROM scenes AS s"
-    " LEFT JOIN files AS f ON f.scene_id = s.id AND f.position = 0"
+    " s.organized, s.stash_ids IS NOT NULL, s.urls IS NOT NULL, f.path, f.basename"
+    " FROM scenes AS s"
+    " LEFT JOIN files AS f ON f.scene_id = s.id AND f.position = 0 ORDER BY s.id"
 )
 
 
 _SOME_STASH_ID = (StashId("", ""),)
 
 
-def layout(show_by: str) -> str:
+def layout(show_by: ShowBy) -> str:
     return f"{LAYOUT_REVISION}:{show_by}"
 
 
-def _show_by_of(value: str | None) -> str | None:
+def _show_by_of(value: str | None) -> ShowBy | None:
     if not value:
         return None
     revision, _, show_by = value.partition(":")
-    if revision != str(LAYOUT_REVISION) or show_by not in tv_shape.SHOW_BY:
-        return None
-    return show_by
+    return show_by_of(show_by) if revision == str(LAYOUT_REVISION) else None
 
 
 class TvIndex:
     """The TV placement of one writer; `show_by` is None while no layout is live."""
 
-    def __init__(self, show_by: str | None, options: MappingOptions | None = None) -> None:
+    def __init__(self, show_by: ShowBy | None, options: MappingOptions | None = None) -> None:
         self.show_by = show_by
         # The movie options also shape the TV library: a scene that fails a gate is no episode,
         # and an episode's title follows `title_format`.
@@ -79,7 +80,7 @@ class TvIndex:
         ).scalar_one_or_none()
         return cls(_show_by_of(value), options)
 
-    def _placement(self, scene: Scene, show_by: str, cache: EntityCache) -> Placement | None:
+    def _placement(self, scene: Scene, show_by: ShowBy, cache: EntityCache) -> Placement | None:
         if hidden_by(scene, self.options):
             return None
         title = scene_title(cache.bundle(scene), self.options)
@@ -89,7 +90,7 @@ class TvIndex:
     def live(self) -> bool:
         return self.show_by is not None
 
-    def is_layout(self, show_by: str) -> bool:
+    def is_layout(self, show_by: ShowBy) -> bool:
         return self.show_by == show_by
 
     # --- incremental ------------------------------------------------------------------------
@@ -192,31 +193,55 @@ class TvIndex:
 
     # --- whole layout -----------------------------------------------------------------------
 
-    def rebuild(self, connection: Connection, cache: EntityCache, show_by: str) -> int:
-        """Place every mirrored scene afresh for `show_by`; returns the number of episodes."""
-        if show_by not in tv_shape.SHOW_BY:
+    def rebuild(self, connection: Connection, cache: EntityCache, show_by: ShowBy) -> int:
+        """Place every mirrored scene afresh for `show_by`; returns the number of episodes.
+
+        Streamed in constant memory whatever the library's size: the placements go into a
+        scratch table keyed in episode order (in the mirror file, not in memory: temp_store
+        is MEMORY), and are read back in that order to number them."""
+        if show_by not in SHOW_BY:
             raise ValueError(f"unknown show_by: {show_by!r}")
-        groups: dict[int, list[SceneGroup]] = defaultdict(list)
-        if show_by == "group":
-            link = models.scene_groups
-            for link_row in connection.execute(
-                select(link.c.scene_id, link.c.group_id).order_by(link.c.scene_id, link.c.position)
-            ):
-                groups[link_row.scene_id].append(SceneGroup(link_row.group_id))
-        performers: dict[int, list[int]] = defaultdict(list)
-        if "performers" in self.options.title_format.fields:  # episode titles name them
-            link = models.scene_performers
-            for scene_id, performer_id in connection.execute(
-                select(link.c.scene_id, link.c.performer_id).order_by(
-                    link.c.scene_id, link.c.position
-                )
-            ):
-                performers[scene_id].append(performer_id)
-        placed: list[tuple[int, Placement]] = []
-        for row in connection.exec_driver_sql(_REBUILD_SOURCE):
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.execute(f"DROP TABLE IF EXISTS {_SCRATCH}")  # left by a pass killed mid-way
+        dbapi.execute(_SCRATCH_TABLE)
+        shows: dict[str, str] = {}
+        placed = self._placements(dbapi, cache, show_by, shows)
+        dbapi.executemany(f"INSERT INTO {_SCRATCH} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", placed)
+        dbapi.execute("DELETE FROM tv_episodes")
+        dbapi.execute("DELETE FROM tv_shows")
+        count = 0
+
+        def numbered() -> Iterator[tuple]:
+            nonlocal count
+            last: tuple[str, int, int] | None = None  # show, season, last index given
+            for scene_id, show, season, base, aired, title in dbapi.execute(_SCRATCH_ORDERED):
+                # Sorted by day, so the smallest free index above the base is one past the last.
+                floor = last[2] if last is not None and last[:2] == (show, season) else 0
+                index = max(base + 1, floor + 1)
+                last = (show, season, index)
+                count += 1
+                yield (scene_id, show, season, index, aired, title)
+
+        dbapi.executemany(_INSERT_EPISODE, numbered())
+        dbapi.execute(f"DROP TABLE {_SCRATCH}")
+        _upsert_shows(connection, shows)
+        _set_layout(connection, show_by)
+        self.show_by = show_by
+        return count
+
+    def _placements(
+        self, dbapi: Any, cache: EntityCache, show_by: ShowBy, shows: dict[str, str]
+    ) -> Iterator[tuple]:
+        """Rows of the scratch table for every mirrored scene with a show, streamed in id
+        order; `shows` collects each show's title."""
+        groups = _SceneLinks(dbapi, _SCENE_GROUPS if show_by == "group" else None)
+        # Episode titles may name the performers.
+        with_performers = "performers" in self.options.title_format.fields
+        performers = _SceneLinks(dbapi, _SCENE_PERFORMERS if with_performers else None)
+        for row in dbapi.execute(_REBUILD_SOURCE):
             (scene_id, updated_at, title, code, date, created_at) = row[:6]
-            studio_id, organized, has_ids, path, basename = row[6:]
-            files = (VideoFile(0, path, basename),) if path is not None else ()
+            studio_id, organized, has_ids, has_urls, path, basename = row[6:]
             scene = Scene(
                 id=scene_id,
                 updated_at=updated_at,
@@ -224,33 +249,58 @@ class TvIndex:
                 code=code,
                 date=date,
                 created_at=created_at,
-                files=files,
+                files=(VideoFile(0, path, basename),) if path is not None else (),
                 studio_id=studio_id,
-                groups=tuple(groups.get(scene_id, ())),
+                groups=tuple(SceneGroup(g) for g in groups.take(scene_id)),
                 organized=bool(organized),
-                stash_ids=_SOME_STASH_ID if has_ids else (),  # the gates only ask whether any
-                performer_ids=tuple(performers.get(scene_id, ())),
+                # The gates only ask whether there are any stash ids and URLs.
+                stash_ids=_SOME_STASH_ID if has_ids else (),
+                urls=("",) if has_urls else (),
+                performer_ids=tuple(performers.take(scene_id)),
             )
-            target = self._placement(scene, show_by, cache)
-            if target is not None:
-                placed.append((scene_id, target))
-        placed.sort(key=lambda item: tv_shape.sort_key(item[1], item[0]))
-        rows: list[tuple] = []
-        last: tuple[str, int, int] | None = None  # show, season, last index given
-        for scene_id, p in placed:
-            # Sorted by day, so the smallest free index above the base is one past the last.
-            floor = last[2] if last is not None and last[:2] == (p.show, p.season) else 0
-            index = max(p.base + 1, floor + 1)
-            last = (p.show, p.season, index)
-            rows.append((scene_id, p.show, p.season, index, p.aired, p.title))
-        connection.execute(models.tv_episodes.delete())
-        connection.execute(models.tv_shows.delete())
-        if rows:
-            connection.exec_driver_sql(_INSERT_EPISODE, rows)
-        _upsert_shows(connection, {p.show: p.show_title for _scene_id, p in placed})
-        _set_layout(connection, show_by)
-        self.show_by = show_by
-        return len(rows)
+            p = self._placement(scene, show_by, cache)
+            if p is None:
+                continue
+            shows[p.show] = p.show_title
+            key = tv_shape.sort_key(p, scene_id)
+            yield (p.show, p.season, p.base, key[3], key[4], scene_id, p.aired, p.title)
+
+
+# The scratch table of `rebuild`: its key is `tv_shape.sort_key`, so reading it in key order
+# needs no sort (and no sorter memory). Text compares as UTF-8 bytes there, which is the code
+# point order Python's sort uses.
+_SCRATCH = "tv_layout_scratch"
+_SCRATCH_TABLE = (
+    f"CREATE TABLE {_SCRATCH} (show TEXT NOT NULL, season INTEGER NOT NULL,"
+    " base INTEGER NOT NULL, aired_key TEXT NOT NULL, title_key TEXT NOT NULL,"
+    " scene_id INTEGER NOT NULL, aired TEXT, title TEXT NOT NULL,"
+    " PRIMARY KEY (show, season, base, aired_key, title_key, scene_id)) WITHOUT ROWID"
+)
+_SCRATCH_ORDERED = (
+    f"SELECT scene_id, show, season, base, aired, title FROM {_SCRATCH}"
+    " ORDER BY show, season, base, aired_key, title_key, scene_id"
+)
+_SCENE_GROUPS = "SELECT scene_id, group_id FROM scene_groups ORDER BY scene_id, position"
+_SCENE_PERFORMERS = (
+    "SELECT scene_id, performer_id FROM scene_performers ORDER BY scene_id, position"
+)
+
+
+class _SceneLinks:
+    """A link table read alongside the scenes, both in scene id order (a merge join): each
+    scene takes its own links, and no more than one link is held at a time."""
+
+    def __init__(self, dbapi: Any, sql: str | None) -> None:
+        self._rows = iter(dbapi.execute(sql)) if sql else iter(())
+        self._pending = next(self._rows, None)
+
+    def take(self, scene_id: int) -> list[int]:
+        found: list[int] = []
+        while self._pending is not None and self._pending[0] <= scene_id:
+            if self._pending[0] == scene_id:
+                found.append(self._pending[1])
+            self._pending = next(self._rows, None)  # links of a scene gone are skipped
+        return found
 
 
 def _same_slot(old: tuple[str, int, str | None, str], target: Placement) -> bool:
@@ -269,7 +319,7 @@ def _upsert_shows(connection: Connection, shows: dict[str, str]) -> None:
         )
 
 
-def _set_layout(connection: Connection, show_by: str) -> None:
+def _set_layout(connection: Connection, show_by: ShowBy) -> None:
     connection.exec_driver_sql(
         "INSERT INTO sync_state (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -20,6 +20,7 @@ from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scen
 from stashplex.mirror.tv_index import TvIndex
 from stashplex.plex.mapping import MappingOptions
 from stashplex.records import Scene
+from stashplex.settings import ShowBy
 
 
 def _insert_sql(table: str, columns: tuple[str, ...], upsert_key: str | None = None) -> str:
@@ -71,9 +72,11 @@ class MirrorWriter:
         scenes: Sequence[Scene],
         *,
         prune: tuple[int, int] | None = None,
+        state: dict[str, str | None] | None = None,
     ) -> PageResult:
         """Upsert these scenes; with `prune=(low, high)`, also delete mirrored scenes with
-        low < id <= high that are not among them (a keyset page proves they are gone)."""
+        low < id <= high that are not among them (a keyset page proves they are gone); `state`
+        is written to sync_state in the same transaction."""
         result = PageResult()
         now = time.time()
         values = {scene.id: rows.scene_values(scene) for scene in scenes}
@@ -109,6 +112,8 @@ class MirrorWriter:
                 self._delete(connection, gone, result)
             if changed:
                 generation.bump(connection)
+            if state:
+                set_state(connection, state)
         return result
 
     def _write_scenes(
@@ -273,7 +278,7 @@ class MirrorWriter:
                     )
         return changed
 
-    def rebuild_tv(self, show_by: str) -> int:
+    def rebuild_tv(self, show_by: ShowBy) -> int:
         """Lay the TV library out afresh for `show_by` (see `mirror.tv_index`)."""
         with self.db.writer.begin() as connection:
             generation.bump(connection)

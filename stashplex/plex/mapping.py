@@ -75,6 +75,7 @@ class MappingOptions:
     # Gates: a scene failing one is not offered to Plex at all (see `hidden_by`).
     require_organized: bool = False
     require_stash_id: bool = False
+    require_url: bool = False
     collections: tuple[CollectionSource, ...] = (CollectionSource("group"),)
     # Genres: tags named (folded) or numbered here; allow_tags empty = every tag.
     allow_tags: frozenset[str] = field(default_factory=frozenset)
@@ -101,7 +102,7 @@ class MappingOptions:
 
 # --- gates ----------------------------------------------------------------------------------
 
-GATES = ("organized", "stash_id")
+GATES = ("organized", "stash_id", "url")  # each is a `require_<gate>` option
 
 
 def hidden_by(scene: Scene, opts: MappingOptions) -> tuple[str, ...]:
@@ -111,6 +112,8 @@ def hidden_by(scene: Scene, opts: MappingOptions) -> tuple[str, ...]:
         failed.append("organized")
     if opts.require_stash_id and not scene.stash_ids:
         failed.append("stash_id")
+    if opts.require_url and not scene.urls:
+        failed.append("url")
     return tuple(failed)
 
 
@@ -425,6 +428,10 @@ def _collections(bundle: SceneBundle, opts: MappingOptions) -> list[str]:
         elif kind == "tag":
             for tag in _scene_tags(bundle, opts):
                 if _tag_listed(tag, source.tag):
+                    add(prefix, tag.name)
+        elif kind == "tags":  # every tag that may be a genre
+            for tag in _scene_tags(bundle, opts):
+                if genre_allowed(tag.id, tag.name, opts):
                     add(prefix, tag.name)
     return names
 

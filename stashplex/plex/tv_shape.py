@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from stashplex.plex.identity import SPECIALS, show_rating_key
 from stashplex.plex.mapping import network_of, parse_stash_date, scene_title
 from stashplex.records import Group, Scene, SceneBundle, Studio
-from stashplex.settings import SHOW_BY
+from stashplex.settings import SHOW_BY, ShowBy
 
 DAY_SLOTS = 100  # index = MMDD * DAY_SLOTS + slot
 _DAY_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -40,7 +40,7 @@ class Placement:
 
 def show_of(
     scene: Scene,
-    show_by: str,
+    show_by: ShowBy,
     studios: Mapping[int, Studio],
     groups: Mapping[int, Group],
 ) -> tuple[str, str] | None:
@@ -84,7 +84,7 @@ def day_base(date: dt.date) -> int:
 
 def placement(
     scene: Scene,
-    show_by: str,
+    show_by: ShowBy,
     studios: Mapping[int, Studio],
     groups: Mapping[int, Group],
     title: str | None = None,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from stashplex.mirror.plex_uploads import PlexUploads
 from stashplex.pms.api import PmsClient
 from stashplex.pms.pictures import Pictures
+from stashplex.posters.render import sniff_image
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,17 @@ class ArtworkSender:
         self.limit = RateLimit(per_second)
         self.sent = 0  # uploads made, for status pages and the CLI
         self._count_lock = threading.Lock()
+        self._locks = [threading.Lock() for _ in range(64)]
 
     def send(self, plex_key: str, guid: str) -> SendResult:
         """Upload what the item lacks. Raises PictureUnavailable (nothing lost: the rows say
         what is still missing) and the client's PlexError."""
+        # One sender per item at a time: the uploader and the walk may meet on one item, and
+        # each must see what the other recorded, so nothing goes up twice.
+        with self._locks[hash(plex_key) % len(self._locks)]:
+            return self._send(plex_key, guid)
+
+    def _send(self, plex_key: str, guid: str) -> SendResult:
         result = SendResult()
         wanted = self.pictures.wanted(guid)
         if not wanted:
@@ -104,7 +112,7 @@ class ArtworkSender:
                 result.unchanged += 1
                 continue
             self.limit.wait()
-            self.pms.upload(plex_key, kind, data)
+            self.pms.upload(plex_key, kind, data, sniff_image(data) or "image/jpeg")
             self.uploads.record(plex_key, kind, guid, source, hashed)
             result.uploaded += 1
             with self._count_lock:

@@ -97,9 +97,13 @@ def events_for(op: str, args: dict[str, Any], result: Any, groups: bool) -> list
     a group edit fires both the Group hook and, for older plugins, the Movie one."""
     events = _events_for(op, args, result)
     if not groups:
-        return [(t.replace("Group.", "Movie.", 1), *rest) for t, *rest in events]
-    movies = [(t.replace("Group.", "Movie.", 1), *rest) for t, *rest in events if t[:6] == "Group."]
-    return [*events, *movies]
+        return [_as_movie(event) for event in events]
+    return [*events, *(_as_movie(event) for event in events if event[0].startswith("Group."))]
+
+
+def _as_movie(event: Event) -> Event:
+    hook, ident, body, fields = event
+    return (hook.replace("Group.", "Movie.", 1), ident, body, fields)
 
 
 def _events_for(op: str, args: dict[str, Any], result: Any) -> list[Event]:
@@ -137,8 +141,11 @@ def _events_for(op: str, args: dict[str, Any], result: Any) -> list[Event]:
         return [(f"{name}.Update.Post", ident, {**body, "id": str(ident)}, sorted(body))]
     if op == "merge_tags":  # the destination's id; the merged-away tags only in the input
         destination = int(args["destination"])
-        body = {"source": [str(s) for s in args["sources"]], "destination": str(destination)}
-        return [("Tag.Merge.Post", destination, body, [])]
+        merged: dict[str, Any] = {
+            "source": [str(s) for s in args["sources"]],
+            "destination": str(destination),
+        }
+        return [("Tag.Merge.Post", destination, merged, [])]
     return []
 
 

@@ -14,9 +14,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import httpx
+import msgspec
 
 from stashplex import __version__
 from stashplex.settings import Settings
@@ -35,6 +36,19 @@ from stashplex.stash.features import NEWEST, Features
 log = logging.getLogger(__name__)
 
 _REJECTED_CODES = {"GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
+
+T = TypeVar("T")
+
+
+class _Answer(msgspec.Struct, Generic[T]):
+    """A GraphQL answer whose `data` msgspec decodes into a typed shape."""
+
+    data: T | None = None
+    errors: list[Any] | None = None
+
+
+class _Errors(msgspec.Struct):
+    errors: list[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +140,34 @@ class StashClient:
         retries: int | None = None,
     ) -> dict[str, Any]:
         """Run a named operation from `operations` and return its `data`."""
+        return self._execute(operation, variables, retries, None)
+
+    def execute_typed(
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None,
+        data_type: type[T],
+        *,
+        retries: int | None = None,
+    ) -> T:
+        """Like `execute`, with `data` decoded straight from the body into `data_type` (a
+        msgspec Struct); an answer of another shape raises StashBadResponse."""
+        return self._execute(operation, variables, retries, data_type)
+
+    def _execute(
+        self,
+        operation: str,
+        variables: Mapping[str, Any] | None,
+        retries: int | None,
+        data_type: type | None,
+    ) -> Any:
         body = {
             "operationName": operation,
             "query": operations.document(operation, self.features),
             "variables": dict(variables or {}),
         }
         return self._with_retries(
-            operation, lambda: self._post_graphql(operation, body), retries, variables
+            operation, lambda: self._post_graphql(operation, body, data_type), retries, variables
         )
 
     def find_scenes_by_ids(self, ids: Sequence[int]) -> list[Any]:
@@ -146,7 +181,9 @@ class StashClient:
             data = self.execute("FindScenesBySceneIds", {"scene_ids": [int(i) for i in ids]})
         return parse.listing(data, "findScenes", "scenes")
 
-    def _post_graphql(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post_graphql(
+        self, operation: str, body: dict[str, Any], data_type: type | None = None
+    ) -> Any:
         response = self._send("POST", "/graphql", json=body)
         status = response.status_code
         if status == 401 or (status == 500 and response.text.strip().lower() == "unauthorized"):
@@ -156,6 +193,8 @@ class StashClient:
             raise StashError(f"Stash at {self.url} redirected /graphql to {where}; check the URL")
         if status >= 500:
             raise StashServerError(f"Stash at {self.url} answered HTTP {status} to {operation}")
+        if status == 200 and data_type is not None:
+            return self._typed(response, operation, data_type)
         payload = self._json(response, operation)
         if status in (400, 422):
             raise StashQueryRejected(self._rejection(operation, payload, status))
@@ -182,6 +221,34 @@ class StashClient:
         if not isinstance(payload, dict):
             raise StashBadResponse(f"Stash answered {operation} with JSON of the wrong shape")
         return payload
+
+    def _typed(self, response: httpx.Response, operation: str, data_type: type) -> Any:
+        answer_type = _Answer[data_type]  # type: ignore[valid-type]
+        try:
+            answer = msgspec.json.decode(response.content, type=answer_type, strict=False)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError as well
+            if not isinstance(exc, msgspec.ValidationError):
+                kind = response.headers.get("content-type", "unknown type")
+                raise StashBadResponse(
+                    f"Stash at {self.url} answered {operation} with something that is not JSON"
+                    f" ({kind})"
+                ) from None
+            # A failing resolver nulls part of `data`: its error is the news, not the shape.
+            errors = _errors_of(response.content)
+            if errors:
+                raise StashDataError(
+                    f"Stash reported an error for {operation}: {_first_message(errors)}"
+                ) from None
+            raise StashBadResponse(
+                f"Stash answered {operation} with unusable data ({exc})"
+            ) from None
+        if answer.errors:
+            raise StashDataError(
+                f"Stash reported an error for {operation}: {_first_message(answer.errors)}"
+            )
+        if answer.data is None:
+            raise StashBadResponse(f"Stash answered {operation} without data")
+        return answer.data
 
     def _rejection(self, operation: str, payload: dict[str, Any], status: int) -> str:
         errors = payload.get("errors") or []
@@ -272,6 +339,13 @@ class StashClient:
                 ms = (time.perf_counter() - started) * 1000
                 log.debug("stash %s %s %.0f ms", what, _vars(variables), ms)
             return result
+
+
+def _errors_of(content: bytes) -> list[Any] | None:
+    try:
+        return msgspec.json.decode(content, type=_Errors).errors
+    except msgspec.DecodeError:
+        return None
 
 
 def _first_message(errors: Any) -> str:

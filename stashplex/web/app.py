@@ -25,11 +25,19 @@ from stashplex.web import json_errors
 from stashplex.web.access import AllowedNetworks
 from stashplex.web.baseurl import BaseUrl, listening_base_url
 from stashplex.web.body import BodyLimit
+from stashplex.web.checkup import Checkup, RunCheckup, StatusCheckupForm
 from stashplex.web.context import Context
 from stashplex.web.fallback import Fallback, LookupsBusy
 from stashplex.web.health import HealthResource, StashLiveness
 from stashplex.web.imagecache import ImageCache
-from stashplex.web.images import ROUTES, ImageResource, ImageSource
+from stashplex.web.images import (
+    ROUTES,
+    ImageResource,
+    ImageSource,
+    StashIdConverter,
+    bad_id,
+    route_template,
+)
 from stashplex.web.movie_matches import MatchesResource
 from stashplex.web.movie_metadata import ExtrasResource, ImagesResource, MetadataResource
 from stashplex.web.provider import ProviderResource
@@ -106,11 +114,13 @@ def create_app(
     posters: PosterService | None = None,
     images: ImageSource | None = None,
     on_metadata: Callable[[int], None] | None = None,
+    on_item: Callable[[str], None] | None = None,
     sync_status: Callable[[], SyncStatus] | None = None,
     stash_version: Callable[[], str | None] | None = None,
     plex_status: Callable[[], PlexArtwork | None] | None = None,
     queue_changes: QueueChanges | None = None,
     run_sync: RunSync | None = None,
+    run_checkup: RunCheckup | None = None,
 ) -> ProviderApp:
     """The provider app over `db`.
 
@@ -118,10 +128,12 @@ def create_app(
     with `retries=0`: a Plex request never waits for retries. `listen_url` is the base URL used
     when a request's Host header is unusable (default: from the settings' host and port).
     `posters` renders and stores posters (default: one over `stash`); `images` serves the image
-    routes (default: one of the app's own, closed with it); `on_metadata` hears of
-    every metadata answer (the poster uploader); `sync_status` and `stash_version` feed the
-    status page; `queue_changes` takes the webhook's events and `run_sync(kind)` starts a pass
-    (both: the scheduler's; None: this app runs no syncs).
+    routes (default: one of the app's own, closed with it); `on_metadata` hears of every movie
+    metadata answer and `on_item` the guid of every TV one (the artwork uploader);
+    `sync_status` and `stash_version` feed the status page; `queue_changes` takes the
+    webhook's events and `run_sync(kind)` starts a pass (both: the scheduler's; None: this app
+    runs no syncs); `run_checkup()` builds the doctor's report for the status page's checkup
+    button (None: no checkup here).
     """
     register(settings.secrets)  # error bodies, /status and /health are redacted
     middleware: list[AllowedNetworks | BodyLimit] = []
@@ -130,9 +142,11 @@ def create_app(
     middleware.append(BodyLimit())  # after the address check: strangers learn nothing
     app = ProviderApp(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
+    app.router_options.converters["stash_id"] = StashIdConverter
     app.set_error_serializer(json_errors.serialize)
     app.add_error_handler(Exception, json_errors.unexpected)
     app.add_error_handler(LookupsBusy, _busy)
+    app.add_error_handler(falcon.HTTPRouteNotFound, bad_id)
 
     connections = ReadConnections(db.path)
     if fallback is None and stash is not None and live_fallback:
@@ -143,6 +157,7 @@ def create_app(
     )
     context = Context(settings, db, MirrorLookups(connections), base_url, fallback)
     context.on_metadata = on_metadata
+    context.on_item = on_item
     if posters is None:
         posters = PosterService.from_settings(settings, db, stash)
     app.owns_images = images is None
@@ -156,12 +171,13 @@ def create_app(
     app.add_route("/library/metadata/{rating_key}/images", ImagesResource(context))
     app.add_route("/library/metadata/{rating_key}/extras", ExtrasResource(context))
     for (segment, name), kind in ROUTES.items():
-        app.add_route(f"/stash/{segment}/{{entity_id}}/{name}", ImageResource(images, kind))
+        app.add_route(route_template(segment, name), ImageResource(images, kind))
     add_tv_routes(app, context, connections)
     liveness = StashLiveness(stash) if stash is not None else None
     health = HealthResource(connections, liveness, sync_status=sync_status)
     app.add_route("/health", health)
     form_token = FormToken()
+    checkup = Checkup(run_checkup) if run_checkup is not None else None
     app.add_route(
         "/status",
         StatusResource(
@@ -172,9 +188,12 @@ def create_app(
             stash_version=stash_version,
             form_token=form_token if run_sync is not None else None,
             plex_status=plex_status,
+            checkup=checkup,
+            checkup_token=form_token,
         ),
     )
     app.add_route("/status/sync", StatusSyncForm(run_sync, form_token))
+    app.add_route("/status/checkup", StatusCheckupForm(checkup, form_token))
     app.add_route("/api/sync", SyncApiResource(run_sync))
     app.add_route("/sync/events", SyncEventsResource(settings.sync.webhook_token, queue_changes))
     return app

@@ -29,6 +29,8 @@ class Context:
     identifier: str = MOVIE_PROVIDER_ID
     # Told about every metadata answer (e.g. the poster uploader); must only queue work.
     on_metadata: Callable[[int], None] | None = None
+    # Told the guid of every TV item (show, season, episode) answered; must only queue work.
+    on_item: Callable[[str], None] | None = None
     misses: RecentMisses = field(default_factory=RecentMisses)
     # Encoded answers to repeated requests, per route (see `web.answers`).
     answers: AnswerCache[Any] = field(default_factory=AnswerCache)

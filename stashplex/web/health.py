@@ -105,7 +105,7 @@ class HealthResource:
                 "kind": run.kind,
                 "started_at": _iso(run.started_at),
                 "finished_at": _iso(run.finished_at),
-                "result": "running" if run.finished_at is None else ("ok" if run.ok else "failed"),
+                "result": run.result,
                 "added": run.added,
                 "updated": run.updated,
                 "removed": run.removed,

@@ -14,15 +14,15 @@ wait), the previous version on disk is served with a short max-age; with none, t
 from __future__ import annotations
 
 import concurrent.futures
-import datetime as dt
-import email.utils
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 import falcon
+from falcon.routing import BaseConverter
 
 from stashplex.flight import Busy, ExpiringSet, SingleFlight
 from stashplex.mirror.lookups import ImageKind, MirrorLookups
@@ -71,15 +71,6 @@ def stash_image_path(kind: ImageKind, entity_id: int, legacy: bool = False) -> s
     raise ValueError(f"unknown image kind {kind!r}")
 
 
-def parse_id(text: str) -> int:
-    if not (text.isascii() and text.isdigit()) or len(text) > 19:
-        raise not_found("image ids are numbers")
-    value = int(text)
-    if not 0 < value <= MAX_ID:
-        raise not_found("image ids are positive numbers")
-    return value
-
-
 # What an image route serves: a Stash image, or the poster made from a scene's cover.
 RouteKind = ImageKind | Literal["poster"]
 # (first path segment, last) of each image route -> what it serves.
@@ -90,6 +81,36 @@ ROUTES: dict[tuple[str, str], RouteKind] = {
     ("studio", "image"): "studio",
     ("group", "front"): "group",
 }
+
+
+class StashIdConverter(BaseConverter):
+    """`{name:stash_id}`: a Stash id as we write it in URLs, ASCII digits from 1 to MAX_ID.
+    (Falcon's `int` converter also takes "+1", "1_0" and other scripts' digits.)"""
+
+    def convert(self, value: str) -> int | None:
+        if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_ID)):
+            return None
+        number = int(value)
+        return number if 0 < number <= MAX_ID else None
+
+
+# Ids are checked by the route: anything else under an image path matches no route.
+ID_FIELD = "{entity_id:stash_id}"
+_IMAGE_PATH = re.compile(
+    "/stash/(?:" + "|".join(f"{segment}/[^/]*/{name}" for segment, name in ROUTES) + ")"
+)
+SNIFF_BYTES = 16  # enough for every signature `sniff_image` knows
+
+
+def route_template(segment: str, name: str) -> str:
+    return f"/stash/{segment}/{ID_FIELD}/{name}"
+
+
+def bad_id(req: falcon.Request, resp: falcon.Response, ex: Exception, params: object) -> None:
+    """No route matched: on an image path that means the id, so say so."""
+    if _IMAGE_PATH.fullmatch(req.path):
+        raise not_found(f"image ids are whole numbers from 1 to {MAX_ID}")
+    raise ex
 
 
 class StashUnavailable(Exception):
@@ -140,8 +161,14 @@ class ImageSource:
     def image(self, kind: ImageKind, entity_id: int) -> Image | None:
         """The cached file of an entity's current image, fetching it if needed; None if none.
 
-        A mirrored scene without a cover gets its 16:9 title card instead."""
-        found = self._image(kind, entity_id)
+        A mirrored scene without a cover gets its 16:9 title card instead, also while Stash
+        cannot be asked when the poster records say it has none."""
+        try:
+            found = self._image(kind, entity_id)
+        except StashUnavailable:
+            if kind == "scene" and self.posters.cached(entity_id) == (True, None):
+                return self.card(entity_id, poster=False)
+            raise
         if found is None and kind == "scene":
             return self.card(entity_id, poster=False)
         return found
@@ -305,42 +332,41 @@ def _route(path: str) -> tuple[RouteKind, int] | None:
     return (kind, int(parts[3])) if kind is not None else None
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    if header.strip() == "*":
-        return True
-    tags = (t.strip() for t in header.split(","))
-    return any(t.removeprefix("W/") == etag for t in tags)
-
-
-def _http_date(text: str | None) -> dt.datetime | None:
-    """An HTTP date, or None for anything malformed (a bad validator is no validator)."""
-    if not text:
-        return None
-    try:
-        value = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
-
-
 def send_file(req: falcon.Request, resp: falcon.Response, found: Image) -> None:
     resp.etag = found.etag
     resp.last_modified = found.last_modified
     resp.cache_control = list(
         STALE_CACHE_CONTROL if isinstance(found, StaleFile) else CACHE_CONTROL
     )
-    if_none_match = req.get_header("If-None-Match")
-    if if_none_match is not None:
-        fresh = _etag_matches(if_none_match, found.etag)
-    else:
-        since = _http_date(req.get_header("If-Modified-Since"))
-        fresh = since is not None and found.last_modified <= since
-    if fresh:
+    if _not_modified(req, found):
         resp.status = falcon.HTTP_304
         return
-    data = found.read()
-    resp.content_type = sniff_image(data) or "application/octet-stream"
-    resp.data = data
+    if isinstance(found, HeldImage):
+        resp.content_type = sniff_image(found.data) or "application/octet-stream"
+        resp.data = found.data
+        return
+    stream = found.path.open("rb")
+    resp.content_type = sniff_image(stream.read(SNIFF_BYTES)) or "application/octet-stream"
+    if req.method == "HEAD":  # Falcon sends no body for HEAD: nothing would close the file
+        stream.close()
+        resp.content_length = found.size
+        return
+    stream.seek(0)
+    resp.set_stream(stream, found.size)  # closed by the WSGI server once sent
+
+
+def _not_modified(req: falcon.Request, found: Image) -> bool:
+    """RFC 9110 conditional GET: If-None-Match (weak comparison) wins over If-Modified-Since,
+    and a malformed date is no validator."""
+    tags = req.if_none_match
+    if tags is not None:
+        etag = found.etag.strip('"')
+        return any(tag == "*" or tag == etag for tag in tags)
+    try:
+        since = req.if_modified_since
+    except falcon.HTTPInvalidHeader:
+        return False
+    return since is not None and found.last_modified <= since
 
 
 class ImageResource:
@@ -348,13 +374,12 @@ class ImageResource:
         self.source = source
         self.kind = kind
 
-    def on_get(self, req: falcon.Request, resp: falcon.Response, entity_id: str) -> None:
-        number = parse_id(entity_id)
+    def on_get(self, req: falcon.Request, resp: falcon.Response, entity_id: int) -> None:
         try:
             found = (
-                self.source.poster(number)
+                self.source.poster(entity_id)
                 if self.kind == "poster"
-                else self.source.image(self.kind, number)
+                else self.source.image(self.kind, entity_id)
             )
         except StashUnavailable as exc:
             raise falcon.HTTPServiceUnavailable(

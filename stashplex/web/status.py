@@ -10,10 +10,19 @@ from stashplex import __version__
 from stashplex.mirror.facts import recent_runs
 from stashplex.mirror.poster_states import PosterStates
 from stashplex.mirror.scene_reader import gate_counts
+from stashplex.plex.mapping import GATES
 from stashplex.scheduler import SyncStatus
+from stashplex.web.checkup import Checkup
 from stashplex.web.context import Context
 from stashplex.web.health import HealthResource, StashLiveness
-from stashplex.web.status_page import PlexArtwork, StatusView, SyncRun, Unmatched, render
+from stashplex.web.status_page import (
+    CheckupView,
+    PlexArtwork,
+    StatusView,
+    SyncRun,
+    Unmatched,
+    render,
+)
 from stashplex.web.sync_controls import FormToken
 from stashplex.web.tv import PREFIX as TV_PREFIX
 
@@ -31,6 +40,8 @@ class StatusResource:
         stash_version: Callable[[], str | None] | None = None,
         form_token: FormToken | None = None,
         plex_status: Callable[[], PlexArtwork | None] | None = None,
+        checkup: Checkup | None = None,
+        checkup_token: FormToken | None = None,
     ) -> None:
         self.context = context
         self.health = health
@@ -39,6 +50,8 @@ class StatusResource:
         self.stash_version = stash_version
         self.form_token = form_token
         self.plex_status = plex_status
+        self.checkup = checkup
+        self.checkup_token = checkup_token or FormToken()
         self.posters = PosterStates(context.db)
 
     def view(self, req: falcon.Request) -> StatusView:
@@ -64,13 +77,10 @@ class StatusResource:
         problems = self.health.problems(facts, {"reachable": reachable})
         base = ctx.base(req).rstrip("/")
         last_success = facts["sync"].get("last_success_epoch")
-        gates = ctx.settings.metadata
+        metadata = ctx.settings.metadata
+        gates = [gate for gate in GATES if getattr(metadata, f"require_{gate}")]
         with ctx.db.reader.connect() as connection:
-            hidden = gate_counts(
-                connection,
-                require_organized=gates.require_organized,
-                require_stash_id=gates.require_stash_id,
-            )
+            hidden = gate_counts(connection, gates)
         return StatusView(
             version=__version__,
             register_url=base,
@@ -101,6 +111,15 @@ class StatusResource:
             unmatched=[Unmatched(m.when, m.filename, m.title) for m in ctx.misses.recent()],
             hidden=hidden,
             plex=self.plex_status() if self.plex_status is not None else None,
+            checkup=self._checkup(),
+        )
+
+    def _checkup(self) -> CheckupView | None:
+        if self.checkup is None:
+            return None
+        state = self.checkup.state
+        return CheckupView(
+            self.checkup_token.value, state.running, state.started_at, state.report, state.error
         )
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

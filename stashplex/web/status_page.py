@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 
+from stashplex.checklist import FAIL, OK, SYMBOLS, Report
+from stashplex.pms.reconciler import WalkState
 from stashplex.redaction import redact
 
 
@@ -40,7 +42,7 @@ class PlexArtwork:
 
     url: str
     uploaded: int  # images recorded as uploaded, ever
-    walk_state: str  # idle, running, paused, off
+    walk_state: WalkState
     section: str | None = None
     done: int = 0
     total: int | None = None
@@ -50,6 +52,17 @@ class PlexArtwork:
     last_finished: float | None = None
     next_at: float | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckupView:
+    """The doctor's last report on this page, and whether a run is going on."""
+
+    token: str  # the page's form token
+    running: bool = False
+    started: float | None = None
+    report: Report | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,7 @@ class StatusView:
     events_received: int = 0
     hidden: dict[str, int] = field(default_factory=dict)  # gate -> scenes it hides from Plex
     plex: PlexArtwork | None = None  # None: no [plex] url and token
+    checkup: CheckupView | None = None  # None: this process runs no checkup
     now: float = field(default_factory=time.time)
 
 
@@ -94,6 +108,10 @@ table { border-collapse: collapse; width: 100%; } td, th { text-align: left; pad
 code, .path { font-family: ui-monospace, monospace; font-size: .9em; word-break: break-all; }
 ol li { margin: .3rem 0; }
 form.controls button { font: inherit; padding: .3rem .8rem; margin-right: .4rem; }
+ul.checks { list-style: none; padding-left: .2rem; } ul.checks li { margin: .25rem 0; }
+ul.checks .sym { display: inline-block; width: 1.2rem; font-weight: 700; }
+ul.checks .more { margin-left: 1.2rem; } .warn { color: #b26a00; }
+h3 { font-size: .95rem; margin: 1rem 0 .2rem; }
 """
 
 _BUTTONS = (
@@ -197,6 +215,68 @@ def _plex(plex: PlexArtwork | None, now: float) -> str:
     )
 
 
+_CHECK_CLASSES = {OK: "ok", FAIL: "bad"}
+
+
+def _report(report: Report) -> str:
+    parts = []
+    for section in report.sections:
+        if not section.checks:
+            continue
+        items = []
+        for check in section.checks:
+            css = _CHECK_CLASSES.get(check.state, "warn")
+            details = "".join(f'<div class="more path">{e(d)}</div>' for d in check.details)
+            fix = (
+                f'<div class="more muted">→ {e(check.fix)}</div>'
+                if check.fix and check.state != OK
+                else ""
+            )
+            items.append(
+                f'<li><span class="sym {css}">{SYMBOLS[check.state]}</span>{e(check.text)}'
+                f"{details}{fix}</li>"
+            )
+        parts.append(f'<h3>{e(section.title)}</h3><ul class="checks">{"".join(items)}</ul>')
+    counts = report.counts()
+    verdict = (
+        '<span class="ok">ready to scan</span>'
+        if report.passed
+        else '<span class="bad">fix the lines marked ✗</span>'
+    )
+    return (
+        f"<p>{counts['ok']} passed, {counts['warn']} warnings, {counts['fail']} failed: "
+        f"{verdict}.</p>" + "".join(parts)
+    )
+
+
+def _checkup(checkup: CheckupView | None, now: float) -> str:
+    if checkup is None:
+        return ""
+    if checkup.running:
+        state = f'<p><span class="ok">running</span> since {_when(checkup.started, now)}…</p>'
+        button = ""
+    else:
+        state = ""
+        label = "Run the checkup again" if checkup.report else "Run the checkup"
+        button = (
+            '<form class="controls" method="post" action="/status/checkup">'
+            f'<input type="hidden" name="token" value="{escape(checkup.token)}">'
+            f"<button>{label}</button></form>"
+        )
+    error = f'<p class="bad">The last run failed: {e(checkup.error)}</p>' if checkup.error else ""
+    if checkup.report is not None:
+        finished = f"<p>Last run finished {_when(checkup.report.finished_at, now)}.</p>"
+        result = finished + _report(checkup.report)
+    else:
+        result = ""
+    return (
+        '<h2 id="checkup">Checkup</h2><p class="muted">The checks of <code>stashplex '
+        "doctor</code>: Stash, the mirror, the poster folder, this service's address, Plex, and "
+        "a dry run of a scan of Plex's libraries over the mirror. Run it before the first scan."
+        f"</p>{button}{state}{error}{result}"
+    )
+
+
 def render(view: StatusView) -> str:
     now = view.now
     cards = "".join(
@@ -219,6 +299,7 @@ def render(view: StatusView) -> str:
     gate_names = {
         "organized": "not organized (<code>require_organized</code>)",
         "stash_id": "without a stash-box id (<code>require_stash_id</code>)",
+        "url": "without a URL (<code>require_url</code>)",
     }
     hidden_line = (
         "<p>Hidden from Plex: "
@@ -274,7 +355,7 @@ def render(view: StatusView) -> str:
         if view.tv_register_url
         else ""
     )
-    busy = bool(view.sync_running or view.sync_queued)
+    busy = bool(view.sync_running or view.sync_queued or (view.checkup and view.checkup.running))
     refresh = BUSY_REFRESH_SECONDS if busy else IDLE_REFRESH_SECONDS
     if view.problems:
         health = (
@@ -316,6 +397,7 @@ def render(view: StatusView) -> str:
 <h2>Files Plex asked about that were not found</h2>
 {unmatched}
 
+{_checkup(view.checkup, now)}
 <h2>Setting up Plex</h2>
 <ol>
 <li>In Plex: <b>Settings › Metadata Agents › Add Provider</b>, and enter

@@ -40,7 +40,7 @@ def cross_site(req: falcon.Request) -> bool:
 def _refuse_cross_site(req: falcon.Request) -> None:
     if cross_site(req):
         raise falcon.HTTPForbidden(
-            title="Forbidden", description="sync controls only answer stashplex's own pages"
+            title="Forbidden", description="the status page's controls only answer its own pages"
         )
 
 
@@ -93,6 +93,21 @@ class SyncApiResource:
         resp.media = {"queued": kind, "status": "/status"}
 
 
+def read_page_form(req: falcon.Request, token: FormToken) -> dict[str, list[str]]:
+    """The fields of a form posted by the status page itself: 403 for a cross-site request or
+    a missing or stale token, 400 for an oversized form."""
+    _refuse_cross_site(req)
+    raw = req.bounded_stream.read(FORM_LIMIT + 1)
+    if len(raw) > FORM_LIMIT:
+        raise bad_request("the form is too large")
+    form = parse_qs(raw.decode("utf-8", "replace"))
+    if not token.check(_first(form, "token")):
+        raise falcon.HTTPForbidden(
+            title="Forbidden", description="the form is stale: reload /status and try again"
+        )
+    return form
+
+
 class StatusSyncForm:
     """`POST /status/sync`: the status page's buttons; back to the page (303) once queued."""
 
@@ -101,15 +116,7 @@ class StatusSyncForm:
         self.token = token
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        _refuse_cross_site(req)
-        raw = req.bounded_stream.read(FORM_LIMIT + 1)
-        if len(raw) > FORM_LIMIT:
-            raise bad_request("the form is too large")
-        form = parse_qs(raw.decode("utf-8", "replace"))
-        if not self.token.check(_first(form, "token")):
-            raise falcon.HTTPForbidden(
-                title="Forbidden", description="the form is stale: reload /status and try again"
-            )
+        form = read_page_form(req, self.token)
         kind = _check_kind(_first(form, "kind"))
         if self.run is None:
             raise _unavailable()

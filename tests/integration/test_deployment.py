@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -153,3 +154,28 @@ def test_health_command_reports_a_service_that_does_not_answer(capsys) -> None:
     assert f"no answer from http://127.0.0.1:{port}/health" in capsys.readouterr().err
     v6 = load(environ={"STASHPLEX_PLEXAGENTSERVER_HOST": "::"}, search=False)
     assert healthcheck.health_url(v6) == "http://[::1]:7979/health"
+
+
+def test_health_command_counts_a_refusing_service_as_up(synced_provider, capsys) -> None:
+    """With loopback left out of allowed_networks, /health answers 403: the service is up, and
+    a container restarted for it would only be refused again."""
+    from stashplex import healthcheck
+    from stashplex.settings import load
+    from tests.plugins.webkit import serving
+
+    provider = synced_provider(env={"STASHPLEX_PLEXAGENTSERVER_ALLOWED_NETWORKS": "10.0.0.0/8"})
+    with serving(provider.app, provider.settings) as url:
+        port = url.rsplit(":", 1)[1]
+        settings = load(environ={"STASHPLEX_PLEXAGENTSERVER_PORT": port}, search=False)
+        assert healthcheck.run(settings, timeout=30) == 0
+    assert "403" in capsys.readouterr().out
+
+
+def test_docker_smoke_says_plainly_that_it_checked_nothing_without_docker(tmp_path: Path) -> None:
+    script = ROOT / "scripts" / "docker-smoke"
+    assert (ROOT / "tests" / "plugins" / "smoke.py").is_file()  # the checks it runs
+    # No Docker client at all (never a daemon, wherever DOCKER_HOST points).
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DOCKER": str(tmp_path / "none")}
+    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 77  # "skipped", not a pass
+    assert "skipped, no Docker daemon" in result.stderr

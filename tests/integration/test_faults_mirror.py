@@ -47,6 +47,28 @@ def test_a_deleted_then_replaced_mirror_is_reopened(sample_stash_factory, daemon
     assert daemon.terminate() == 0
 
 
+def test_a_sync_pass_refuses_a_moved_mirror(tmp_path) -> None:
+    import pytest
+
+    from stashplex.mirror.sync import Syncer
+    from stashplex.stash.client import StashClient
+    from tests.plugins.mirror import make_settings
+
+    settings = make_settings(tmp_path, "http://127.0.0.1:9")  # never asked: the check comes first
+    db = Database.open(settings.mirror.database)
+    client = StashClient(settings.stash.url, None, timeout=1)
+    try:
+        moved = tmp_path / "moved.db"
+        os.replace(settings.mirror.database, moved)
+        with pytest.raises(MirrorMoved, match="was deleted while in use"):
+            Syncer(client, db, settings).run("incremental")
+    finally:
+        client.close()
+        db.close()
+    with sqlite3.connect(moved) as connection:  # not even a run row went into the old file
+        assert connection.execute("SELECT count(*) FROM sync_runs").fetchone()[0] == 0
+
+
 def test_a_sync_never_writes_into_a_moved_file(tmp_path) -> None:
     db = Database.open(tmp_path / "mirror.db")
     try:

@@ -55,6 +55,7 @@ SCENES = (
         tag_ids=(1, 2, 3),
         groups=(SceneGroup(1, 1),),
         stash_ids=(STASHDB,),
+        urls=("https://site.example/pool-day",),
     ),
     hand_scene(
         2,
@@ -232,7 +233,7 @@ def status(p: Provider, path: str) -> int:
     return response.status_code
 
 
-@pytest.mark.parametrize("gate", ["require_organized", "require_stash_id"])
+@pytest.mark.parametrize("gate", ["require_organized", "require_stash_id", "require_url"])
 def test_a_scene_failing_a_gate_is_not_offered(provider, gate: str) -> None:
     p = provider(**env(**{gate: "true"}))
     for route in ("", "/images", "/extras"):
@@ -274,11 +275,11 @@ def test_the_tv_library_follows_the_gates(provider) -> None:
 
 
 def test_status_counts_what_each_gate_hides(provider) -> None:
-    page = provider(**env(require_organized="true", require_stash_id="1")).client.simulate_get(
-        "/status"
-    )
+    p = provider(**env(require_organized="true", require_stash_id="1", require_url="yes"))
+    page = p.client.simulate_get("/status")
     assert "Hidden from Plex: 2 not organized" in page.text
     assert "2 without a stash-box id" in page.text
+    assert "2 without a URL" in page.text
     assert "Hidden from Plex" not in provider().client.simulate_get("/status").text
 
 
@@ -450,11 +451,13 @@ def test_changed_options_rerender_from_the_mirror_in_pages(mirrored_factory, mon
         studio = studios.get(scenes[scene_id].studio_id)
         prefix = f"{studio.name} - " if studio is not None else ""
         assert after[scene_id] == prefix + before[scene_id]
-    # The fingerprint is stored: the next pass renders nothing again.
+    # The fingerprint is stored: the next pass renders nothing again, and reports the documents
+    # the failed pass changed (Plex refreshes them).
     m.stash.faults.up()
     pages.clear()
-    syncer.run("incremental")
+    report = syncer.run("incremental")
     assert pages == []
+    assert set(report.changed_docs) == set(scenes)
     # Back to the old settings: every document as it was.
     m.syncer.run("incremental")
     assert stored_titles(m) == before
@@ -577,4 +580,17 @@ def test_a_hidden_file_in_a_tv_library_is_not_matched_to_another_episode(provide
         return [m["ratingKey"] for m in response.json["MediaContainer"]["Metadata"]]
 
     assert matched(provider()) == ["scene-3"]
-    assert matched(provider(**env(require_organized="true"))) == []
+    p = provider(**env(require_organized="true"))
+    assert matched(p) == []
+    assert p.app.context.misses.recent() == []  # known, so not listed as unmatched
+
+
+def test_every_genre_tag_as_a_collection(provider) -> None:
+    p = provider(**env(collections='tags = "Tag: "', deny_tags="2", parent_tags="1"))
+    # Pool is denied; the tags above it stay (the scene has them through Pool).
+    assert collections(metadata(p, 1)) == [
+        "Tag: Outdoor",
+        "Tag: Studio Tag",
+        "Tag: Water",
+        "Tag: Nature",
+    ]

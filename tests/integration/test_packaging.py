@@ -9,12 +9,17 @@ dev virtualenv's site-packages through a path file (a plain path line: the dev v
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib.metadata
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -168,6 +173,43 @@ def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
     assert {name.split("/")[0] for name in names} == {*SOURCES.values(), info}
 
 
+def imported_distributions() -> set[str]:
+    """The distributions (normalized names) of every third-party module the package imports."""
+    modules = set()
+    for folder in SOURCES:
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name.split(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules.add(node.module.split(".")[0])
+    ours = {"__future__", *SOURCES.values()}
+    third_party = {m for m in modules if m not in sys.stdlib_module_names and m not in ours}
+    found = importlib.metadata.packages_distributions()
+    missing = sorted(m for m in third_party if m not in found)
+    assert not missing, f"imported but installed by no distribution: {missing}"
+    return {normalized(name) for m in third_party for name in found[m]}
+
+
+def normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_library_the_code_imports_is_a_dependency_of_the_wheel(wheel: Path) -> None:
+    """The wheel is installed without its dependencies here: this is what catches a library
+    the code imports that a user's `pip install` would not bring."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = archive.read(f"stashplex-{__version__}.dist-info/METADATA").decode()
+    required = {
+        normalized(re.split(r"[ ;<>=!~\[(]", line.split(":", 1)[1].strip())[0])
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    }
+    assert "httpx" in required
+    undeclared = imported_distributions() - required
+    assert not undeclared, f"imported but not in [project] dependencies: {sorted(undeclared)}"
+
+
 def test_the_source_file_list_sees_a_new_package(tmp_path: Path) -> None:
     """The check above is real: a package added to the tree shows up in `source_files`."""
     assert "stashplex/web/tv/__init__.py" in source_files()
@@ -271,7 +313,34 @@ def test_the_installed_service_answers_plex(
     assert checked.stdout.startswith(f"http://127.0.0.1:{port}/health: ok"), checked.stdout
 
 
-@pytest.mark.skipif(not mounts_available(), reason="no private mount namespaces here")
+def unshare() -> list[str]:
+    # As root a mount namespace is enough; otherwise a user namespace maps us to root in it.
+    command = ["unshare", "--mount", "--propagation", "private"]
+    return command if os.geteuid() == 0 else [*command, "--user", "--map-root-user"]
+
+
+def read_only_root(writable: Path) -> str:
+    """Shell commands (in a private mount namespace) that leave only `writable` writable."""
+    target = shlex.quote(str(writable))
+    return f"mount --bind {target} {target} && mount -o remount,bind,ro /"
+
+
+@functools.cache
+def read_only_roots_available() -> bool:
+    if not mounts_available():
+        return False
+    with tempfile.TemporaryDirectory() as outside:
+        inside = Path(outside, "data")
+        inside.mkdir()
+        here, there = shlex.quote(str(inside / "ok")), shlex.quote(str(Path(outside, "ok")))
+        probe = f"{read_only_root(inside)} && touch {here} && ! touch {there} 2>/dev/null"
+        result = subprocess.run(
+            [*unshare(), "sh", "-c", probe], capture_output=True, text=True, timeout=30
+        )
+        return result.returncode == 0 and (inside / "ok").exists()
+
+
+@pytest.mark.skipif(not read_only_roots_available(), reason="no read-only root namespace here")
 def test_the_image_environment_on_a_read_only_root(
     installed: Path, sample_stash, tmp_path: Path
 ) -> None:
@@ -296,16 +365,11 @@ def test_the_image_environment_on_a_read_only_root(
         "STASHPLEX_PLEXAGENTSERVER_HOST": LOOPBACK,
         "STASHPLEX_PLEXAGENTSERVER_PORT": str(port),
     }
-    target = shlex.quote(str(data))
-    setup = f"mount --bind {target} {target} && mount -o remount,bind,ro /"
     command = ["stashplex", "serve"]
-    unshare = ["unshare", "--mount", "--propagation", "private"]
-    if os.geteuid() != 0:
-        unshare += ["--user", "--map-root-user"]
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*unshare, "sh", "-c", f"{setup} && exec {shlex.join(command)}"],
+            [*unshare(), "sh", "-c", f"{read_only_root(data)} && exec {shlex.join(command)}"],
             env=env,
             cwd=data,  # the image's WORKDIR
             stdout=log,

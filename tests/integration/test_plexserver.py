@@ -15,7 +15,7 @@ from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.plex_uploads import PlexUploads
 from stashplex.mirror.sync import Syncer, SyncReport
 from stashplex.mirror.tv_lookups import TvLookups
-from stashplex.plex.identity import tv_guid
+from stashplex.plex.identity import scene_guid, tv_guid
 from stashplex.pms.api import (
     EPISODE,
     SEASON,
@@ -200,6 +200,7 @@ def test_without_poster_mode_the_cover_is_the_poster(
     assert artwork.uploader.drain(10)
     cover = stash_image(mirrored, f"/scene/{a}/screenshot")
     assert fake_pms.uploads_to(key) == [cover] and fake_pms.uploads_to(key, "art") == [cover]
+    assert {s.content_type for s in fake_pms.requests("POST")} == {"image/jpeg"}
 
 
 def test_tv_artwork_is_uploaded(mirrored: Mirrored, fake_pms: FakePMS, plex_side) -> None:
@@ -351,7 +352,7 @@ def test_nothing_refreshed_for_an_unchanged_pass(
     refresher.after_pass(report)
     assert refresher.drain(5)
     refresher.close()
-    assert report.changed_docs == [] and fake_pms.requests("PUT") == []
+    assert not report.changed_docs and fake_pms.requests("PUT") == []
 
 
 # --- wiring and secrets --------------------------------------------------------------------
@@ -442,3 +443,32 @@ def test_a_scene_without_a_cover_gets_its_title_card_uploaded(
     card = artwork.images.card(bare, poster=False)
     assert card is not None
     assert fake_pms.uploads_to(key) == fake_pms.uploads_to(key, "art") == [card.read()]
+
+
+def test_uploads_name_their_image_type(mirrored: Mirrored, fake_pms: FakePMS, plex_side) -> None:
+    (a,) = covered(mirrored, 1)
+    key = fake_pms.add_scene(a)
+    artwork = plex_side(mirrored)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # e.g. a studio's PNG logo as a show poster
+    artwork.sender.fetch = lambda path: png
+    artwork.uploader.on_metadata(a)
+    assert artwork.uploader.drain(10)
+    assert fake_pms.uploads_to(key) == [png]
+    assert {s.content_type for s in fake_pms.requests("POST")} == {"image/png"}
+
+
+def test_the_walk_and_the_uploader_never_send_one_item_twice(
+    mirrored: Mirrored, fake_pms: FakePMS, plex_side
+) -> None:
+    (a,) = covered(mirrored, 1)
+    key = fake_pms.add_scene(a)
+    artwork = plex_side(mirrored)
+    fake_pms.delay = 0.2  # both callers are inside the item's upload at once
+    callers = [
+        threading.Thread(target=artwork.sender.send, args=(key, scene_guid(a))) for _ in range(2)
+    ]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join(30)
+    assert len(fake_pms.uploads_to(key)) == len(fake_pms.uploads_to(key, "art")) == 1

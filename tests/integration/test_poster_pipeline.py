@@ -289,12 +289,15 @@ def test_backfill_finds_missing_posters_and_orphans_and_resumes(posters) -> None
     # A row and a file for a scene the mirror no longer has: removed at the end of the walk.
     service.store.write(999_999, b"orphan")
     service.states.save(_ok_row(999_999))
-    # Interrupt a first backfill part way through ...
+    # Interrupt a first backfill part way through: 0.1 s a cover, so the covers left after the
+    # tenth take seconds, and the close lands part way however late this thread gets to it ...
+    m.stash.faults.latency(0.1)
     pipeline.request_backfill()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while pipeline.counts["rendered"] < 10 and time.monotonic() < deadline:
         time.sleep(0.005)
     pipeline.close()
+    m.stash.faults.latency(0)
     done_first = sum(service.store.exists(i) for i in with_cover)
     assert 10 <= done_first < len(with_cover)
     client.take()

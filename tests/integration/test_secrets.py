@@ -3,14 +3,16 @@ requests they authenticate.
 
 Every code path runs with a known key and token (and a wrong key, itself a secret): syncs of
 every kind, serving, live lookups, images, posters, uploads and refreshes to a fake PMS, Stash
-and Plex refusing them, error answers, the status page, /health, and the command line. Then
-neither value may appear in any log line, any answer (body or header), any command output, or
-any stored file: the mirror (and its WAL), the image cache, the posters.
+and Plex refusing them, error answers, the status page and its checkup, /health, and the
+command line (the doctor included). Then neither value may appear in any log line, any answer
+(body or header), any command output, or any stored file: the mirror (and its WAL), the image
+cache, the posters.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,6 +149,15 @@ def exercise(daemon: Daemon, stash: SampleStash, pms: FakePMS, seen: Transcript)
     get("/")
     get("/tv")
 
+    # The checkup (stashplex doctor's checks) run from the status page, its report shown there.
+    token = re.search(
+        r'action="/status/checkup"><input type="hidden" name="token" value="([0-9a-f]+)"',
+        get("/status").text,
+    )[1]
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"}
+    assert post("/status/checkup", content=f"token={token}", headers=form).status_code == 303
+    wait_until(lambda: "Last run finished" in get("/status").text, what="the checkup")
+
     # Stash refusing the key, then gone; Plex refusing the token.
     stash.faults.unauthorized()
     wait_until(lambda: "rejected the API key" in daemon.log(), what="the refused key")
@@ -209,6 +220,12 @@ def test_no_secret_in_any_log_answer_output_or_file(
         shown = seen.run("settings", env=cli_env, cwd=tmp_path)
         assert shown.returncode == 0 and b"://someone:***@127.0.0.1" in shown.stdout
         assert seen.run("db", "upgrade", env=cli_env, cwd=tmp_path).returncode == 0
+        # The doctor with Plex refusing the token, then with a wrong Stash key.
+        doctor_env = {**cli_env, "AGENT_BASE_URL": daemon.url}  # stopped: a failed line
+        checked = seen.run("doctor", env=doctor_env, cwd=tmp_path)
+        assert checked.returncode == 1 and b"refused the token" in checked.stdout
+        checked = seen.run("doctor", env={**doctor_env, "STASH_API_KEY": WRONG_KEY}, cwd=tmp_path)
+        assert checked.returncode == 1 and b"rejected the API key" in checked.stdout
         wrong = {**cli_env, "STASH_API_KEY": WRONG_KEY}
         refused = seen.run("sync", "--no-progress", env=wrong, cwd=tmp_path)
         assert refused.returncode == 1 and b"rejected the API key" in refused.stderr

@@ -107,6 +107,16 @@ def test_a_scene_without_a_cover_gets_title_cards_remembered(provider: Provider)
     assert doc is not None and f"/stash/scene/{scene_id}/screenshot?v=" in doc
 
 
+def test_a_known_coverless_scene_gets_its_card_while_stash_is_down(provider: Provider) -> None:
+    scene_id = scene_with(provider, cover=False)
+    provider.app.images.posters.refresh(scene_id)  # the poster work found no cover
+    provider.mirrored.stash.faults.down()
+    response = get(provider, f"/stash/scene/{scene_id}/screenshot")
+    assert response.status_code == 200 and size_of(response.content) == (1280, 720)
+    covered = scene_with(provider, cover=True)  # a cover not cached yet: "not now", not a card
+    assert get(provider, f"/stash/scene/{covered}/screenshot").status_code == 503
+
+
 def test_entities_without_an_image_are_404_without_asking_stash(provider: Provider) -> None:
     cache = provider.app.images.cache
     lookups = provider.app.context.lookups

@@ -1,6 +1,7 @@
 """A fake Plex Media Server on 127.0.0.1: the few endpoints stashplex uses, recording requests.
 
 - ``GET /identity`` (no token needed, as on PMS): the server's ``version``;
+- ``GET /media/providers/metadata``: the metadata providers added (``add_provider``);
 - ``GET /library/sections``: a movie section "1" and a TV section "2" on stashplex's agents, and
   a second, empty movie section "3" on Plex Movie (``agents`` changes them);
 - ``GET /library/sections/<key>/all?type=N&guid=…|title=…``: items of that type (1 movie,
@@ -56,6 +57,7 @@ class Seen:
     at: float
     body_hash: str | None = None
     body_size: int = 0
+    content_type: str | None = None
 
 
 @dataclass
@@ -68,6 +70,7 @@ class FakePMS:
     uploads: list[tuple[str, str, bytes]] = field(default_factory=list)  # (key, kind, bytes)
     failures: list[int] = field(default_factory=list)  # statuses for the next requests
     fail_from: int | None = None  # every request from the n-th on (counting all) answers 503
+    no_totals: bool = False  # pages without totalSize, as some PMS answers come
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
     tls: tuple[str, str] | None = None  # (certificate PEM file, key PEM file): serve HTTPS
@@ -79,6 +82,9 @@ class FakePMS:
             "3": "tv.plex.agents.movie",
         }
     )
+    # Metadata providers added in PMS (`GET /media/providers/metadata`); None: a PMS without
+    # that route (404). Tests fill it with `add_provider`.
+    providers: list[dict[str, str]] | None = field(default_factory=list)
     _next_key: int = 1000
 
     @property
@@ -121,6 +127,10 @@ class FakePMS:
         with self.lock:
             self.items[key].file = path
         return key
+
+    def add_provider(self, identifier: str, uri: str, title: str = "Stash (stashplex)") -> None:
+        assert self.providers is not None
+        self.providers.append({"identifier": identifier, "uri": uri, "title": title})
 
     def requests(self, method: str | None = None, contains: str = "") -> list[Seen]:
         with self.lock:
@@ -186,6 +196,7 @@ class FakePMS:
         if body:
             seen.body_hash = hashlib.sha256(body).hexdigest()
             seen.body_size = len(body)
+            seen.content_type = headers.get("Content-Type")
         with self.lock:
             self.seen.append(seen)
             failure = self.failures.pop(0) if self.failures else None
@@ -199,6 +210,10 @@ class FakePMS:
             return 401, None
         if failure is not None:
             return failure, {"error": "injected"}
+        if method == "GET" and segments == ["media", "providers", "metadata"]:
+            if self.providers is None:
+                return 404, {"error": "unknown route"}
+            return 200, {"MediaContainer": {"MetadataAgentProvider": self.providers}}
         if method == "GET" and segments == ["library", "sections"]:
             return 200, {"MediaContainer": {"size": 3, "Directory": self._sections()}}
         if method == "GET" and segments[:2] == ["library", "sections"] and segments[3:] == ["all"]:
@@ -249,7 +264,9 @@ class FakePMS:
              **({"Media": [{"id": 1, "Part": [{"id": 1, "file": i.file}]}]} if i.file else {})}
             for i in found[start : start + size]
         ]  # fmt: skip
-        container = {"size": len(metadata), "totalSize": len(found), "offset": start}
+        container = {"size": len(metadata), "offset": start}
+        if not self.no_totals:
+            container["totalSize"] = len(found)
         return 200, {"MediaContainer": {**container, "Metadata": metadata}}
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from falcon import testing
 
+from stashplex.web.app import create_app
 from tests.plugins.tvkit import EPISODE_GUID, SEASON_GUID, SHOW_GUID, TvMirror
 
 RATING_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -315,3 +317,19 @@ def test_group_mode(tv_mirror) -> None:
     assert keys(m.get("/group-1-2024/children")) == ["scene-7", "scene-3"]
     assert one(m.get("/scene-7"))["grandparentRatingKey"] == "group-1"
     json_error(m.get("/studio-2"), 404)
+
+
+def test_tv_answers_tell_the_artwork_uploader(m: TvMirror) -> None:
+    heard: list[str] = []
+    app = create_app(m.settings, db=m.db, on_item=heard.append)
+    client = testing.TestClient(app)
+    try:
+        for rating_key in ("studio-2", "scene-1", "no-such-item"):
+            client.simulate_get(f"/tv/library/metadata/{rating_key}")
+        season = client.simulate_get("/tv/library/metadata/studio-2/children").json
+        season_key = season["MediaContainer"]["Metadata"][0]["ratingKey"]
+        client.simulate_get(f"/tv/library/metadata/{season_key}")
+    finally:
+        app.close()
+    # Every item answered, by guid, once per answer; lists and misses say nothing.
+    assert heard == [SHOW_GUID + "studio-2", EPISODE_GUID + "scene-1", SEASON_GUID + season_key]

@@ -31,7 +31,7 @@ TV_TYPES = (2, 3, 4)
 
 def tv_items(context: Context, connections: ReadConnections) -> TvItems:
     """The TV provider's reads over the movie provider's context and mirror connections."""
-    # Its own identifier; no metadata hook: the poster uploader looks for movies.
+    # Its own identifier; TV answers go to `on_item` (by guid), not to the movies' hook.
     tv_context = dataclasses.replace(context, identifier=TV_PROVIDER_ID, on_metadata=None)
     return TvItems(tv_context, TvLookups(connections))
 

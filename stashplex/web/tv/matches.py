@@ -107,7 +107,7 @@ class TvMatchesResource:
         request, children = parse_request(read_json_object(req), query)
         result = self.find(request)
         if request.kind == EPISODE:  # the status page lists files no scene was found for
-            if result.found:
+            if result.found or result.tier is not None:  # a tier with no candidate: hidden
                 ctx.misses.found(request.filename)
             else:
                 ctx.misses.add(request.filename, request.title)

@@ -42,6 +42,9 @@ class TvMetadataResource:
         if hints:
             metadata = trim_metadata(metadata, **hints)
         send(req, resp, items, container([metadata], identifier=items.context.identifier))
+        hook = items.context.on_item
+        if hook is not None:  # after answering: it only queues (the artwork upload)
+            hook(metadata["guid"])
 
 
 class TvChildrenResource:
