@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from stashplex import __version__, redaction
 from stashplex.settings import Settings, SettingsError
@@ -78,9 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         "doctor", help="check Stash, the mirror, the provider and Plex, and dry-run a scan"
     )
     _settings_option(doctor)
-    from stashplex import doctor as doctor_command
-
-    doctor_command.add_arguments(doctor)
+    _doctor_arguments(doctor)
     doctor.set_defaults(func=_cmd_doctor)
 
     show = sub.add_parser("settings", help="check the settings and print them (secrets hidden)")
@@ -103,6 +102,21 @@ def _sync_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-posters",
         action="store_true",
         help="do not render posters for changed scenes (with poster_mode on)",
+    )
+
+
+def _doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--library",
+        metavar="NAME|ID",
+        help="dry-run this Plex library (default: those on stashplex's agent, else all)",
+    )
+    parser.add_argument(
+        "--paths",
+        metavar="FILE|FOLDER",
+        type=Path,
+        help="dry-run these paths instead of Plex's: a file with one path per line, or a "
+        "folder walked for video files",
     )
 
 

@@ -137,8 +137,11 @@ class Reconciler:
     def _run(self) -> None:
         if not self._sleep(self.start_delay):
             return
+        retry = False
         while not self._closing:
-            wait = self._seconds_until_due()
+            # After a pause the walk is tried again at once, whatever the schedule says.
+            wait = 0.0 if retry else self._seconds_until_due()
+            retry = False
             if wait > 0:
                 self._set(state="idle", next_at=self.clock() + wait)
                 if not self._sleep(min(wait, 3600.0)):
@@ -147,12 +150,12 @@ class Reconciler:
             try:
                 self.walk()
             except PlexAuthError as exc:
-                self._pause(exc, self.auth_retry)
+                retry = self._pause(exc, self.auth_retry)
             except PlexError as exc:
-                self._pause(exc, self.retry)
+                retry = self._pause(exc, self.retry)
             except Exception as exc:  # a bug must not end the thread: say it, try later
                 log.exception("the Plex artwork walk failed")
-                self._pause(exc, self.retry, logged=True)
+                retry = self._pause(exc, self.retry, logged=True)
 
     def _seconds_until_due(self) -> float:
         saved = self._saved()
@@ -163,13 +166,14 @@ class Reconciler:
             return 0.0
         return max(0.0, last + self.every - self.clock())
 
-    def _pause(self, exc: BaseException, seconds: float, *, logged: bool = False) -> None:
+    def _pause(self, exc: BaseException, seconds: float, *, logged: bool = False) -> bool:
+        """Say the walk is paused and wait; True: try again now (False: closing)."""
         message = str(exc)
         self._set(state="paused", last_error=message, next_at=self.clock() + seconds)
         if not logged:
             pause = f"{seconds / 60:.0f} minutes" if seconds >= 60 else f"{seconds:.0f} s"
             self.trouble.failed(type(exc), "Plex artwork walk paused for %s: %s", pause, message)
-        self._sleep(seconds)
+        return self._sleep(seconds)
 
     # --- one walk ------------------------------------------------------------------------------
 
@@ -178,7 +182,9 @@ class Reconciler:
         position = self._position()
         libraries = self.pms.libraries(fresh=True)
         self.trouble.recovered()
-        self._set(state="running", last_error=None, next_at=None)
+        # The counters start over with a new walk (not while PMS still fails: the status
+        # keeps saying "paused" and why until it answers).
+        self._set(fresh=position.section is None, state="running", last_error=None, next_at=None)
         order = [(s, t) for s in libraries for t in SECTION_TYPES[s.type]]
         skip = position.section is not None and any(
             s.key == position.section and t == position.plex_type for s, t in order
@@ -269,7 +275,6 @@ class Reconciler:
             and isinstance(started, (int, float))
         ):
             return Position(started, section, plex_type, max(0, start))
-        self._set(fresh=True)
         return Position(self.clock())
 
     def _save(self, position: Position) -> None:

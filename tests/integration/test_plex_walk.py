@@ -19,6 +19,7 @@ from stashplex.plex.identity import scene_guid, tv_guid
 from stashplex.pms.api import PlexTlsError, PmsClient
 from stashplex.pms.reconciler import STATE_KEY, Reconciler
 from stashplex.web.status_page import PlexArtwork, StatusView, render
+from tests.plugins.daemon import wait_until
 from tests.plugins.fake_pms import TOKEN, FakePMS
 from tests.plugins.mirror import Mirrored
 from tests.plugins.plexkit import covered
@@ -123,14 +124,17 @@ def test_pms_refusing_the_token_pauses_the_walk_with_one_line(
     artwork = plex_side(mirrored)
     library(mirrored, fake_pms, artwork, movies=2)
     fake_pms.token = "rotated"  # the token expired
+    asked = len(fake_pms.requests("GET", "/library/sections"))  # by the set-up, before the walk
     walk = walker(artwork, retry_minutes=0.001, auth_retry_minutes=0.001).start()
     try:
         deadline = time.monotonic() + 10
-        while len(fake_pms.requests("GET", "/library/sections")) < 4:
+        while len(fake_pms.requests("GET", "/library/sections")) < asked + 3:
             assert time.monotonic() < deadline, "the walk did not retry"
             time.sleep(0.02)
-        status = walk.status()
-        assert status.state == "paused" and "refused the token" in (status.last_error or "")
+        while (status := walk.status()).state != "paused":  # not caught mid-try
+            assert time.monotonic() < deadline, status
+            time.sleep(0.01)
+        assert "refused the token" in (status.last_error or "")
         warnings = [r for r in caplog.records if r.name.endswith("reconciler")]
         assert [r.levelno for r in warnings].count(logging.WARNING) == 1
         assert TOKEN not in caplog.text
@@ -235,3 +239,35 @@ def test_https_pms_with_a_self_signed_certificate(https_pms: FakePMS) -> None:
     trusting.upload(key, "art", b"\xff\xd8\xffart")
     trusting.close()
     assert https_pms.uploads_to(key, "art") == [b"\xff\xd8\xffart"]
+
+
+# --- the service -------------------------------------------------------------------------------
+
+
+def test_the_service_uploads_what_plex_asks_for_and_shows_it(
+    sample_stash, fake_pms: FakePMS, daemon_factory
+) -> None:
+    """`stashplex serve` with [plex] set: a movie and a TV episode Plex asks for get their
+    artwork, and /status says so."""
+    lib = sample_stash.library
+    with_studio = [i for i in lib.scene_ids() if lib.has_cover(i) and lib.raw_scene(i)["studio_id"]]
+    movie, episode = with_studio[:2]
+    movie_key = fake_pms.add_scene(movie)
+    episode_key = fake_pms.add_item(tv_guid("episode", f"scene-{episode}"), type=4, section="2")
+    daemon = daemon_factory(
+        sample_stash.url,
+        PLEX_URL=fake_pms.url,
+        PLEX_TOKEN=TOKEN,
+        STASHPLEX_PLEX_RECONCILE_HOURS="0",
+    )
+    wait_until(lambda: daemon.scenes() == lib.live_count(), what="the first sync")
+    assert daemon.http.get(f"/library/metadata/scene-{movie}").status_code == 200
+    assert daemon.http.get(f"/tv/library/metadata/scene-{episode}").status_code == 200
+    wait_until(
+        lambda: fake_pms.uploads_to(movie_key, "art") and fake_pms.uploads_to(episode_key),
+        what="the uploads",
+        timeout=30,
+    )
+    page = daemon.http.get("/status").text
+    assert "Plex artwork" in page and fake_pms.url in page and "images uploaded" in page
+    assert daemon.terminate() == 0

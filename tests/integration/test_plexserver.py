@@ -352,7 +352,7 @@ def test_nothing_refreshed_for_an_unchanged_pass(
     refresher.after_pass(report)
     assert refresher.drain(5)
     refresher.close()
-    assert report.changed_docs == [] and fake_pms.requests("PUT") == []
+    assert not report.changed_docs and fake_pms.requests("PUT") == []
 
 
 # --- wiring and secrets --------------------------------------------------------------------

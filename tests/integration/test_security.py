@@ -47,7 +47,8 @@ STASH_PATHS = re.compile(
 # Every file stashplex may create next to its mirror, by name.
 DATA_FILES = re.compile(
     r"^(mirror\.db(-wal|-shm|\.sync-lock)?"
-    r"|images/(scene|performer|studio|group)/[0-9a-f]{2}/[0-9]+\.(h[0-9a-f]{16}|[0-9A-Za-z]{1,40})"
+    r"|images/(scene|performer|studio|group|card|cardposter)/[0-9a-f]{2}/[0-9]+"
+    r"\.(h[0-9a-f]{16}|[0-9A-Za-z]{1,40})"
     r"|posters/[0-9a-f]{2}/[0-9]+\.jpg)$"
 )
 

@@ -104,7 +104,7 @@ def test_changes_pass_fetches_edited_scenes_and_drops_destroyed_ones(mirrored: M
         "changes", changes=parse_events(events(("Scene.Update.Post", 3), ("Scene.Destroy.Post", 4)))
     )
     assert (report.kind, report.updated, report.removed) == ("changes", 1, 1)
-    assert report.changed_docs == [3] and report.removed_ids == [4]
+    assert list(report.changed_docs) == [3] and list(report.removed_ids) == [4]
     assert mirrored.scenes([3])[3].title == "Edited in Stash"
     assert len(mirrored.scenes()) == before - 1
     mirrored.assert_matches_stash()

@@ -77,7 +77,9 @@ def test_images_over_http(http: httpx.Client, sample: Provider) -> None:
     assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
     second = http.get(thumb.raw_path.decode(), headers={"If-None-Match": first.headers["etag"]})
     assert second.status_code == 304
-    missing = http.get("/stash/scene/2/screenshot")  # the trap without a cover
+    card = http.get("/stash/scene/2/screenshot")  # the trap without a cover: its title card
+    assert card.status_code == 200 and card.headers["content-type"] == "image/jpeg"
+    missing = http.get("/stash/scene/999999/screenshot")  # no such scene
     assert missing.status_code == 404 and missing.json()["error"]["status"] == 404
     assert http.get("/stash/scene/..%2F1/screenshot").status_code == 404
 
