@@ -40,6 +40,13 @@ def test_the_cache_is_bounded_in_bytes_least_recently_used_first_out() -> None:
     assert cache.get("huge", 1) is None and len(cache) == 10
 
 
+def test_request_text_in_keys_counts_toward_the_bound() -> None:
+    cache: AnswerCache[None] = AnswerCache(max_bytes=100_000)
+    for i in range(100):  # small answers to long requests: the keys are what takes room
+        cache.put(("x" * 4000, i), 1, b"{}", None, key_bytes=4000)
+    assert 0 < len(cache) <= 100_000 // 4000
+
+
 @pytest.fixture
 def provider(hand_provider) -> Provider:
     return hand_provider()
