@@ -36,6 +36,7 @@ from stashplex.plex.path_hints import FolderIndex
 from stashplex.pms.api import (
     PlexAuthError,
     PlexError,
+    PlexProvider,
     PlexSection,
     PlexTlsError,
     PlexUnreachable,
@@ -270,8 +271,10 @@ def check_posters(settings: Settings, out: Section) -> None:
     folder = settings.mirror.poster_dir
     poster_mode = settings.server.poster_mode
     problem = writable_folder(folder)
-    if problem is None:
+    if problem is None and folder.is_dir():
         out.add(OK, f"poster folder {folder} is writable")
+    elif problem is None:
+        out.add(OK, f"poster folder {folder} can be created (it does not exist yet)")
     else:
         use = "" if poster_mode else " (only used with poster_mode = true)"
         out.add(
@@ -499,9 +502,51 @@ def check_plex(settings: Settings, options: Options, out: Section) -> list[PlexS
         except PlexError as exc:
             out.add(FAIL, f"cannot list Plex's libraries: {exc}")
             return None
-    out.add(OK, "Plex accepts the token")
-    _plex_allowed(settings, out)
+        out.add(OK, "Plex accepts the token")
+        _plex_allowed(settings, out)
+        try:
+            providers = client.providers()
+        except PlexError as exc:
+            out.add(WARN, f"cannot list Plex's metadata providers: {exc}")
+        else:
+            _registered(settings, providers, out)
     return _libraries(libraries, options, out)
+
+
+def _registered(settings: Settings, providers: list[PlexProvider] | None, out: Section) -> None:
+    """Whether stashplex's providers are added in Plex, and at which address."""
+    if providers is None:
+        out.add(WARN, "Plex did not list its metadata providers (Settings › Metadata Agents)")
+        return
+    url = settings.server.agent_base_url or listening_base_url(
+        settings.server.host, settings.server.port
+    )
+    for identifier, suffix, what in (
+        (MOVIE_PROVIDER_ID, "", "movie"),
+        (TV_PROVIDER_ID, "/tv", "TV"),
+    ):
+        found = [p for p in providers if p.identifier == identifier]
+        if not found:
+            out.add(
+                FAIL if identifier == MOVIE_PROVIDER_ID else WARN,
+                f"stashplex's {what} provider is not added in Plex"
+                + (
+                    "" if identifier == MOVIE_PROVIDER_ID else " (only a TV Shows library needs it)"
+                ),
+                f"in Plex: Settings › Metadata Agents › Add Provider: {url}{suffix} (the "
+                "address Plex reaches stashplex at)",
+            )
+            continue
+        uri = found[0].uri.rstrip("/")
+        out.add(OK, f"stashplex's {what} provider is added in Plex at {uri}")
+        expected = url.rstrip("/") + suffix
+        if settings.server.agent_base_url and uri != expected:
+            out.add(
+                WARN,
+                f"Plex reaches the {what} provider at {uri}, but [plexagentserver] "
+                f"agent_base_url says {settings.server.agent_base_url}",
+                "make them the same address: image links are built from agent_base_url",
+            )
 
 
 def _libraries(

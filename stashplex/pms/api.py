@@ -110,6 +110,15 @@ class PlexIdentity:
     machine: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PlexProvider:
+    """A metadata provider registered in PMS (Settings › Metadata Agents › Add Provider)."""
+
+    identifier: str
+    uri: str  # the address PMS reaches it at
+    title: str | None = None
+
+
 def is_plex_key(text: object) -> TypeGuard[str]:
     return isinstance(text, str) and _PLEX_KEY.fullmatch(text) is not None
 
@@ -222,6 +231,22 @@ class PmsClient:
             if is_plex_key(key) and isinstance(guid, str):
                 found.append(PlexItem(key, guid, entry.get("title"), section.key))
         return total, found
+
+    def providers(self) -> list[PlexProvider] | None:
+        """`GET /media/providers/metadata`: the registered metadata providers; None when this
+        PMS has no such route (the custom provider API is from 1.43.0)."""
+        path = "/media/providers/metadata"
+        response = self._request("GET", path)
+        if response.status_code == 404:
+            return None
+        found = []
+        for entry in _list(self._json(response, path), "MetadataAgentProvider"):
+            identifier, uri, title = entry.get("identifier"), entry.get("uri"), entry.get("title")
+            if isinstance(identifier, str) and isinstance(uri, str):
+                found.append(
+                    PlexProvider(identifier, uri, title if isinstance(title, str) else None)
+                )
+        return found
 
     def identity(self) -> PlexIdentity:
         """`GET /identity`: the server's version (PMS answers it even without a token)."""

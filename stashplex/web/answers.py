@@ -6,8 +6,8 @@ the mirror, so the bytes sent once are sent again until a write raises the mirro
 (see `mirror.generation`). Each entry is tagged with the generation it was read under: an entry
 read before a write committed is never served after it, even if it was stored afterwards.
 A request only ever gets an entry of the generation it read itself, so two requests on either
-side of a write merely take turns emptying the cache. Bounded in bytes, least recently used
-first out.
+side of a write merely take turns emptying the cache. Bounded in bytes (the answers and the
+request text in their keys), least recently used first out.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class AnswerCache(Generic[V]):
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, tuple[bytes, V]] = OrderedDict()
+        self._sizes: dict[Hashable, int] = {}
         self._bytes = 0
         self._generation = -1
         self._lock = threading.Lock()
@@ -52,26 +53,34 @@ class AnswerCache(Generic[V]):
             self.hits += 1
             return found
 
-    def put(self, key: Hashable, generation: int, body: bytes, extra: V) -> None:
-        size = len(body) + ENTRY_OVERHEAD
+    def put(
+        self, key: Hashable, generation: int, body: bytes, extra: V, *, key_bytes: int = 0
+    ) -> None:
+        """`key_bytes`: what the key holds beyond small values (request text), counted too."""
+        size = len(body) + ENTRY_OVERHEAD + key_bytes
         if size > self.max_bytes // 8:  # one huge answer must not empty the cache
             return
         with self._lock:
             if generation != self._generation:
                 self._reset(generation)
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old[0]) + ENTRY_OVERHEAD
+            if self._entries.pop(key, None) is not None:
+                self._bytes -= self._sizes.pop(key)
             self._entries[key] = (body, extra)
+            self._sizes[key] = size
             self._bytes += size
             while self._bytes > self.max_bytes:
-                _key, (evicted, _extra) = self._entries.popitem(last=False)
-                self._bytes -= len(evicted) + ENTRY_OVERHEAD
+                evicted, _value = self._entries.popitem(last=False)
+                self._bytes -= self._sizes.pop(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._reset(self._generation)
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def _reset(self, generation: int) -> None:
         self._entries.clear()
+        self._sizes.clear()
         self._bytes = 0
         self._generation = generation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import falcon
@@ -85,7 +86,9 @@ class MatchesResource:
             # Stash's "nothing" has its own memory (`[stash] cache_ttl`); what Stash added
             # raised the generation.
             if known or not asked:
-                ctx.answers.put(key, generation, body, known)
+                text = (request.filename, request.title, request.guid, base)
+                size = sum(sys.getsizeof(t) for t in text if t is not None)
+                ctx.answers.put(key, generation, body, known, key_bytes=size)
         if known:
             ctx.misses.found(request.filename)
         else:

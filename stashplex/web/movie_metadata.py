@@ -8,6 +8,7 @@ asks for fields to be trimmed.
 from __future__ import annotations
 
 import json
+import sys
 
 import falcon
 
@@ -78,7 +79,8 @@ class MetadataResource:
             body = cached[0]
         else:
             body = self.answer(scene_id, base, hints)
-            ctx.answers.put(key, generation, body, None)
+            size = sys.getsizeof(base) + sum(sys.getsizeof(h) for h in (hints or {}).values())
+            ctx.answers.put(key, generation, body, None, key_bytes=size)
         resp.content_type = falcon.MEDIA_JSON
         resp.data = body
         if ctx.on_metadata is not None:

@@ -11,7 +11,8 @@ Limits, sized from `num_workers` (see README, "Reliability"):
   enough that a client holding a hundred of them open keeps nobody out, and the process's
   open-files limit is raised to fit it;
 - `channel_timeout`: an idle keep-alive connection, or a request sent half way, is closed after
-  this many seconds without a byte (`cleanup_interval` is how often that is checked);
+  this many seconds without a byte (`cleanup_interval` is how often that is checked); and a
+  request still arriving after REQUEST_READ_SECONDS (a header line every few seconds) is cut;
 - `backlog`: connections the kernel queues before waitress accepts them;
 - the event loop uses poll(), as select() cannot watch descriptors past 1024.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import time
 from typing import Any, TypeAlias
 
 import waitress
@@ -45,6 +47,7 @@ MAX_BODY = 16 * 1024 * 1024
 CONNECTIONS_PER_WORKER = 32
 MIN_CONNECTIONS = 256
 CHANNEL_TIMEOUT = 60  # seconds without a byte before an idle or half-sent connection is closed
+REQUEST_READ_SECONDS = 30.0  # a whole request (headers and body) must arrive within this
 CLEANUP_INTERVAL = 10
 BACKLOG = 1024
 SPARE_FILES = 128  # descriptors kept for the mirror, the image cache, logs and Stash calls
@@ -156,4 +159,23 @@ class JsonErrorTask(ErrorTask):
 
 
 class JsonErrorChannel(HTTPChannel):
+    """waitress's channel, answering its errors in JSON and closing a connection whose request
+    takes longer than REQUEST_READ_SECONDS to arrive: `channel_timeout` only counts silence, so
+    a client sending a header line every few seconds would otherwise hold its slot forever."""
+
     error_task_class = JsonErrorTask
+    reading_since: float | None = None  # when the request being read began to arrive
+
+    def received(self, data: bytes) -> bool:
+        now = time.monotonic()
+        before = self.request  # the request read so far, if one is half way
+        since = self.reading_since
+        if before is not None and since is not None and now - since > REQUEST_READ_SECONDS:
+            self.will_close = True  # the event loop closes it; others may have the slot
+            return False
+        done = bool(super().received(data))
+        if self.request is None:
+            self.reading_since = None
+        elif self.request is not before:  # this data began a new request
+            self.reading_since = now
+        return done

@@ -22,6 +22,7 @@ from stashplex import cli, doctor, redaction
 from stashplex.checklist import FAIL, OK, WARN, Check, Report, Section
 from stashplex.doctor import Options, examine
 from stashplex.mirror.db import Database
+from stashplex.plex.identity import MOVIE_PROVIDER_ID, TV_PROVIDER_ID
 from stashplex.samplestash import SampleStash
 from stashplex.settings import Settings
 from stashplex.web.app import create_app
@@ -91,6 +92,8 @@ def test_all_checks_pass_and_the_dry_run_counts_tiers(
         fake_pms.add_file(path)  # Plex sees the files where Stash does
     for path in episodes:
         fake_pms.add_file(path, section="2")
+    fake_pms.add_provider(MOVIE_PROVIDER_ID, url)
+    fake_pms.add_provider(TV_PROVIDER_ID, url + "/tv/")
     report = examine(configured(m, url, fake_pms))
     assert report.passed, [(c.state, c.text, c.fix) for c in lines(report)]
     one(report, OK, "Stash answers at")
@@ -99,10 +102,12 @@ def test_all_checks_pass_and_the_dry_run_counts_tiers(
     one(report, OK, "schema up to date")
     one(report, OK, "last sync: full")
     one(report, OK, "the mirror has all of Stash's 60 scenes")
-    one(report, OK, "is writable")
+    one(report, OK, "poster folder")
     one(report, OK, "answers as stashplex")
     one(report, OK, "Plex Media Server 1.43.1")
     one(report, OK, "Plex accepts the token")
+    one(report, OK, f"stashplex's movie provider is added in Plex at {url}")
+    one(report, OK, f"stashplex's TV provider is added in Plex at {url}/tv")
     agents = one(report, OK, "on stashplex's agent")
     assert "Scenes (movies" in agents.text and "Studios (TV" in agents.text
     one(report, WARN, "not on stashplex's agent: More")
@@ -333,6 +338,13 @@ def test_poster_folder_not_writable(tmp_path: Path) -> None:
     out = Section("Posters")
     doctor.check_posters(off, out)
     one(out, WARN, "only used with poster_mode = true")
+    fresh = make_settings(
+        tmp_path / "fresh", "http://unused", STASHPLEX_MIRROR_POSTER_DIR=str(tmp_path / "new")
+    )
+    out = Section("Posters")
+    doctor.check_posters(fresh, out)
+    one(out, OK, "can be created (it does not exist yet)")
+    assert not (tmp_path / "new").exists()
 
 
 def test_provider_not_running_or_not_stashplex(tmp_path: Path, fake_pms: FakePMS) -> None:
@@ -389,6 +401,7 @@ def test_plex_over_https_needs_verify_tls_for_a_self_signed_certificate(
         assert https.url.startswith("https://")
         refused = one(plex_section(configured(mirrored, fake=https)), FAIL, "certificate")
         assert "[plex] verify_tls = false" in refused.fix
+        https.add_provider(MOVIE_PROVIDER_ID, "http://127.0.0.1:7979")
         trusting = plex_section(configured(mirrored, fake=https, verify_tls=False))
         one(trusting, OK, "Plex accepts the token")
         assert not lines(trusting, FAIL)
@@ -428,6 +441,21 @@ def test_loopback_agent_base_url_with_plex_elsewhere(served: tuple[Mirrored, str
     )
     doctor.check_provider(here, out)
     assert not lines(out, WARN)  # Plex on this machine too: loopback is right
+
+
+def test_providers_not_added_or_at_another_address(mirrored: Mirrored, fake_pms: FakePMS) -> None:
+    settings = configured(mirrored, "http://192.0.2.7:7979", fake_pms)
+    out = plex_section(settings)
+    missing = one(out, FAIL, "stashplex's movie provider is not added in Plex")
+    assert "Add Provider: http://192.0.2.7:7979 " in missing.fix
+    tv = one(out, WARN, "stashplex's TV provider is not added in Plex")
+    assert "http://192.0.2.7:7979/tv" in tv.fix
+    fake_pms.add_provider(MOVIE_PROVIDER_ID, "http://192.0.2.8:7979")
+    out = plex_section(settings)
+    one(out, OK, "movie provider is added in Plex at http://192.0.2.8:7979")
+    assert "agent_base_url" in one(out, WARN, "reaches the movie provider at").text
+    fake_pms.providers = None  # a PMS without the route
+    one(plex_section(settings), WARN, "Plex did not list its metadata providers")
 
 
 def test_libraries_on_another_agent(mirrored: Mirrored, fake_pms: FakePMS) -> None:

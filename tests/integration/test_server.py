@@ -42,6 +42,9 @@ def test_the_waitress_internals_we_rely_on_are_still_there(provider: Provider) -
     )
     assert callable(ErrorTask.execute) and hasattr(ErrorTask, "set_close_on_finish")
     assert BaseWSGIServer.channel_class is HTTPChannel
+    # The request being read, and the flag the event loop closes a channel on.
+    assert HTTPChannel.request is None and HTTPChannel.will_close is False
+    assert callable(HTTPChannel.received) and callable(HTTPChannel.writable)
     assert hasattr(MultiSocketServer, "__init__") and callable(wasyncore.close_all)
     server = create_server(provider.app, provider.settings, host=LOOPBACK, port=0)
     try:
@@ -153,6 +156,37 @@ def test_a_new_request_is_answered_while_many_connections_are_held(
     # And a second client at once, on a new connection each time.
     for _ in range(3):
         assert httpx.get(f"{url}/health", timeout=PATIENCE).status_code == 200
+
+
+def test_a_request_trickling_in_is_cut_off(provider: Provider, monkeypatch) -> None:
+    monkeypatch.setattr(web_server, "REQUEST_READ_SECONDS", 1.0)
+    with serving(provider.app, provider.settings) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection((LOOPBACK, port), timeout=10) as conn:
+            conn.sendall(b"GET / HTTP/1.1\r\n")
+            closed_after = None
+            started = time.monotonic()
+            for n in range(40):  # a header line every 0.25 s, for up to 10 s
+                time.sleep(0.25)
+                try:
+                    conn.sendall(b"X-Slow-%d: %d\r\n" % (n, n))
+                    conn.settimeout(0.01)
+                    if conn.recv(1) == b"":
+                        closed_after = time.monotonic() - started
+                        break
+                except TimeoutError:
+                    pass
+                except OSError:
+                    closed_after = time.monotonic() - started
+                    break
+                finally:
+                    conn.settimeout(10)
+        assert closed_after is not None and closed_after < 8, "a trickling request kept its slot"
+        # A request that arrives at once is unaffected, on a connection kept alive.
+        with httpx.Client(base_url=url, timeout=10) as client:
+            for _ in range(3):
+                assert client.get("/health").status_code == 200
+                time.sleep(0.6)
 
 
 def test_host_double_colon_serves_ipv4_too(provider: Provider) -> None:

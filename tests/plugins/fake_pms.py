@@ -1,6 +1,7 @@
 """A fake Plex Media Server on 127.0.0.1: the few endpoints stashplex uses, recording requests.
 
 - ``GET /identity`` (no token needed, as on PMS): the server's ``version``;
+- ``GET /media/providers/metadata``: the metadata providers added (``add_provider``);
 - ``GET /library/sections``: a movie section "1" and a TV section "2" on stashplex's agents, and
   a second, empty movie section "3" on Plex Movie (``agents`` changes them);
 - ``GET /library/sections/<key>/all?type=N&guid=…|title=…``: items of that type (1 movie,
@@ -81,6 +82,9 @@ class FakePMS:
             "3": "tv.plex.agents.movie",
         }
     )
+    # Metadata providers added in PMS (`GET /media/providers/metadata`); None: a PMS without
+    # that route (404). Tests fill it with `add_provider`.
+    providers: list[dict[str, str]] | None = field(default_factory=list)
     _next_key: int = 1000
 
     @property
@@ -123,6 +127,10 @@ class FakePMS:
         with self.lock:
             self.items[key].file = path
         return key
+
+    def add_provider(self, identifier: str, uri: str, title: str = "Stash (stashplex)") -> None:
+        assert self.providers is not None
+        self.providers.append({"identifier": identifier, "uri": uri, "title": title})
 
     def requests(self, method: str | None = None, contains: str = "") -> list[Seen]:
         with self.lock:
@@ -202,6 +210,10 @@ class FakePMS:
             return 401, None
         if failure is not None:
             return failure, {"error": "injected"}
+        if method == "GET" and segments == ["media", "providers", "metadata"]:
+            if self.providers is None:
+                return 404, {"error": "unknown route"}
+            return 200, {"MediaContainer": {"MetadataAgentProvider": self.providers}}
         if method == "GET" and segments == ["library", "sections"]:
             return 200, {"MediaContainer": {"size": 3, "Directory": self._sections()}}
         if method == "GET" and segments[:2] == ["library", "sections"] and segments[3:] == ["all"]:
