@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from stashplex.change_queue import STREAM_GAP  # noqa: E402
+from stashplex.mirror.db import Database  # noqa: E402
+from stashplex.mirror.plex_links import PlexLinks  # noqa: E402
 from stashplex.samplestash import SampleStash  # noqa: E402
 from tests.plugins.fake_pms import TOKEN as PLEX_TOKEN  # noqa: E402
 from tests.plugins.fake_pms import FakePMS  # noqa: E402
@@ -175,15 +177,14 @@ def main() -> int:
             )
             ids = stash.library.scene_ids()
             single_ids, bulk_ids = ids[: args.single], ids[args.single : args.single + args.bulk]
+            # PMS holds every scene, and stashplex knows their keys, as after a restart (it
+            # learns them one by one as PMS asks for metadata: minutes for a thousand).
+            database = Database.open(data / "mirror.db")
+            links = PlexLinks(database)
             for scene_id in single_ids + bulk_ids:
-                pms.add_scene(scene_id)
-                http.get(f"/library/metadata/scene-{scene_id}")  # PMS asks: its key is learnt
-            wanted = set(single_ids + bulk_ids)
-            keys = wait_until(
-                lambda: (k := plex_keys(data / "mirror.db")) and wanted <= set(k) and k,
-                600,
-                "stashplex to learn the Plex keys",
-            )
+                links.found(scene_id, pms.add_scene(scene_id))
+            database.close()
+            keys = plex_keys(data / "mirror.db")
             hooks = stash.install_plugin(
                 PLUGIN, {"stashplexUrl": url, "webhookToken": WEBHOOK_TOKEN}
             )

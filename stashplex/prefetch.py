@@ -8,7 +8,10 @@ in the cache, a few at a time. It stops early:
 - when the cache reaches 90% of `[images] cache_mb`: prefetching never evicts what Plex uses
   (the cache's own eviction, least recently used first, only runs past the budget);
 - when Stash fails (down, refusing the key): one log line, and the next pass goes on.
-An image already cached costs one `stat`, so a pass over an unchanged library is quick.
+An image already cached costs one `stat`, so a pass over an unchanged library is quick. A scene
+Stash has no cover for is recorded as such in the poster records (as the poster work would), so
+later passes, `stashplex-sync` runs included, do not ask again until the scene changes, and its
+title card needs no Stash request either.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from stashplex.flight import ExpiringSet
 from stashplex.mirror.db import Database
 from stashplex.mirror.image_refs import ImageRef, image_refs
+from stashplex.mirror.poster_states import NO_COVER, OK, PosterRecord, PosterStates
 from stashplex.mirror.sync import SyncReport
 from stashplex.posters.render import sniff_image
 from stashplex.stash.client import StashClient
@@ -76,6 +80,7 @@ class ImagePrefetcher(BackgroundWorker):
         self.client = client
         self.workers = workers
         self.absent = ExpiringSet(ABSENT_SECONDS, max_size=200_000)
+        self.posters = PosterStates(db)
         self.trouble = Trouble(log, "Stash sends images again; prefetching goes on")
         self.last: PrefetchResult | None = None
         self._wanted = False
@@ -156,6 +161,15 @@ class ImagePrefetcher(BackgroundWorker):
                 raise _Stop("the image cache is full")
             yield ref
 
+    def _no_cover(self, ref: ImageRef) -> None:
+        """Record "no cover at this version" unless the poster work holds a poster (it then
+        removes the poster itself when it next looks)."""
+        record = self.posters.get(ref.id)
+        if record is None or record.state != OK:
+            self.posters.save(
+                PosterRecord(ref.id, NO_COVER, scene_version=ref.version, checked_at=time.time())
+            )
+
     def _fetch(self, ref: ImageRef, result: PrefetchResult, lock: threading.Lock) -> None:
         path = stash_image_path(ref.kind, ref.id, self.client.legacy)
         try:
@@ -169,6 +183,8 @@ class ImagePrefetcher(BackgroundWorker):
                 result.absent += 1
             return
         self.trouble.recovered()
+        if ref.kind == "scene" and answer.state == "placeholder":
+            self._no_cover(ref)
         if answer.state != "ok" or not answer.data or sniff_image(answer.data) is None:
             self.absent.add(ref)
             with lock:

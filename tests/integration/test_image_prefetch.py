@@ -71,13 +71,16 @@ def test_a_sync_fills_the_cache_and_images_outlive_stash(
         app.close()
         responder.close()
 
-    # A second pass over an unchanged library fetches nothing.
+    # A second pass (another process) over an unchanged library asks Stash for nothing, not
+    # even for the scenes without a cover.
     m.stash.faults.up()
     client = StashClient.from_settings(m.settings)
     cache = ImageCache(m.settings.mirror.database.parent / "images", None)
+    requests = m.stash.faults.requests
     again = ImagePrefetcher(m.db, cache, client).run_pass()
     client.close()
-    assert again.fetched == 0 and again.cached > 20 and again.stopped is None
+    assert again.fetched == again.absent == 0 and again.cached > 20 and again.stopped is None
+    assert m.stash.faults.requests == requests
 
 
 def test_the_prefetch_stays_within_its_budget(mirrored: Mirrored, stash_client, tmp_path) -> None:
