@@ -2,6 +2,7 @@
 #   docker build -t stashplex .
 #   docker run -d --read-only -p 7979:7979 -v ./settings.ini:/config/settings.ini:ro \
 #       -v stashplex-data:/data stashplex
+# A settings file of the old agent mounted at /app/stashplexagent.config is read first.
 # Everything it writes goes to /data (the mirror, posters, temporary files), so the root
 # filesystem may be read-only. scripts/docker-smoke builds this image and checks it answers.
 
@@ -25,7 +26,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MALLOC_MMAP_THRESHOLD_=8388608 \
     MALLOC_TRIM_THRESHOLD_=33554432 \
     TMPDIR=/data/tmp \
-    STASHPLEX_SETTINGS=/config/settings.ini \
+    STASHPLEX_SETTINGS=/app/stashplexagent.config:/config/settings.ini \
     STASHPLEX_MIRROR_DATABASE=/data/stashplex.db \
     STASHPLEX_MIRROR_POSTER_DIR=/data/posters
 COPY --from=build /wheels /wheels

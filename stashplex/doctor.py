@@ -271,8 +271,10 @@ def check_posters(settings: Settings, out: Section) -> None:
     folder = settings.mirror.poster_dir
     poster_mode = settings.server.poster_mode
     problem = writable_folder(folder)
-    if problem is None:
+    if problem is None and folder.is_dir():
         out.add(OK, f"poster folder {folder} is writable")
+    elif problem is None:
+        out.add(OK, f"poster folder {folder} can be created (it does not exist yet)")
     else:
         use = "" if poster_mode else " (only used with poster_mode = true)"
         out.add(

@@ -575,13 +575,23 @@ ENV_OTHER = ("STASHPLEX_SETTINGS", "STASHPLEX_TEST_WORKERS")
 def find_settings_file(
     explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]
 ) -> Path | None:
-    """The file to read: --settings, else STASHPLEX_SETTINGS, else a default name in the cwd."""
-    chosen = explicit or _env(environ, "STASHPLEX_SETTINGS")
-    if chosen:
-        path = Path(chosen).expanduser()
+    """The file to read: --settings, else STASHPLEX_SETTINGS, else a default name in the cwd.
+
+    STASHPLEX_SETTINGS may list several files separated by `os.pathsep`, the first that exists
+    winning: the Docker image names the old agent's mount point before its own sample.
+    """
+    if explicit:
+        path = Path(explicit).expanduser()
         if not path.is_file():
             raise SettingsError(f"{path}: settings file not found")
         return path
+    listed = _env(environ, "STASHPLEX_SETTINGS")
+    if listed:
+        paths = [Path(item).expanduser() for item in listed.split(os.pathsep) if item.strip()]
+        for path in paths:
+            if path.is_file():
+                return path
+        raise SettingsError(f"{', '.join(map(str, paths))}: settings file not found")
     for name in DEFAULT_FILES:
         if Path(name).is_file():
             return Path(name)

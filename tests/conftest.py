@@ -7,6 +7,8 @@ Tests are split by folder, and each test gets the folder's marker:
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         folder = Path(str(item.path)).parent.name
         # A test file outside both folders counts as integration until someone files it.
         item.add_marker(folder if folder in _FOLDERS else "integration")
+
+
+# Loggers `stashplex.logs.setup` sets the level of: a command run in-process (cli.main) must not
+# leave them quiet for the next test in the same worker (caplog sets the root level only).
+_TUNED_LOGGERS = (
+    "",
+    "httpx",
+    "httpcore",
+    "alembic",
+    "waitress.queue",
+    "apscheduler.executors",
+    "apscheduler.scheduler",
+)
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in _TUNED_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    handlers = list(logging.getLogger().handlers)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler not in handlers and getattr(handler, "_stashplex", False):
+            root.removeHandler(handler)

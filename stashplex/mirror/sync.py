@@ -177,17 +177,22 @@ class Syncer:
             started = time.monotonic()
             error: str | None = None
             try:
+                if not writer.get_state("full_resume"):
+                    self._build_indexes()  # a first fill killed after its last page
                 self._lay_out_tv(at_start=True)
                 # From the mirror's own rows: done even while Stash cannot be reached.
                 self._render_if_needed(report)
                 self.info = probe(self.client)
                 report.stash_version = self.info.version
                 passes[kind](report)
+                self._build_indexes()
                 if kind != "changes":
                     self._apply_pending(report)  # events a failed targeted pass left
                 self._lay_out_tv(at_start=False)
             except (StashError, SyncCancelled) as exc:
                 error = str(exc) or type(exc).__name__
+                if isinstance(exc, StashError):  # not on shutdown: the next start builds them
+                    self._build_indexes()
                 raise
             except Exception as exc:
                 error = f"internal error: {type(exc).__name__}: {exc}"
@@ -243,6 +248,8 @@ class Syncer:
         after = resume["after"] if resume else 0
         if resume:
             log.info("resuming an interrupted full sync after scene %d", after)
+        elif self.writer.scene_count() == 0:
+            self.writer.defer_indexes()  # a first fill: built once at its end
         self._sync_entities(report, changed_since=None)
         total = self._count_scenes()
         done = 0
@@ -614,6 +621,12 @@ class Syncer:
         if total:
             log.info("rendered %d scenes again: %d documents changed", done, changed)
         self.writer.set_state({RENDER_STATE: wanted})
+
+    def _build_indexes(self) -> None:
+        started = time.monotonic()
+        if self.writer.build_indexes():
+            seconds = time.monotonic() - started
+            log.info("built the mirror's lookup indexes after the first fill in %.1fs", seconds)
 
     def _lay_out_tv(self, *, at_start: bool) -> None:
         """Build the TV layout when none is live for `[tv] show_by`: at the start when the

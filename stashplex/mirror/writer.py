@@ -10,8 +10,9 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, bindparam, delete, func, select, true, update
+from sqlalchemy import Connection, Index, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from stashplex.mirror import documents, generation, models, rows
 from stashplex.mirror.db import Database
@@ -291,9 +292,35 @@ class MirrorWriter:
             query = select(scenes.c.id).where(scenes.c.id > after).order_by(scenes.c.id)
             return list(connection.execute(query.limit(limit)).scalars())
 
+    def scene_count(self) -> int:
+        with self.db.reader.connect() as connection:
+            return count_scenes(connection)
+
     def all_scene_ids(self) -> list[int]:
         with self.db.reader.connect() as connection:
             return list(connection.execute(select(models.scenes.c.id).order_by("id")).scalars())
+
+    # --- lookup indexes during a first fill ----------------------------------------------------
+
+    def defer_indexes(self) -> None:
+        """Drop the secondary indexes of scenes, files and links for a first fill: keeping
+        them up row by row costs more than building them once at its end (`build_indexes`),
+        and far more once they outgrow the page cache. Remembered in sync_state, so a fill
+        killed half-way still gets them."""
+        with self.db.writer.begin() as connection:
+            for index in _fill_indexes():
+                connection.execute(DropIndex(index, if_exists=True))
+            set_state(connection, {DEFERRED_INDEXES: "1"})
+
+    def build_indexes(self) -> bool:
+        """Build the indexes `defer_indexes` dropped; False when none were deferred."""
+        with self.db.writer.begin() as connection:
+            if not get_state(connection, DEFERRED_INDEXES):
+                return False
+            for index in _fill_indexes():
+                connection.execute(CreateIndex(index, if_not_exists=True))
+            set_state(connection, {DEFERRED_INDEXES: None})
+        return True
 
     # --- state -----------------------------------------------------------------------------
 
@@ -331,6 +358,20 @@ class MirrorWriter:
             # Keep the history short: the status page shows the last few runs.
             keep = select(models.sync_runs.c.id).order_by(models.sync_runs.c.id.desc()).limit(200)
             connection.execute(delete(models.sync_runs).where(models.sync_runs.c.id.not_in(keep)))
+
+
+DEFERRED_INDEXES = "deferred_indexes"  # sync_state: a first fill dropped them
+
+
+def _fill_indexes() -> list[Index]:
+    tables = (
+        models.scenes,
+        models.files,
+        models.scene_performers,
+        models.scene_tags,
+        models.scene_groups,
+    )
+    return [i for t in tables for i in sorted(t.indexes, key=lambda i: str(i.name)) if not i.unique]
 
 
 def _existing(connection: Connection, ids: list[int]) -> dict[int, tuple[bytes, bytes | None]]:

@@ -72,6 +72,10 @@ class AnswerCache(Generic[V]):
                 evicted, _value = self._entries.popitem(last=False)
                 self._bytes -= self._sizes.pop(evicted)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._reset(self._generation)
+
     def __len__(self) -> int:
         return len(self._entries)
 

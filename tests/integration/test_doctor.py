@@ -102,7 +102,7 @@ def test_all_checks_pass_and_the_dry_run_counts_tiers(
     one(report, OK, "schema up to date")
     one(report, OK, "last sync: full")
     one(report, OK, "the mirror has all of Stash's 60 scenes")
-    one(report, OK, "is writable")
+    one(report, OK, "poster folder")
     one(report, OK, "answers as stashplex")
     one(report, OK, "Plex Media Server 1.43.1")
     one(report, OK, "Plex accepts the token")
@@ -338,6 +338,13 @@ def test_poster_folder_not_writable(tmp_path: Path) -> None:
     out = Section("Posters")
     doctor.check_posters(off, out)
     one(out, WARN, "only used with poster_mode = true")
+    fresh = make_settings(
+        tmp_path / "fresh", "http://unused", STASHPLEX_MIRROR_POSTER_DIR=str(tmp_path / "new")
+    )
+    out = Section("Posters")
+    doctor.check_posters(fresh, out)
+    one(out, OK, "can be created (it does not exist yet)")
+    assert not (tmp_path / "new").exists()
 
 
 def test_provider_not_running_or_not_stashplex(tmp_path: Path, fake_pms: FakePMS) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import configparser
 import ipaddress
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,6 +143,19 @@ def test_empty_environment_variable_counts_as_unset(tmp_path: Path, name: str) -
 def test_settings_file_picked_by_environment(tmp_path: Path) -> None:
     path = write(tmp_path, "[plexagentserver]\nport = 8123\n", "custom.ini")
     assert load(None, {"STASHPLEX_SETTINGS": str(path)}).server.port == 8123
+
+
+def test_settings_search_list_takes_the_first_file_there(tmp_path: Path) -> None:
+    # The Docker image: the old agent's mount point first, then its own sample.
+    old = tmp_path / "app" / "stashplexagent.config"
+    sample = write(tmp_path, "[plexagentserver]\nport = 8124\n", "settings.ini")
+    listed = os.pathsep.join([str(old), str(sample)])
+    assert load(None, {"STASHPLEX_SETTINGS": listed}).source == sample
+    old.parent.mkdir()
+    old.write_text("[plexagentserver]\nport = 8125\n", encoding="utf-8")
+    assert load(None, {"STASHPLEX_SETTINGS": listed}).server.port == 8125
+    with pytest.raises(SettingsError, match="settings file not found"):
+        load(None, {"STASHPLEX_SETTINGS": os.pathsep.join([str(tmp_path / "a"), "b"])})
 
 
 def test_default_file_names_in_working_directory(tmp_path: Path, monkeypatch) -> None:

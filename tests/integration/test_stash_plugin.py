@@ -271,3 +271,25 @@ def test_the_sample_stash_runs_hooks_as_stash_does(
     connection = seen[0]["server_connection"]
     assert (connection["Host"], connection["Port"]) == (stash.host, stash.port)
     assert all(run.returncode == 0 and run.log == [("i", "recorded")] for run in hooks.runs)
+
+
+def test_a_new_cover_in_stash_is_uploaded_to_plex(served, fake_pms: FakePMS) -> None:
+    stash, daemon = served(
+        PLEX_URL=fake_pms.url,
+        PLEX_TOKEN=PLEX_TOKEN,
+        POSTER_MODE="true",
+        STASHPLEX_SYNC_INTERVAL_MINUTES="60",  # only the plugin can bring the edit in time
+    )
+    scene = next(s for s in stash.library.scene_ids() if stash.library.has_cover(s))
+    key = fake_pms.add_scene(scene)
+    daemon.metadata(scene)  # PMS asks: the poster goes up
+    first = wait_until(lambda: fake_pms.uploads_to(key), timeout=30, what="the first upload")
+    hooks = stash.install_plugin(PLUGIN, stash.library.plugin_settings["stashplex"])
+    stash.control("set_cover", {"id": scene})
+    assert hooks.drain(60) and hooks.runs[0].output == {"output": "sent"}
+    uploads = wait_until(
+        lambda: (u := fake_pms.uploads_to(key)) and len(u) > len(first) and u,
+        timeout=30,
+        what="the new cover's upload",
+    )
+    assert uploads[-1] != first[0]

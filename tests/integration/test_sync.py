@@ -361,3 +361,43 @@ def test_two_syncs_of_one_mirror_do_not_overlap(mirrored: Mirrored) -> None:
 )
 def test_cursor_margin_keeps_stash_layout(cursor: str, expected: str) -> None:
     assert since(cursor) == expected
+
+
+def _lookup_indexes(m: Mirrored) -> set[str]:
+    with m.db.reader.connect() as connection:
+        return set(
+            connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'ix_%'"
+            ).scalars()
+        )
+
+
+def test_a_first_fill_builds_its_lookup_indexes_once_at_the_end(mirrored_factory) -> None:
+    m = mirrored_factory(sync=False)
+    everything = _lookup_indexes(m)
+    assert {"ix_files_rpath", "ix_scenes_title_key", "ix_scene_tags_tag_id"} <= everything
+    seen_during_fill: list[set[str]] = []
+    apply_page = m.syncer._apply_page
+
+    def watching(*args, **kwargs):
+        seen_during_fill.append(_lookup_indexes(m))
+        return apply_page(*args, **kwargs)
+
+    m.syncer._apply_page = watching
+    m.syncer.run("full")
+    assert seen_during_fill and "ix_files_rpath" not in seen_during_fill[0]
+    assert _lookup_indexes(m) == everything
+    assert not state(m, "deferred_indexes")
+    m.assert_matches_stash()
+    # A mirror that holds scenes keeps its indexes through a full pass.
+    seen_during_fill.clear()
+    m.syncer.run("full")
+    assert all(seen == everything for seen in seen_during_fill)
+
+
+def test_indexes_a_killed_fill_left_out_are_built_by_the_next_pass(mirrored) -> None:
+    mirrored.syncer.writer.defer_indexes()  # as a first fill killed after its last page
+    assert "ix_files_rpath" not in _lookup_indexes(mirrored)
+    mirrored.syncer.run("incremental")
+    assert "ix_files_rpath" in _lookup_indexes(mirrored)
+    assert not state(mirrored, "deferred_indexes")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from falcon import testing
 
 from stashplex.mirror import documents
 from stashplex.mirror.kinds import STUDIOS
 from stashplex.mirror.writer import MirrorWriter
 from stashplex.records import Studio
 from stashplex.web.answers import ENTRY_OVERHEAD, AnswerCache
+from stashplex.web.app import create_app
+from tests.plugins.tvkit import SHOW_GUID, TV
 from tests.plugins.webkit import HAND_SCENES, Provider
 
 
@@ -129,3 +132,28 @@ def test_only_writes_that_change_something_raise_the_generation(provider: Provid
     assert generation(provider) == before
     writer.apply_entities(STUDIOS, [Studio(1, "Site renamed", parent_id=2)])
     assert generation(provider) == before + 1
+
+
+def test_tv_answers_are_kept_and_follow_the_mirror(tv_mirror) -> None:
+    m = tv_mirror()
+    heard: list[str] = []
+    app = create_app(m.settings, db=m.db, on_item=heard.append)
+    client = testing.TestClient(app)
+    try:
+        answers = app.context.answers
+        first = client.simulate_get(TV + "/studio-2")
+        hits = answers.hits
+        assert client.simulate_get(TV + "/studio-2").content == first.content
+        assert answers.hits == hits + 1
+        assert heard == [SHOW_GUID + "studio-2"] * 2  # the artwork hook hears of kept answers
+        size = {"X-Plex-Container-Size": "2"}
+        page = client.simulate_get(TV + "/studio-2/grandchildren", headers=size)
+        again = client.simulate_get(TV + "/studio-2/grandchildren", headers=size)
+        assert again.content == page.content
+        total = "x-plex-container-total-size"
+        assert again.headers[total] == page.headers[total] != "0"
+        m.writer.apply_entities(STUDIOS, [Studio(2, "Site A renamed", parent_id=1)])
+        renamed = client.simulate_get(TV + "/studio-2").json["MediaContainer"]["Metadata"][0]
+        assert renamed["title"] == "Site A renamed"
+    finally:
+        app.close()
