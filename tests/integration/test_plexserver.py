@@ -249,6 +249,15 @@ def test_tv_artwork_is_uploaded(mirrored: Mirrored, fake_pms: FakePMS, plex_side
     assert len(fake_pms.requests("GET", "/all")) == searches
     assert len(fake_pms.uploads) == 4
 
+    # The episode's cover changes in Stash: the sync that sees it sends the new thumbnail.
+    lib.advance(60)
+    lib.set_cover(episode)
+    report = Syncer(mirrored.client, mirrored.db, mirrored.settings).run("incremental")
+    artwork.after_pass(report)
+    assert artwork.uploader.drain(10)
+    thumbs = fake_pms.uploads_to(keys["episode"])
+    assert len(thumbs) == 2 and thumbs[1] == cover(episode) != thumbs[0]
+
 
 def test_waits_for_pms_to_ingest_a_new_item(
     mirrored: Mirrored, fake_pms: FakePMS, plex_side
