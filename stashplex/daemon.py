@@ -270,7 +270,7 @@ def serve(settings: Settings) -> int:
             # closed (each on its own thread) before the file at the path is opened, created
             # and migrated if need be: two files sharing one -wal name would corrupt both.
             running.close()
-            running = None
+            running = None  # closed: `finally` must not close it again if the build fails
             running = Service.build(settings)
             log.info("reopened the mirror %s; serving again", settings.mirror.database)
     except KeyboardInterrupt:

@@ -52,5 +52,7 @@ def run(settings: Settings, timeout: float = TIMEOUT_SECONDS) -> int:
         print(f"stashplex health: {url} is not stashplex", file=sys.stderr)
         return EXIT_FAILED
     scenes = (body.get("mirror") or {}).get("scenes")
-    print(f"{url}: {body.get('status')}, {scenes} scenes mirrored")
+    reasons = [str(reason) for reason in body.get("reasons") or []]
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    print(f"{url}: {body.get('status')}{why}, {scenes} scenes mirrored")
     return EXIT_OK

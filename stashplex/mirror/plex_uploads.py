@@ -60,6 +60,22 @@ class PlexUploads:
                 (item,),
             ).scalar()
 
+    def known_items(self, items: Iterable[str]) -> set[str]:
+        """Those of these guids that some PMS item received an upload for."""
+        wanted = list(dict.fromkeys(items))
+        found: set[str] = set()
+        with self.db.reader.connect() as connection:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                found.update(
+                    connection.exec_driver_sql(
+                        f"SELECT DISTINCT item FROM plex_uploads WHERE item IN ({marks})",
+                        tuple(chunk),
+                    ).scalars()
+                )
+        return found
+
     def record(self, plex_key: str, kind: str, item: str, source: str, digest: str) -> None:
         self._write(
             "INSERT INTO plex_uploads (plex_key, kind, item, source, digest, uploaded_at) "

@@ -32,6 +32,8 @@ from stashplex.plex.identity import (
     parse_scene_guid,
     parse_tv_guid,
     scene_guid,
+    scene_rating_key,
+    tv_guid,
 )
 from stashplex.pms.api import EPISODE, SEASON, SHOW, PlexAuthError, PlexError, PlexNotFound
 from stashplex.pms.sender import ArtworkSender, PictureUnavailable
@@ -99,9 +101,15 @@ class ArtworkUploader(BackgroundWorker):
         self.changed(report.changed_docs)
 
     def changed(self, scene_ids: Iterable[int]) -> None:
-        """These scenes' images may have changed: send them to PMS if it holds them."""
-        for scene_id in self.links.keys_for(scene_ids):
+        """These scenes' images may have changed: send them again where PMS holds them, as a
+        movie (a key in `plex_items`) or as a TV episode (artwork sent before). Shows and
+        seasons follow at the next library walk."""
+        ids = list(scene_ids)
+        for scene_id in self.links.keys_for(ids):
             self._enqueue(scene_guid(scene_id))
+        episodes = [tv_guid("episode", scene_rating_key(scene_id)) for scene_id in ids]
+        for guid in self.sender.uploads.known_items(episodes):
+            self._enqueue(guid)
 
     def _enqueue(self, guid: str, attempt: int = 0, delay: float = 0.0) -> None:
         with self._cond:

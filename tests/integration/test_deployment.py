@@ -156,6 +156,21 @@ def test_health_command_reports_a_service_that_does_not_answer(capsys) -> None:
     assert healthcheck.health_url(v6) == "http://[::1]:7979/health"
 
 
+def test_health_command_says_why_the_service_is_degraded(synced_provider, capsys) -> None:
+    from stashplex import healthcheck
+    from stashplex.settings import load
+    from tests.plugins.webkit import serving
+
+    provider = synced_provider()
+    provider.mirrored.stash.faults.down()  # Stash unreachable: degraded, and said why
+    with serving(provider.app, provider.settings) as url:
+        port = url.rsplit(":", 1)[1]
+        settings = load(environ={"STASHPLEX_PLEXAGENTSERVER_PORT": port}, search=False)
+        assert healthcheck.run(settings, timeout=30) == 0  # up: the container is not restarted
+    assert "degraded (Stash cannot be reached)" in capsys.readouterr().out
+    provider.mirrored.stash.faults.up()
+
+
 def test_health_command_counts_a_refusing_service_as_up(synced_provider, capsys) -> None:
     """With loopback left out of allowed_networks, /health answers 403: the service is up, and
     a container restarted for it would only be refused again."""

@@ -253,6 +253,8 @@ def test_an_old_mirror_is_upgraded_in_place_without_loss(
     )
     assert upgrade.returncode == 0, upgrade.stderr
     assert revision(data / "mirror.db") == head_revision()
+    # Revision 0005 drops the tag cursor on purpose: every tag is fetched again, with parents.
+    before["sync_state"] = [row for row in before["sync_state"] if row[0] != "cursor:tag"]
     same_rows(data / "mirror.db", before)
     assert integrity_ok(data / "mirror.db")
 

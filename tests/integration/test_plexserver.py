@@ -113,9 +113,10 @@ def test_tv_items_are_found_and_paged(fake_pms: FakePMS, pms: PmsClient) -> None
     assert pms.find(tv_guid("season", "studio-3-2024"), SEASON).key == season
     assert pms.find(tv_guid("season", "studio-3-2024"), SHOW) is None  # the type is part of it
     tv = pms.libraries()[1]
-    total, first = pms.items(tv, EPISODE, 0, 5)
-    again, rest = pms.items(tv, EPISODE, 5, 5)
-    assert (total, again, len(first), len(rest)) == (7, 7, 5, 2)
+    page, more = pms.items(tv, EPISODE, 0, 5), pms.items(tv, EPISODE, 5, 5)
+    first, rest = page.items, more.items
+    assert (page.total, more.total, len(first), len(rest)) == (7, 7, 5, 2)
+    assert not page.last(0, 5) and more.last(5, 5)
     expected = {tv_guid("episode", f"scene-{n + 1}") for n in range(7)}
     assert {i.guid for i in first + rest} == expected
 
@@ -248,6 +249,15 @@ def test_tv_artwork_is_uploaded(mirrored: Mirrored, fake_pms: FakePMS, plex_side
     assert artwork.uploader.drain(10)
     assert len(fake_pms.requests("GET", "/all")) == searches
     assert len(fake_pms.uploads) == 4
+
+    # The episode's cover changes in Stash: the sync that sees it sends the new thumbnail.
+    lib.advance(60)
+    lib.set_cover(episode)
+    report = Syncer(mirrored.client, mirrored.db, mirrored.settings).run("incremental")
+    artwork.after_pass(report)
+    assert artwork.uploader.drain(10)
+    thumbs = fake_pms.uploads_to(keys["episode"])
+    assert len(thumbs) == 2 and thumbs[1] == cover(episode) != thumbs[0]
 
 
 def test_waits_for_pms_to_ingest_a_new_item(
