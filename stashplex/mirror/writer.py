@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from stashplex.mirror import documents, generation, models, rows
-from stashplex.mirror.db import Database
+from stashplex.mirror.db import WRITER_CACHE_KB, Database
 from stashplex.mirror.kinds import EntityKind
 from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
 from stashplex.mirror.tv_index import TvIndex
@@ -321,6 +321,8 @@ class MirrorWriter:
             # hold them all in memory (about 120 bytes a file at a million scenes); on disk
             # it keeps to the page cache's size. Not changeable inside a transaction.
             raw.execute("PRAGMA temp_store=FILE")
+            # The sorter holds as much as the page cache in memory besides the cache itself.
+            raw.execute(f"PRAGMA cache_size=-{INDEX_BUILD_CACHE_KB}")
             try:
                 with connection.begin():
                     if not get_state(connection, DEFERRED_INDEXES):
@@ -330,6 +332,7 @@ class MirrorWriter:
                     set_state(connection, {DEFERRED_INDEXES: None})
             finally:
                 raw.execute("PRAGMA temp_store=MEMORY")
+                raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KB}")
         return True
 
     # --- state -----------------------------------------------------------------------------
@@ -371,6 +374,7 @@ class MirrorWriter:
 
 
 DEFERRED_INDEXES = "deferred_indexes"  # sync_state: a first fill dropped them
+INDEX_BUILD_CACHE_KB = 8_000
 
 
 def _fill_indexes() -> list[Index]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from stashplex.mirror import db as dbmod
 from stashplex.mirror import documents, models
-from stashplex.mirror.db import Database
+from stashplex.mirror.db import WRITER_CACHE_KB, Database
 from stashplex.mirror.kinds import PERFORMERS, STUDIOS, TAGS
 from stashplex.mirror.scene_reader import load_scenes
 from stashplex.mirror.writer import MirrorWriter
@@ -220,5 +220,5 @@ def test_deferred_indexes_are_sorted_on_disk_and_the_setting_restored(writer, db
     assert writer.build_indexes() is True
     creates = [i for i, sql in enumerate(statements) if sql.startswith("CREATE INDEX")]
     assert creates and "PRAGMA temp_store=FILE" in statements[: creates[0]]
-    assert statements[-1] == "PRAGMA temp_store=MEMORY"
+    assert statements[-2:] == ["PRAGMA temp_store=MEMORY", f"PRAGMA cache_size=-{WRITER_CACHE_KB}"]
     assert writer.build_indexes() is False  # nothing deferred any more
