@@ -19,7 +19,6 @@ image size, to scale with your own library's.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +39,7 @@ from stashplex.pms.sender import RateLimit  # noqa: E402
 from stashplex.prefetch import ImagePrefetcher  # noqa: E402
 from stashplex.stash.client import StashClient  # noqa: E402
 from tests.plugins.fake_pms import TOKEN, FakePMS  # noqa: E402
-from tests.plugins.net import free_port, wait_for_port  # noqa: E402
+from tests.plugins.sample_stash import start_sample_stash_process  # noqa: E402
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
@@ -55,18 +54,12 @@ def main() -> int:
     parser.add_argument("--uploads", type=int, default=1000, help="PMS movie items to upload to")
     args = parser.parse_args()
 
-    port = free_port()
-    stash = subprocess.Popen(
-        [sys.executable, "-m", "stashplex", "sample-stash", "--scenes", str(args.scenes),
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    stash, stash_url = start_sample_stash_process(args.scenes)
     pms = FakePMS().start()
     try:
-        wait_for_port(port, timeout=300)
         with tempfile.TemporaryDirectory() as tmp:
             env = {
-                "STASH_HOST": f"http://127.0.0.1:{port}",
+                "STASH_HOST": stash_url,
                 "STASHPLEX_MIRROR_DATABASE": f"{tmp}/mirror.db",
                 "STASHPLEX_STASH_TIMEOUT": "120",
                 "STASHPLEX_IMAGES_CACHE_MB": "100000",

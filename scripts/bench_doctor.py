@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,8 @@ from stashplex.mirror.db import Database  # noqa: E402
 from stashplex.mirror.sync import Syncer  # noqa: E402
 from stashplex.stash.client import StashClient  # noqa: E402
 from tests.plugins.fake_pms import TOKEN, FakePMS  # noqa: E402
-from tests.plugins.net import free_port, wait_for_port  # noqa: E402
+from tests.plugins.net import free_port  # noqa: E402
+from tests.plugins.sample_stash import start_sample_stash_process  # noqa: E402
 
 
 def main() -> int:
@@ -40,18 +40,12 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=20_000, help="items in the Plex library")
     args = parser.parse_args()
 
-    port = free_port()
-    stash = subprocess.Popen(
-        [sys.executable, "-m", "stashplex", "sample-stash", "--scenes", str(args.scenes),
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    stash, stash_url = start_sample_stash_process(args.scenes)
     pms = FakePMS().start()
     try:
-        wait_for_port(port, timeout=300)
         with tempfile.TemporaryDirectory() as tmp:
             env = {
-                "STASH_HOST": f"http://127.0.0.1:{port}",
+                "STASH_HOST": stash_url,
                 "STASHPLEX_MIRROR_DATABASE": f"{tmp}/mirror.db",
                 "STASHPLEX_MIRROR_POSTER_DIR": f"{tmp}/posters",
                 "STASHPLEX_STASH_TIMEOUT": "120",

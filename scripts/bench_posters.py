@@ -40,20 +40,6 @@ def current_rss_mib() -> float:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def start_sample_stash(scenes: int) -> tuple[subprocess.Popen, str]:
-    from tests.plugins.net import free_port, wait_for_port
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "stashplex", "sample-stash", "--scenes", str(scenes), "--port",
-         str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    wait_for_port(port, 30)
-    return proc, f"http://127.0.0.1:{port}"
-
-
 def env_for(folder: Path, stash_url: str, **extra: str) -> dict[str, str]:
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -102,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{features.version('libjpeg_turbo')}, {os.cpu_count()} CPUs, malloc {malloc}, "
         f"style {args.style}"
     )
-    stash, url = start_sample_stash(args.scenes)
+    from tests.plugins.sample_stash import start_sample_stash_process
+
+    stash, url = start_sample_stash_process(args.scenes)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-posters-") as tmp:
             folder = Path(tmp)

@@ -29,7 +29,7 @@ from stashplex.mirror.db import Database  # noqa: E402
 from stashplex.mirror.sync import Syncer  # noqa: E402
 from stashplex.stash.client import StashClient  # noqa: E402
 from stashplex.stash.errors import StashError  # noqa: E402
-from tests.plugins.net import free_port, wait_for_port  # noqa: E402
+from tests.plugins.sample_stash import start_sample_stash_process  # noqa: E402
 
 HEAVY = {
     "STASHPLEX_METADATA_TITLE_FORMAT": "[{studio} - ]{title|code|filename}[ ({performers})]",
@@ -88,17 +88,10 @@ def main() -> int:
     if args.render:
         return render_pass(args.render, args.stash_url, args.heavy)
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    stash = subprocess.Popen(
-        [sys.executable, "-m", "stashplex", "sample-stash", "--scenes", str(args.scenes),
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    stash, url = start_sample_stash_process(args.scenes)
     with tempfile.TemporaryDirectory() as tmp:
         database = f"{tmp}/mirror.db"
         try:
-            wait_for_port(port, timeout=300)
             settings = load(database, url, {})
             db = Database.open(settings.mirror.database)
             client = StashClient(settings.stash.url, timeout=120)

@@ -65,6 +65,7 @@ from stashplex.mirror.sync import Syncer  # noqa: E402
 from stashplex.samplestash.library import Library  # noqa: E402
 from stashplex.stash.client import StashClient  # noqa: E402
 from tests.plugins.net import LOOPBACK, free_port, wait_for_port  # noqa: E402
+from tests.plugins.sample_stash import start_sample_stash_process  # noqa: E402
 
 STASH_ROOT = "/data/stash"
 PLEX_ROOT = "/mnt/plex/media"
@@ -99,13 +100,8 @@ sys.exit(main(["serve"]))
 # --- the processes -------------------------------------------------------------------------------
 
 
-def start_stash(scenes: int, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stashplex", "sample-stash", "--scenes", str(scenes),
-         "--port", str(port), "--seed", str(SEED)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    wait_for_port(port, 300)
+def start_stash(scenes: int, port: int) -> subprocess.Popen[bytes]:
+    process, _url = start_sample_stash_process(scenes, "--seed", str(SEED), port=port)
     return process
 
 

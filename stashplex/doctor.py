@@ -666,14 +666,15 @@ def _from_plex(
             start = 0
             while True:
                 try:
-                    total, page = client.files(section, start, PAGE)
+                    page = client.files(section, start, PAGE)
                 except PlexError as exc:
                     out.add(FAIL, f"reading library {section.title} from Plex failed: {exc}")
                     return False
-                runner.run((item.file for item in page), tv=section.type == "show", into=result)
-                start += len(page)
-                if not page or start >= total:
+                paths = (item.file for item in page.items)
+                runner.run(paths, tv=section.type == "show", into=result)
+                if page.last(start, PAGE):
                     break
+                start += page.read
     return True
 
 

@@ -314,12 +314,22 @@ class MirrorWriter:
 
     def build_indexes(self) -> bool:
         """Build the indexes `defer_indexes` dropped; False when none were deferred."""
-        with self.db.writer.begin() as connection:
-            if not get_state(connection, DEFERRED_INDEXES):
-                return False
-            for index in _fill_indexes():
-                connection.execute(CreateIndex(index, if_not_exists=True))
-            set_state(connection, {DEFERRED_INDEXES: None})
+        with self.db.writer.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            # Building an index sorts all its keys: with temp_store=MEMORY the sorter would
+            # hold them all in memory (about 120 bytes a file at a million scenes); on disk
+            # it keeps to the page cache's size. Not changeable inside a transaction.
+            raw.execute("PRAGMA temp_store=FILE")
+            try:
+                with connection.begin():
+                    if not get_state(connection, DEFERRED_INDEXES):
+                        return False
+                    for index in _fill_indexes():
+                        connection.execute(CreateIndex(index, if_not_exists=True))
+                    set_state(connection, {DEFERRED_INDEXES: None})
+            finally:
+                raw.execute("PRAGMA temp_store=MEMORY")
         return True
 
     # --- state -----------------------------------------------------------------------------

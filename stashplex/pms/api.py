@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, Generic, TypeGuard, TypeVar
 
 import httpx
 
@@ -85,6 +85,24 @@ class PlexSection:
     title: str
     agent: str | None = None
     type: str = "movie"  # movie or show
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PlexPage(Generic[T]):
+    """One page of a section: PMS's total (None when it does not say), how many entries PMS
+    sent (the next page starts that far on, and a short page is the last), and those of them
+    we could read."""
+
+    total: int | None
+    read: int
+    items: list[T]
+
+    def last(self, start: int, size: int) -> bool:
+        """Whether the page that began at `start` ends the section."""
+        return self.read < size or (self.total is not None and start + self.read >= self.total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,28 +227,15 @@ class PmsClient:
 
     def items(
         self, section: PlexSection, plex_type: int, start: int, size: int
-    ) -> tuple[int | None, list[PlexItem]]:
-        """One page of a section's items of a type: (the section's total, None when PMS does
-        not say, and the page)."""
-        path = f"/library/sections/{section.key}/all"
-        params = {
-            "type": str(plex_type),
-            "X-Plex-Container-Start": str(start),
-            "X-Plex-Container-Size": str(size),
-        }
-        response = self._request("GET", path, params=params)
-        body = self._json(response, path)
-        entries = _list(body, "Metadata")
-        total = body.get("totalSize")
-        if not isinstance(total, int) or isinstance(total, bool):
-            header = response.headers.get("X-Plex-Container-Total-Size", "")
-            total = int(header) if header.isdigit() else None
+    ) -> PlexPage[PlexItem]:
+        """One page of a section's items of a type."""
+        total, entries = self._page(section, {"type": str(plex_type)}, start, size)
         found = []
         for entry in entries:
             key, guid = entry.get("ratingKey"), entry.get("guid")
             if is_plex_key(key) and isinstance(guid, str):
                 found.append(PlexItem(key, guid, entry.get("title"), section.key))
-        return total, found
+        return PlexPage(total, len(entries), found)
 
     def providers(self) -> list[PlexProvider] | None:
         """`GET /media/providers/metadata`: the registered metadata providers; None when this
@@ -257,23 +262,11 @@ class PmsClient:
             machine if isinstance(machine, str) else None,
         )
 
-    def files(self, section: PlexSection, start: int, size: int) -> tuple[int, list[PlexFile]]:
+    def files(self, section: PlexSection, start: int, size: int) -> PlexPage[PlexFile]:
         """One page of a section's videos (movies, or a TV section's episodes) with the path of
-        each one's first file: (the section's total, the page)."""
-        path = f"/library/sections/{section.key}/all"
-        params = {
-            "type": str(MOVIE if section.type == "movie" else EPISODE),
-            "includeGuids": "1",
-            "X-Plex-Container-Start": str(start),
-            "X-Plex-Container-Size": str(size),
-        }
-        response = self._request("GET", path, params=params)
-        body = self._json(response, path)
-        entries = _list(body, "Metadata")
-        total = body.get("totalSize")
-        if not isinstance(total, int) or isinstance(total, bool):
-            header = response.headers.get("X-Plex-Container-Total-Size", "")
-            total = int(header) if header.isdigit() else start + len(entries)
+        each one's first file."""
+        kind = MOVIE if section.type == "movie" else EPISODE
+        total, entries = self._page(section, {"type": str(kind), "includeGuids": "1"}, start, size)
         found = []
         for entry in entries:
             key = entry.get("ratingKey")
@@ -283,7 +276,7 @@ class PmsClient:
             found.append(
                 PlexFile(key, title if isinstance(title, str) else None, _first_file(entry))
             )
-        return total, found
+        return PlexPage(total, len(entries), found)
 
     def find_scene(self, scene_id: int, *, title: str | None = None) -> PlexItem | None:
         """The PMS item whose guid is this scene's (new or legacy form), or None."""
@@ -396,6 +389,21 @@ class PmsClient:
             raise PlexNotFound(f"Plex has no item at {path}")
         if not 200 <= status < 300:
             raise PlexError(f"Plex at {self.url} answered HTTP {status} to {path}")
+
+    def _page(
+        self, section: PlexSection, params: dict[str, str], start: int, size: int
+    ) -> tuple[int | None, list[dict[str, Any]]]:
+        """One page of `/library/sections/<key>/all`: (the total PMS gives in the body or the
+        header, None when it gives neither, and the page's entries)."""
+        path = f"/library/sections/{section.key}/all"
+        paged = {**params, "X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(size)}
+        response = self._request("GET", path, params=paged)
+        body = self._json(response, path)
+        total = body.get("totalSize")
+        if not isinstance(total, int) or isinstance(total, bool):
+            header = response.headers.get("X-Plex-Container-Total-Size", "")
+            total = int(header) if header.isdigit() else None
+        return total, _list(body, "Metadata")
 
     def _json(self, response: httpx.Response, path: str) -> dict[str, Any]:
         self._expect_ok(response, path)

@@ -217,16 +217,16 @@ class Reconciler:
     ) -> bool:
         self._set(section=section.title or section.key)
         while not self._closing:
-            total, items = self.pms.items(section, plex_type, start, self.page_size)
-            self._set(total=total)
-            for item in items:
+            page = self.pms.items(section, plex_type, start, self.page_size)
+            self._set(total=page.total)
+            for item in page.items:
                 if self._closing:
                     return False
                 self._item(item.key, item.guid)
-            start += len(items)
+            last = page.last(start, self.page_size)
+            start += page.read
             self._save(Position(started_at, section.key, plex_type, start))
-            # Without a total from PMS, a short page is the last one.
-            if len(items) < self.page_size or (total is not None and start >= total):
+            if last:
                 return True
             self._sleep(self.page_pause)
         return False

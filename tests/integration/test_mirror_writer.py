@@ -207,3 +207,18 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
     assert first.stdout.strip() == f"{target}: schema at revision {head}"
     again = subprocess.run(run, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and again.stdout == first.stdout
+
+
+def test_deferred_indexes_are_sorted_on_disk_and_the_setting_restored(writer, db) -> None:
+    writer.apply_scenes([scene(i) for i in range(1, 30)])
+    writer.defer_indexes()
+    statements: list[str] = []
+    with db.writer.connect() as connection:  # the pool's one idle connection: the one used
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.set_trace_callback(statements.append)
+    assert writer.build_indexes() is True
+    creates = [i for i, sql in enumerate(statements) if sql.startswith("CREATE INDEX")]
+    assert creates and "PRAGMA temp_store=FILE" in statements[: creates[0]]
+    assert statements[-1] == "PRAGMA temp_store=MEMORY"
+    assert writer.build_indexes() is False  # nothing deferred any more

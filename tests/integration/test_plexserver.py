@@ -113,9 +113,10 @@ def test_tv_items_are_found_and_paged(fake_pms: FakePMS, pms: PmsClient) -> None
     assert pms.find(tv_guid("season", "studio-3-2024"), SEASON).key == season
     assert pms.find(tv_guid("season", "studio-3-2024"), SHOW) is None  # the type is part of it
     tv = pms.libraries()[1]
-    total, first = pms.items(tv, EPISODE, 0, 5)
-    again, rest = pms.items(tv, EPISODE, 5, 5)
-    assert (total, again, len(first), len(rest)) == (7, 7, 5, 2)
+    page, more = pms.items(tv, EPISODE, 0, 5), pms.items(tv, EPISODE, 5, 5)
+    first, rest = page.items, more.items
+    assert (page.total, more.total, len(first), len(rest)) == (7, 7, 5, 2)
+    assert not page.last(0, 5) and more.last(5, 5)
     expected = {tv_guid("episode", f"scene-{n + 1}") for n in range(7)}
     assert {i.guid for i in first + rest} == expected
 

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,7 +21,7 @@ import pytest
 
 from stashplex.samplestash import SampleStash
 
-from .net import LOOPBACK
+from .net import LOOPBACK, free_port, wait_for_port
 
 SMALL_LIBRARY = 60
 
@@ -62,3 +64,20 @@ def stash_gql(stash_client: httpx.Client) -> Callable[..., dict[str, Any]]:
         return response.json()
 
     return gql
+
+
+def start_sample_stash_process(
+    scenes: int, *extra: str, port: int | None = None, timeout: float = 300.0
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`stashplex sample-stash` in a process of its own (benchmarks keep its CPU apart from
+    what they measure), answering on a loopback port: (the process, its URL). Large libraries
+    take a while to generate, hence the long wait. Stop it with terminate()."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "stashplex", "sample-stash", "--scenes", str(scenes)]
+    process = subprocess.Popen([*command, "--port", str(port), *extra], stdout=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout)
+    except BaseException:
+        process.kill()
+        raise
+    return process, f"http://{LOOPBACK}:{port}"
