@@ -24,7 +24,7 @@ from typing import Any, Literal, get_args
 
 from stashplex.mirror.generation import GENERATION_SQL
 from stashplex.plex import pathkeys
-from stashplex.plex.matching import Hit, NamedFile
+from stashplex.plex.matching import Hit, NamedFile, SameName
 
 ROW_LIMIT = 64  # more files than this with one name are not worth ranking
 BUSY_TIMEOUT_MS = 5_000  # readers never wait for writers in WAL mode; this is a safety net
@@ -72,8 +72,11 @@ QUERIES: dict[str, Query] = {
         "SELECT f.scene_id, s.organized, s.date, s.doc, f.rpath FROM files AS f "
         f"JOIN scenes AS s ON s.id = f.scene_id WHERE {_UNDER} {_LIMIT}"
     ),
-    "by_basename": Query(f"{_FILE_HIT} f.basename_cf = ? AND f.basename = ? {_LIMIT}"),
-    "by_basename_folded": Query(f"{_FILE_HIT} f.basename_cf = ? {_LIMIT}"),
+    # The exact and the folded basename tiers from one read: the exact one filters by basename.
+    "files_named": Query(
+        "SELECT f.scene_id, s.organized, s.date, s.doc IS NULL, f.basename FROM files AS f "
+        f"JOIN scenes AS s ON s.id = f.scene_id WHERE f.basename_cf = ? {_LIMIT}"
+    ),
     "by_stem": Query(f"{_FILE_HIT} f.stem_key = ? {_LIMIT}"),
     "scene": Query(
         "SELECT s.id, s.organized, s.date, s.doc IS NULL FROM scenes AS s WHERE s.id = ?",
@@ -200,11 +203,13 @@ class MirrorLookups:
                 high = middle - 1
         return _hits(self._rows("by_suffix", "/".join(reversed_parts[:low])))
 
-    def by_basename(self, name: str) -> list[Hit]:
-        return _hits(self._rows("by_basename", pathkeys.fold(name), name))
-
-    def by_basename_folded(self, name: str) -> list[Hit]:
-        return _hits(self._rows("by_basename_folded", pathkeys.fold(name)))
+    def files_named(self, name: str) -> list[SameName]:
+        return [
+            SameName(Hit(scene_id, bool(organized), date, hidden=bool(hidden)), basename)
+            for scene_id, organized, date, hidden, basename in self._rows(
+                "files_named", pathkeys.fold(name)
+            )
+        ]
 
     def by_stem(self, name: str) -> list[Hit]:
         key = pathkeys.stem_key(name)

@@ -120,7 +120,7 @@ class PerformerRow(Base):
     updated_at: Mapped[str | None] = mapped_column(String)
 
 
-class IdList(TypeDecorator):
+class IdList(TypeDecorator[tuple[int, ...]]):
     """A tuple of ids stored as a JSON list (NULL when empty), read back as the same tuple, so
     a record read from the mirror equals the one that was written."""
 

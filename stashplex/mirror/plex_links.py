@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from stashplex.mirror.db import Database
 
@@ -79,6 +80,6 @@ class PlexLinks:
     def forget(self, scene_id: int) -> None:
         self._write("DELETE FROM plex_items WHERE scene_id = ?", (scene_id,))
 
-    def _write(self, sql: str, params: tuple | list[tuple]) -> None:
+    def _write(self, sql: str, params: tuple[Any, ...] | list[tuple[Any, ...]]) -> None:
         with self._write_lock, self.db.writer.begin() as connection:
             connection.exec_driver_sql(sql, params)

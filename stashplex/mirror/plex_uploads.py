@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from stashplex.mirror import writer
 from stashplex.mirror.db import Database
@@ -102,6 +103,6 @@ class PlexUploads:
         with self._write_lock, self.db.writer.begin() as connection:
             writer.set_state(connection, {key: value})
 
-    def _write(self, sql: str, params: tuple) -> None:
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
         with self._write_lock, self.db.writer.begin() as connection:
             connection.exec_driver_sql(sql, params)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from stashplex.mirror.db import Database
 
@@ -70,7 +70,7 @@ class PosterRecord:
     checked_at: float = 0.0
     rendered_at: float | None = None
 
-    def values(self) -> tuple:
+    def values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, c) for c in _COLUMNS)
 
 
@@ -84,7 +84,7 @@ class SceneView:
     record: PosterRecord | None
 
 
-def _record(row: Sequence) -> PosterRecord | None:
+def _record(row: Sequence[Any]) -> PosterRecord | None:
     if row[0] is None:
         return None
     return PosterRecord(*row[: len(_COLUMNS)])

@@ -139,7 +139,9 @@ def file_values(scene: Scene) -> list[tuple[Any, ...]]:
     ]
 
 
-def link_values(scene: Scene) -> tuple[list[tuple], list[tuple], list[tuple]]:
+def link_values(
+    scene: Scene,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     sid = scene.id
     return (
         [(sid, i, pid) for i, pid in enumerate(scene.performer_ids)],

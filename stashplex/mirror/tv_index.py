@@ -133,7 +133,7 @@ class TvIndex:
 
     def _insert(self, connection: Connection, new: list[tuple[int, Placement]]) -> None:
         new.sort(key=lambda item: tv_shape.sort_key(item[1], item[0]))
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         used: set[int] = set()
         season: tuple[str, int] | None = None
         ep = models.tv_episodes
@@ -212,7 +212,7 @@ class TvIndex:
         dbapi.execute("DELETE FROM tv_shows")
         count = 0
 
-        def numbered() -> Iterator[tuple]:
+        def numbered() -> Iterator[tuple[Any, ...]]:
             nonlocal count
             last: tuple[str, int, int] | None = None  # show, season, last index given
             for scene_id, show, season, base, aired, title in dbapi.execute(_SCRATCH_ORDERED):
@@ -232,7 +232,7 @@ class TvIndex:
 
     def _placements(
         self, dbapi: Any, cache: EntityCache, show_by: ShowBy, shows: dict[str, str]
-    ) -> Iterator[tuple]:
+    ) -> Iterator[tuple[Any, ...]]:
         """Rows of the scratch table for every mirrored scene with a show, streamed in id
         order; `shows` collects each show's title."""
         groups = _SceneLinks(dbapi, _SCENE_GROUPS if show_by == "group" else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Index, bindparam, delete, func, select, true, update
 from sqlalchemy.dialects.sqlite import insert
@@ -20,7 +21,7 @@ from stashplex.mirror.kinds import EntityKind
 from stashplex.mirror.scene_reader import EntityCache, chunks, load_scenes, scenes_linked_to
 from stashplex.mirror.tv_index import TvIndex
 from stashplex.plex.mapping import MappingOptions
-from stashplex.records import Scene
+from stashplex.records import Group, Performer, Scene, Studio, Tag
 from stashplex.settings import ShowBy
 
 
@@ -121,7 +122,7 @@ class MirrorWriter:
         self,
         connection: Connection,
         changed: list[Scene],
-        values: dict[int, tuple],
+        values: dict[int, tuple[Any, ...]],
         existing: dict[int, tuple[bytes, bytes | None]],
         result: PageResult,
         now: float,
@@ -196,7 +197,9 @@ class MirrorWriter:
 
     # --- related entities ------------------------------------------------------------------
 
-    def apply_entities(self, kind: EntityKind, records: Sequence) -> set[int]:
+    def apply_entities(
+        self, kind: EntityKind, records: Sequence[Studio | Performer | Tag | Group]
+    ) -> set[int]:
         """Upsert entities; returns the ids whose mirrored values changed (or are new)."""
         target = self.cache.of(kind.name)
         changed = [r for r in records if target.get(r.id) != r]
@@ -216,10 +219,11 @@ class MirrorWriter:
         before = {r.id: target.get(r.id) for r in changed}
         for record in changed:
             target[record.id] = record
-        if self.tv.live and kind.name in ("studio", "group"):
+        shows = [r for r in changed if isinstance(r, (Studio, Group))]  # what a show can be
+        if self.tv.live and shows:
             with self.db.writer.begin() as connection:  # needs the cache's new values
                 generation.bump(connection)
-                self.tv.entities_changed(connection, kind.name, changed, before, self.cache)
+                self.tv.entities_changed(connection, kind.name, shows, before, self.cache)
         return {r.id for r in changed}
 
     def delete_entities_except(self, kind: EntityKind, keep: set[int]) -> set[int]:

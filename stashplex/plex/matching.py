@@ -60,6 +60,14 @@ class NamedFile:
     rpath: str  # components reversed and joined by "/" (see mirror.pathkeys)
 
 
+@dataclass(frozen=True, slots=True)
+class SameName:
+    """A file whose folded basename is the one asked for, with its basename as stored."""
+
+    hit: Hit
+    basename: str
+
+
 class Lookups(Protocol):
     """Index lookups over mirrored files and scenes. Each returns a few hits, in any order."""
 
@@ -73,11 +81,9 @@ class Lookups(Protocol):
     def by_longest_suffix(self, components: Sequence[str], min_depth: int) -> list[Hit]:
         """Files sharing the longest common suffix (of at least `min_depth` components)."""
 
-    def by_basename(self, name: str) -> list[Hit]:
-        """Files with exactly this basename."""
-
-    def by_basename_folded(self, name: str) -> list[Hit]:
-        """Files with this basename, compared case- and width-insensitively."""
+    def files_named(self, name: str) -> list[SameName]:
+        """Files whose basename is this one compared case- and width-insensitively, each with
+        its own basename (so one read decides the exact and the folded tier)."""
 
     def by_stem(self, name: str) -> list[Hit]:
         """Files whose basename has the same stem key (no extension or quality tags)."""
@@ -235,12 +241,17 @@ def _file_tiers(
         return result
 
     names = file_basenames(filename)
-    for tier, lookup in (
-        ("basename", lookups.by_basename),
-        ("basename_folded", lookups.by_basename_folded),
-    ):
+    # One read per folded name serves both tiers: the exact one is a subset of the folded one.
+    read: dict[str, list[SameName]] = {}
+    named: dict[str, list[SameName]] = {}
+    for name in names:
+        key = pathkeys.fold(name)
+        if key not in read:
+            read[key] = lookups.files_named(name)
+        named[name] = read[key]
+    for tier, exact in (("basename", True), ("basename_folded", False)):
         for name in names:
-            hits = lookup(name)
+            hits = [f.hit for f in named[name] if not exact or f.basename == name]
             if hits:
                 return MatchResult(tier, tuple(_scored(hits, tier, CERTAIN, AMBIGUOUS_FILE)))
     for name in names:

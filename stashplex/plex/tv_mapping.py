@@ -142,7 +142,9 @@ def _identity(kind: str, rating_key: str, title: str, *, children: bool) -> dict
     }
 
 
-def _parent(prefix: str, kind: str, rating_key: str, title: str, thumb: str | None) -> dict:
+def _parent(
+    prefix: str, kind: str, rating_key: str, title: str, thumb: str | None
+) -> dict[str, Any]:
     out = {
         f"{prefix}Type": kind,
         f"{prefix}RatingKey": rating_key,
@@ -316,7 +318,9 @@ def episode_metadata(
 # --- containers and matches ---------------------------------------------------------------------
 
 
-def with_children(metadata: dict[str, Any], children: Sequence[Mapping[str, Any]]) -> dict:
+def with_children(
+    metadata: dict[str, Any], children: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
     """`includeChildren=1`: every child inside the item, as a small container."""
     metadata["Children"] = {"size": len(children), "Metadata": [dict(c) for c in children]}
     return metadata

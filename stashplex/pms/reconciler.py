@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from stashplex.mirror.plex_links import PlexLinks
 from stashplex.mirror.plex_uploads import PlexUploads
@@ -256,7 +256,7 @@ class Reconciler:
 
     # --- the saved position --------------------------------------------------------------------
 
-    def _saved(self) -> dict | None:
+    def _saved(self) -> dict[str, Any] | None:
         text = self.uploads.get_state(STATE_KEY)
         try:
             value = json.loads(text) if text else None

@@ -204,7 +204,11 @@ def _background(seed: str) -> tuple[int, int, int]:
 
 
 def _draw_runs(
-    draw: ImageDraw.ImageDraw, fonts: FontChain, xy: tuple[float, float], text: str, fill: tuple
+    draw: ImageDraw.ImageDraw,
+    fonts: FontChain,
+    xy: tuple[float, float],
+    text: str,
+    fill: tuple[int, ...],
 ) -> None:
     x, y = xy
     for font, part in fonts.runs(text):

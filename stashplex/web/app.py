@@ -50,7 +50,7 @@ from stashplex.web.webhook import QueueChanges, SyncEventsResource
 log = logging.getLogger(__name__)
 
 
-class ProviderApp(falcon.App):
+class ProviderApp(falcon.App[falcon.Request, falcon.Response]):
     """A falcon.App that also holds what it must release on shutdown."""
 
     context: Context

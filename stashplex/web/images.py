@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -346,13 +347,15 @@ def send_file(req: falcon.Request, resp: falcon.Response, found: Image) -> None:
         resp.data = found.data
         return
     stream = found.path.open("rb")
+    # The length of the file opened: a same-named file written since the lookup is whole too.
+    size = os.fstat(stream.fileno()).st_size
     resp.content_type = sniff_image(stream.read(SNIFF_BYTES)) or "application/octet-stream"
     if req.method == "HEAD":  # Falcon sends no body for HEAD: nothing would close the file
         stream.close()
-        resp.content_length = found.size
+        resp.content_length = size
         return
     stream.seek(0)
-    resp.set_stream(stream, found.size)  # closed by the WSGI server once sent
+    resp.set_stream(stream, size)  # closed by the WSGI server once sent
 
 
 def _not_modified(req: falcon.Request, found: Image) -> bool:

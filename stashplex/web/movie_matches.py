@@ -83,9 +83,9 @@ class MatchesResource:
             # A tier with no candidate: hidden by a gate, but the file is known.
             known = result.found or result.tier is not None
             body = self.answer(result, base)
-            # Stash's "nothing" has its own memory (`[stash] cache_ttl`); what Stash added
-            # raised the generation.
-            if known or not asked:
+            # Not kept when Stash was asked: its "nothing" has its own memory (`[stash]
+            # cache_ttl`), and what it added has raised the generation anyway.
+            if not asked:
                 text = (request.filename, request.title, request.guid, base)
                 size = sum(sys.getsizeof(t) for t in text if t is not None)
                 ctx.answers.put(key, generation, body, known, key_bytes=size)

@@ -9,6 +9,7 @@ string (PMS adds some, e.g. `includePreferences`). Anything else gets the JSON, 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import falcon
 
@@ -19,7 +20,9 @@ TITLE = "Stash (stashplex)"
 STATUS_PAGE = "/status"
 
 
-def description(identifier: str = MOVIE_PROVIDER_ID, types: tuple[int, ...] = (1,)) -> dict:
+def description(
+    identifier: str = MOVIE_PROVIDER_ID, types: tuple[int, ...] = (1,)
+) -> dict[str, Any]:
     # Feature keys are relative: PMS appends them to the registered base URL (the TV provider's
     # `/tv` too). No `images` feature: declaring it stops PMS falling back to other artwork.
     return {

@@ -157,3 +157,27 @@ def test_tv_answers_are_kept_and_follow_the_mirror(tv_mirror) -> None:
         assert renamed["title"] == "Site A renamed"
     finally:
         app.close()
+
+
+class AskedStash:
+    """Stands in for the live fallback: counts the questions, never finds anything."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def match(self, request: object) -> bool:
+        self.asked += 1
+        return False
+
+
+def test_a_match_for_which_stash_was_asked_is_not_kept(provider: Provider) -> None:
+    stash = AskedStash()
+    provider.app.context.fallback = stash  # type: ignore[assignment]
+    for _ in range(2):
+        assert provider.match(filename="/nowhere/new.mp4", title="Scene 3") != []  # by title
+    assert stash.asked == 2  # each time: Stash's own memory decides when to ask again
+    path = "/data/stash/Site/2020/First.mp4"  # the mirror knows it: Stash is not asked
+    hits = provider.app.context.answers.hits
+    provider.match(filename=path)
+    provider.match(filename=path)
+    assert stash.asked == 2 and provider.app.context.answers.hits == hits + 1

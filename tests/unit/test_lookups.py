@@ -101,11 +101,14 @@ def test_longest_suffix_finds_the_deepest_shared_folder(mirror) -> None:
 
 def test_basename_lookups(mirror) -> None:
     _db, lookups = mirror
-    assert ids(lookups.by_basename("x.mp4")) == [1, 2, 3]
-    assert lookups.by_basename("y.mp4") == []
-    assert ids(lookups.by_basename_folded("y.mp4")) == [4]
-    assert ids(lookups.by_basename_folded("CAFÉ.MP4")) == [7]
-    assert ids(lookups.by_basename("back\\slash name.mp4")) == [6]
+
+    def named(name: str) -> list[tuple[int, str]]:
+        return sorted((f.hit.scene_id, f.basename) for f in lookups.files_named(name))
+
+    assert named("x.mp4") == [(1, "x.mp4"), (2, "x.mp4"), (3, "x.mp4")]
+    assert named("y.mp4") == [(4, "y.MP4")]  # folded: the exact tier sees "y.MP4"
+    assert named("CAFÉ.MP4") == [(7, "Café.mp4")]
+    assert named("back\\slash name.mp4") == [(6, "back\\slash name.mp4")]
     assert ids(lookups.by_stem("z.mkv")) == [5]
     assert ids(lookups.by_stem("y.webm")) == [4]
     assert lookups.by_stem("...") == []
@@ -131,7 +134,7 @@ def test_rows_are_limited_and_a_cut_short_name_set_says_so(mirror) -> None:
     assert sorted(f.hit.scene_id for f in named) == [1, 2, 3] and complete
     assert {f.rpath for f in named} >= {"x.mp4/2020/Site/stash/data"}
     assert all(f.hit.doc and f.hit.doc.startswith('{"type":"movie"') for f in named)
-    assert len(lookups.by_basename_folded("many.mp4")) == ROW_LIMIT
+    assert len(lookups.files_named("many.mp4")) == ROW_LIMIT
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))

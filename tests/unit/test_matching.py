@@ -14,6 +14,7 @@ from stashplex.plex.matching import (
     Hit,
     MatchRequest,
     NamedFile,
+    SameName,
     file_basenames,
     match,
     rank,
@@ -75,14 +76,14 @@ class FakeLookups:
             hits.append(self._hit(r))
         return hits
 
-    def by_basename(self, name: str) -> list[Hit]:
-        self.calls.append("basename")
-        return [self._hit(r) for r in self.rows if self._basename(r) == name]
-
-    def by_basename_folded(self, name: str) -> list[Hit]:
-        self.calls.append("basename_folded")
+    def files_named(self, name: str) -> list[SameName]:
+        self.calls.append("files_named")
         key = pathkeys.fold(name)
-        return [self._hit(r) for r in self.rows if pathkeys.fold(self._basename(r)) == key]
+        return [
+            SameName(self._hit(r), self._basename(r))
+            for r in self.rows
+            if pathkeys.fold(self._basename(r)) == key
+        ]
 
     def by_stem(self, name: str) -> list[Hit]:
         self.calls.append("stem")
@@ -271,3 +272,11 @@ def test_a_longer_stored_path_is_not_the_full_path() -> None:
     rows = [Row(1, "/a/b/c/x.mp4")]
     result = match(MatchRequest(filename="/b/c/x.mp4"), FakeLookups(rows))
     assert result.tier == "suffix"
+
+
+def test_the_basename_tiers_read_each_name_once() -> None:
+    lookups = FakeLookups(LIBRARY)
+    result = match(MatchRequest(filename="/x/HELLO WORLD.mp4"), lookups)
+    assert result.tier == "basename_folded"
+    # One read serves the exact tier (nothing) and the folded one (found).
+    assert lookups.calls == ["files_ending", "files_named"]

@@ -36,7 +36,11 @@ def tv_items(context: Context, connections: ReadConnections) -> TvItems:
     return TvItems(tv_context, TvLookups(connections))
 
 
-def add_tv_routes(app: falcon.App, context: Context, connections: ReadConnections) -> TvItems:
+def add_tv_routes(
+    app: falcon.App[falcon.Request, falcon.Response],
+    context: Context,
+    connections: ReadConnections,
+) -> TvItems:
     """Route the TV provider under PREFIX, sharing the movie app's mirror reads and fallback."""
     items = tv_items(context, connections)
     base = f"{PREFIX}/library/metadata"

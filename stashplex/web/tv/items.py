@@ -138,7 +138,7 @@ class TvItems:
             return found.total, [self.episode_metadata(item.show, e) for e in found.episodes]
         return 0, []
 
-    def grandchildren(self, item: Item, start: int, size: int) -> tuple[int, list[dict]]:
+    def grandchildren(self, item: Item, start: int, size: int) -> tuple[int, list[dict[str, Any]]]:
         """(total, one page): every episode of a show, by season then index."""
         if isinstance(item, ShowItem):
             found = self.tv.show_page(item.show.key, start, size)
