@@ -6,8 +6,9 @@ the last call left it: consistent, with the sync cursor still where the last fin
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,7 +286,7 @@ class MirrorWriter:
 
     def rebuild_tv(self, show_by: ShowBy) -> int:
         """Lay the TV library out afresh for `show_by` (see `mirror.tv_index`)."""
-        with self.db.writer.begin() as connection:
+        with self._whole_mirror() as connection:
             generation.bump(connection)
             return self.tv.rebuild(connection, self.cache, show_by)
 
@@ -318,26 +319,33 @@ class MirrorWriter:
 
     def build_indexes(self) -> bool:
         """Build the indexes `defer_indexes` dropped; False when none were deferred."""
+        # The sorter holds as much as the page cache in memory besides the cache itself.
+        with self._whole_mirror(cache_kb=INDEX_BUILD_CACHE_KB) as connection:
+            if not get_state(connection, DEFERRED_INDEXES):
+                return False
+            for index in _fill_indexes():
+                connection.execute(CreateIndex(index, if_not_exists=True))
+            set_state(connection, {DEFERRED_INDEXES: None})
+        return True
+
+    @contextlib.contextmanager
+    def _whole_mirror(self, cache_kb: int = WRITER_CACHE_KB) -> Iterator[Connection]:
+        """A write transaction over the whole mirror (building indexes, laying out the TV
+        library), with SQLite's temporary storage on disk: under temp_store=MEMORY the sorter
+        of an index build and the statement journal of dropping a large table hold what they
+        touch in memory (140 MB for the TV layout of a million scenes). The setting cannot
+        change inside a transaction, so it is set around one."""
         with self.db.writer.connect() as connection:
             raw = connection.connection.dbapi_connection
             assert raw is not None
-            # Building an index sorts all its keys: with temp_store=MEMORY the sorter would
-            # hold them all in memory (about 120 bytes a file at a million scenes); on disk
-            # it keeps to the page cache's size. Not changeable inside a transaction.
             raw.execute("PRAGMA temp_store=FILE")
-            # The sorter holds as much as the page cache in memory besides the cache itself.
-            raw.execute(f"PRAGMA cache_size=-{INDEX_BUILD_CACHE_KB}")
+            raw.execute(f"PRAGMA cache_size=-{cache_kb}")
             try:
                 with connection.begin():
-                    if not get_state(connection, DEFERRED_INDEXES):
-                        return False
-                    for index in _fill_indexes():
-                        connection.execute(CreateIndex(index, if_not_exists=True))
-                    set_state(connection, {DEFERRED_INDEXES: None})
+                    yield connection
             finally:
                 raw.execute("PRAGMA temp_store=MEMORY")
                 raw.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KB}")
-        return True
 
     # --- state -----------------------------------------------------------------------------
 

@@ -222,3 +222,16 @@ def test_deferred_indexes_are_sorted_on_disk_and_the_setting_restored(writer, db
     assert creates and "PRAGMA temp_store=FILE" in statements[: creates[0]]
     assert statements[-2:] == ["PRAGMA temp_store=MEMORY", f"PRAGMA cache_size=-{WRITER_CACHE_KB}"]
     assert writer.build_indexes() is False  # nothing deferred any more
+
+
+def test_the_tv_layout_is_rebuilt_with_temporary_storage_on_disk(writer, db) -> None:
+    writer.apply_scenes([scene(i) for i in range(1, 30)])
+    statements: list[str] = []
+    with db.writer.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.set_trace_callback(statements.append)
+    assert writer.rebuild_tv("studio") == 29
+    drop = next(i for i, sql in enumerate(statements) if sql.startswith("DROP TABLE"))
+    assert "PRAGMA temp_store=FILE" in statements[:drop]
+    assert "PRAGMA temp_store=MEMORY" in statements[drop:]
