@@ -42,6 +42,7 @@ from stashplex.change_queue import STREAM_GAP  # noqa: E402
 from stashplex.mirror.db import Database  # noqa: E402
 from stashplex.mirror.plex_links import PlexLinks  # noqa: E402
 from stashplex.samplestash import SampleStash  # noqa: E402
+from tests.plugins.daemon import wait_until  # noqa: E402
 from tests.plugins.fake_pms import TOKEN as PLEX_TOKEN  # noqa: E402
 from tests.plugins.fake_pms import FakePMS  # noqa: E402
 from tests.plugins.net import LOOPBACK, free_port, wait_for_port  # noqa: E402
@@ -49,20 +50,6 @@ from tests.plugins.net import LOOPBACK, free_port, wait_for_port  # noqa: E402
 PLUGIN = ROOT / "stash-plugin" / "stashplex"
 WEBHOOK_TOKEN = "bench-propagation-token"
 POLL = 0.02
-
-
-def wait_until(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = condition()
-            if value:
-                return value
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.05)
 
 
 def plex_keys(database: Path) -> dict[int, str]:

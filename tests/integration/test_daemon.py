@@ -15,21 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.plugins.daemon import wait_until
 from tests.plugins.net import LOOPBACK, free_port, wait_for_port
 
 API_KEY = "daemon-test-key-4242"
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or condition}")
 
 
 class Served:
