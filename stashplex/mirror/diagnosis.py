@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stashplex.mirror.db import head_revision
-
-_CHUNK = 500
+from stashplex.mirror.scene_reader import marked_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +89,8 @@ def facts(path: Path) -> MirrorFacts:
 
 def scene_paths(connection: sqlite3.Connection, scene_ids: Iterable[int]) -> dict[int, list[str]]:
     """Every file path of these scenes, primary file first."""
-    ids = sorted(set(scene_ids))
     found: dict[int, list[str]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
+    for marks, chunk in marked_chunks(scene_ids):
         rows = connection.execute(
             f"SELECT scene_id, path FROM files WHERE scene_id IN ({marks})"
             " ORDER BY scene_id, position",

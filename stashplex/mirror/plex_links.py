@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stashplex.mirror.db import Database
-
-_CHUNK = 500
+from stashplex.mirror.scene_reader import marked_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +45,13 @@ class PlexLinks:
 
     def keys_for(self, scene_ids: Iterable[int]) -> dict[int, str]:
         """Scene id -> Plex key for those of these scenes that PMS is known to hold."""
-        ids = list(dict.fromkeys(scene_ids))
         found: dict[int, str] = {}
         with self.db.reader.connect() as connection:
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ", ".join("?" * len(chunk))
+            for marks, chunk in marked_chunks(scene_ids):
                 found.update(
                     connection.exec_driver_sql(
                         f"SELECT scene_id, plex_key FROM plex_items WHERE scene_id IN ({marks})",
-                        tuple(chunk),
+                        chunk,
                     ).all()
                 )
         return found

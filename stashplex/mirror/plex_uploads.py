@@ -15,8 +15,7 @@ from typing import Any
 
 from stashplex.mirror import writer
 from stashplex.mirror.db import Database
-
-_CHUNK = 500
+from stashplex.mirror.scene_reader import marked_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,16 +36,13 @@ class PlexUploads:
 
     def for_keys(self, plex_keys: Iterable[str]) -> dict[tuple[str, str], Upload]:
         """(plex key, kind) -> the upload recorded, for those of these keys that have any."""
-        keys = list(dict.fromkeys(plex_keys))
         found: dict[tuple[str, str], Upload] = {}
         with self.db.reader.connect() as connection:
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
-                marks = ", ".join("?" * len(chunk))
+            for marks, chunk in marked_chunks(plex_keys):
                 for row in connection.exec_driver_sql(
                     "SELECT plex_key, kind, item, source, digest, uploaded_at FROM plex_uploads "
                     f"WHERE plex_key IN ({marks})",
-                    tuple(chunk),
+                    chunk,
                 ):
                     upload = Upload(*row)
                     found[upload.plex_key, upload.kind] = upload
@@ -63,16 +59,13 @@ class PlexUploads:
 
     def known_items(self, items: Iterable[str]) -> set[str]:
         """Those of these guids that some PMS item received an upload for."""
-        wanted = list(dict.fromkeys(items))
         found: set[str] = set()
         with self.db.reader.connect() as connection:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                marks = ", ".join("?" * len(chunk))
+            for marks, chunk in marked_chunks(items):
                 found.update(
                     connection.exec_driver_sql(
                         f"SELECT DISTINCT item FROM plex_uploads WHERE item IN ({marks})",
-                        tuple(chunk),
+                        chunk,
                     ).scalars()
                 )
         return found

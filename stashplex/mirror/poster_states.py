@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 from stashplex.mirror.db import Database
+from stashplex.mirror.scene_reader import marked_chunks
 
 PosterState = Literal["ok", "no_cover", "corrupt", "missing"]
 OK: PosterState = "ok"
@@ -54,7 +55,6 @@ _ORPHANS = (
     "SELECT p.scene_id FROM posters AS p LEFT JOIN scenes AS s ON s.id = p.scene_id "
     "WHERE s.id IS NULL AND p.scene_id > ? ORDER BY p.scene_id LIMIT ?"
 )
-_CHUNK = 500  # ids per IN (...) list, well under SQLite's variable limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +129,9 @@ class PosterStates:
         if not ids:
             return
         with self._write_lock, self.db.writer.begin() as connection:
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                marks = ", ".join("?" * len(chunk))
+            for marks, chunk in marked_chunks(ids):
                 connection.exec_driver_sql(
-                    f"DELETE FROM posters WHERE scene_id IN ({marks})", tuple(chunk)
+                    f"DELETE FROM posters WHERE scene_id IN ({marks})", chunk
                 )
 
     def counts(self) -> dict[str, int]:

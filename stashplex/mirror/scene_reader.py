@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, func, select
 
@@ -23,11 +23,19 @@ from stashplex.records import (
 )
 
 _CHUNK = 500  # ids per IN (...) query
+T = TypeVar("T")
 
 
-def chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterable[Sequence[int]]:
+def chunks(ids: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def marked_chunks(values: Iterable[T]) -> Iterator[tuple[str, tuple[T, ...]]]:
+    """The distinct values in slices for a driver-level `IN (...)`: (the `?, ?, …` marks, the
+    slice), each under SQLite's variable limit."""
+    for chunk in chunks(list(dict.fromkeys(values))):
+        yield ", ".join("?" * len(chunk)), tuple(chunk)
 
 
 @dataclass
